@@ -1,0 +1,328 @@
+//! Diagnostics: errors and warnings as data, with stable codes and located labels.
+//!
+//! The library only builds [`Diagnostic`] values; front ends choose how to show them
+//! ([`render_human`] for people, [`Diagnostic::to_json`] for tools).
+
+use crate::source::{SourceMap, Span};
+use serde::Serialize;
+
+/// Whether a diagnostic stops the policy set from compiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($($variant:ident = $id:literal, $name:literal;)*) => {
+        /// Stable diagnostic codes. The id (`E0102`) never changes meaning once released.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            /// All codes, in id order (used by the fixture coverage test).
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable id, such as `E0102`.
+            pub fn id(self) -> &'static str {
+                match self { $(Code::$variant => $id,)* }
+            }
+
+            /// A short kebab-case name, such as `unknown-setting`.
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Io = "E0001", "io";
+    InputTooLarge = "E0002", "input-too-large";
+    NestingTooDeep = "E0003", "nesting-too-deep";
+    Syntax = "E0004", "syntax";
+    InvalidLiteral = "E0005", "invalid-literal";
+    UnknownType = "E0101", "unknown-type";
+    UnknownSetting = "E0102", "unknown-setting";
+    UnknownInstance = "E0103", "unknown-instance";
+    UnknownDecision = "E0104", "unknown-decision";
+    UnknownUser = "E0105", "unknown-user";
+    UnknownGroup = "E0106", "unknown-group";
+    UnknownField = "E0107", "unknown-field";
+    UnknownVariant = "E0108", "unknown-variant";
+    UnknownPlaceholder = "E0109", "unknown-placeholder";
+    UnknownName = "E0110", "unknown-name";
+    TypeMismatch = "E0201", "type-mismatch";
+    BadParameters = "E0202", "bad-parameters";
+    Duplicate = "E0301", "duplicate-definition";
+    LockedInstance = "E0302", "locked-instance";
+    GroupAssignmentNotAllowed = "E0303", "group-assignment-not-allowed";
+    DuplicateRank = "E0304", "duplicate-rank";
+    RequireCycle = "E0305", "require-cycle";
+    HiddenMembershipGroup = "E0306", "hidden-membership-group";
+    NeverAllows = "W0401", "never-allows";
+    DirectorySyntax = "E0501", "directory-syntax";
+    DirectoryDuplicate = "E0502", "directory-duplicate";
+    DirectoryReference = "E0503", "directory-reference";
+    DirectoryValue = "E0504", "directory-value";
+}
+
+/// A labelled span. The primary label is where the problem is; secondary ones give context
+/// (for example where a locked instance was declared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+    pub primary: bool,
+}
+
+/// One error or warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self { code, severity: Severity::Error, message: message.into(), labels: Vec::new(), help: None }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(code, message) }
+    }
+
+    /// Adds the primary label.
+    pub fn at(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label { span, message: message.into(), primary: true });
+        self
+    }
+
+    /// Adds a secondary label.
+    pub fn also(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label { span, message: message.into(), primary: false });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The primary span, if any.
+    pub fn primary_span(&self) -> Option<Span> {
+        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span)
+    }
+
+    /// The JSON form printed by `--format json`.
+    pub fn to_json(&self, sources: &SourceMap) -> serde_json::Value {
+        let located = |span: Span| {
+            let (file, line, column) = match sources.get(span.file) {
+                Some(src) => {
+                    let (l, c) = src.line_col(span.start as usize);
+                    (src.name.to_string(), l, c)
+                }
+                None => (String::new(), 0, 0),
+            };
+            (file, line, column)
+        };
+        let labels: Vec<_> = self
+            .labels
+            .iter()
+            .map(|l| {
+                let (file, line, column) = located(l.span);
+                serde_json::json!({
+                    "file": file, "line": line, "column": column,
+                    "message": l.message, "primary": l.primary,
+                })
+            })
+            .collect();
+        let (file, line, column) = match self.primary_span() {
+            Some(span) => {
+                let (f, l, c) = located(span);
+                (Some(f), Some(l), Some(c))
+            }
+            None => (None, None, None),
+        };
+        serde_json::json!({
+            "code": self.code.id(),
+            "name": self.code.name(),
+            "severity": self.severity,
+            "message": self.message,
+            "file": file, "line": line, "column": column,
+            "labels": labels,
+            "help": self.help,
+        })
+    }
+}
+
+/// Sorts diagnostics by file and position so output is stable.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by_key(|d| {
+        let span = d.primary_span().unwrap_or_default();
+        (d.severity == Severity::Warning, span.file, span.start, d.code.id())
+    });
+}
+
+/// "did you mean `x`?" for the closest candidate, if any is close enough.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate closest to `name` by edit distance, if reasonably close.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.chars().count().max(name.chars().count()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Renders diagnostics for people, with the source line and the offending span underlined.
+/// Colour is off when `color` is false (as with `NO_COLOR=1` or when not on a terminal).
+pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme};
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let report = render::Report::new(diagnostic, sources);
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&diagnostic.message);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+mod render {
+    //! Adapts [`Diagnostic`] to miette. Labels in other files than the primary one become
+    //! related reports so each is shown with its own source.
+
+    use super::{Diagnostic, Severity};
+    use crate::source::SourceMap;
+    use miette::{LabeledSpan, NamedSource, SourceSpan};
+    use std::fmt;
+
+    #[derive(Debug)]
+    pub struct Report {
+        title: String,
+        code: String,
+        severity: Severity,
+        help: Option<String>,
+        source: Option<NamedSource<String>>,
+        labels: Vec<LabeledSpan>,
+        related: Vec<Report>,
+    }
+
+    impl Report {
+        pub fn new(d: &Diagnostic, sources: &SourceMap) -> Self {
+            let primary_file = d.primary_span().map(|s| s.file);
+            let mut labels = Vec::new();
+            let mut related = Vec::new();
+            for label in &d.labels {
+                let span = SourceSpan::from(label.span.range());
+                let text = (!label.message.is_empty()).then(|| label.message.clone());
+                if Some(label.span.file) == primary_file {
+                    labels.push(if label.primary {
+                        LabeledSpan::new_primary_with_span(text, span)
+                    } else {
+                        LabeledSpan::new_with_span(text, span)
+                    });
+                } else {
+                    related.push(Report {
+                        title: label.message.clone(),
+                        code: String::new(),
+                        severity: Severity::Warning,
+                        help: None,
+                        source: named(sources, label.span.file),
+                        labels: vec![LabeledSpan::new_with_span(Some(label.message.clone()), span)],
+                        related: Vec::new(),
+                    });
+                }
+            }
+            Report {
+                title: d.message.clone(),
+                code: format!("{}({})", d.code.id(), d.code.name()),
+                severity: d.severity,
+                help: d.help.clone(),
+                source: primary_file.and_then(|f| named(sources, f)),
+                labels,
+                related,
+            }
+        }
+    }
+
+    fn named(sources: &SourceMap, file: crate::source::FileId) -> Option<NamedSource<String>> {
+        sources.get(file).map(|s| NamedSource::new(s.name.to_string(), s.text.to_string()))
+    }
+
+    impl fmt::Display for Report {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.title)
+        }
+    }
+
+    impl std::error::Error for Report {}
+
+    impl miette::Diagnostic for Report {
+        fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+            (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+        }
+
+        fn severity(&self) -> Option<miette::Severity> {
+            Some(match self.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning if self.code.is_empty() => miette::Severity::Advice,
+                Severity::Warning => miette::Severity::Warning,
+            })
+        }
+
+        fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+            self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        }
+
+        fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+            self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        }
+
+        fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+            (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as _)
+        }
+
+        fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+            (!self.related.is_empty())
+                .then(|| Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as _)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_finds_close_names_only() {
+        let names = ["AllowUserChat", "AllowRemoveUser"];
+        assert_eq!(closest("AllowUserChta", names), Some("AllowUserChat"));
+        assert_eq!(closest("Something", names), None);
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let mut ids: Vec<_> = Code::ALL.iter().map(|c| c.id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), Code::ALL.len());
+    }
+}

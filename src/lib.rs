@@ -1,0 +1,6 @@
+#![doc = include_str!("../README.md")]
+
+pub mod ast;
+pub mod diagnostic;
+pub mod source;
+pub mod syntax;
