@@ -1,0 +1,711 @@
+//! The directory: users, groups, class teams and guardians, read from YAML and validated.
+//!
+//! Everything is checked before anything is used: unknown references, duplicates and bad values
+//! are located errors (file, line, column, field), and nothing is silently dropped.
+
+mod locate;
+
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::source::{FileId, Span};
+use indexmap::IndexMap;
+use locate::Locations;
+use serde::Deserialize;
+use std::fmt;
+
+/// Largest directory file accepted, in bytes.
+pub const MAX_DIRECTORY_BYTES: usize = 512 * 1024 * 1024;
+
+/// A guardian's relationship to a student, as School Data Sync defines the roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Relationship {
+    Parent,
+    Guardian,
+    Relative,
+    Aide,
+    Doctor,
+    Child,
+    Administrator,
+    Other,
+}
+
+impl Relationship {
+    pub const ALL: [Relationship; 8] = [
+        Relationship::Parent,
+        Relationship::Guardian,
+        Relationship::Relative,
+        Relationship::Aide,
+        Relationship::Doctor,
+        Relationship::Child,
+        Relationship::Administrator,
+        Relationship::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relationship::Parent => "parent",
+            Relationship::Guardian => "guardian",
+            Relationship::Relative => "relative",
+            Relationship::Aide => "aide",
+            Relationship::Doctor => "doctor",
+            Relationship::Child => "child",
+            Relationship::Administrator => "administrator",
+            Relationship::Other => "other",
+        }
+    }
+
+    /// Parses a role case-insensitively (`Parent` and `parent` are the same).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Relationship {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Index of a user in [`Directory::users`].
+pub type UserIdx = usize;
+/// Index of a guardian in [`Directory::guardians`].
+pub type GuardianIdx = usize;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    /// As written in the directory.
+    pub upn: String,
+    pub name: String,
+    /// Sorted, without duplicates.
+    pub roles: Vec<String>,
+    /// Sorted, without duplicates.
+    pub licenses: Vec<String>,
+    pub enabled: bool,
+    pub invites_sent: i64,
+    /// Guardians this user has blocked, sorted.
+    pub blocked: Vec<GuardianIdx>,
+    /// Groups the user is a direct member of (indices into [`Directory::groups`]), sorted.
+    pub groups: Vec<usize>,
+    /// Class teams the user owns.
+    pub owns: Vec<usize>,
+    /// Class teams the user is a student of.
+    pub student_of: Vec<usize>,
+    /// Where the user is defined.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<UserIdx>,
+    pub hidden_membership: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassTeam {
+    pub id: String,
+    pub name: String,
+    pub owners: Vec<UserIdx>,
+    pub students: Vec<UserIdx>,
+    pub span: Span,
+}
+
+/// One guardian–student link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardianLink {
+    pub student: UserIdx,
+    pub relationship: Relationship,
+}
+
+/// A parent or guardian: an external contact. Email and phone are personal data of a minor's
+/// family: they are never put into logs or diagnostics messages.
+#[derive(Clone)]
+pub struct Guardian {
+    /// The id used in queries: the explicit `id`, else the email, lower-cased.
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub phone_e164: bool,
+    pub on_teams: bool,
+    pub links: Vec<GuardianLink>,
+    pub span: Span,
+}
+
+impl fmt::Debug for Guardian {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Contact details are redacted so a stray `{:?}` can't leak them.
+        f.debug_struct("Guardian")
+            .field("name", &self.name)
+            .field("has_email", &self.email.is_some())
+            .field("has_phone", &self.phone.is_some())
+            .field("phone_e164", &self.phone_e164)
+            .field("on_teams", &self.on_teams)
+            .field("links", &self.links)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A validated directory. Keys are lower-cased UPNs, group ids, class ids and guardian ids.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub users: IndexMap<String, User>,
+    pub groups: IndexMap<String, Group>,
+    pub class_teams: IndexMap<String, ClassTeam>,
+    pub guardians: IndexMap<String, Guardian>,
+    /// Roles held by at least one enabled / disabled user (sorted).
+    pub enabled_roles: Vec<String>,
+    pub disabled_roles: Vec<String>,
+}
+
+impl Directory {
+    pub fn user(&self, upn: &str) -> Option<(UserIdx, &User)> {
+        lookup(&self.users, upn)
+    }
+
+    pub fn guardian(&self, id: &str) -> Option<(GuardianIdx, &Guardian)> {
+        lookup(&self.guardians, id)
+    }
+
+    /// The guardian–student link through which `guardian` relates to `user`: the first link whose
+    /// student is the user or a student of a class team the user owns.
+    pub fn link_for(&self, user: UserIdx, guardian: &Guardian) -> Option<(GuardianLink, Relation)> {
+        let owner = self.users.get_index(user).map(|(_, u)| u);
+        for link in &guardian.links {
+            if link.student == user {
+                return Some((*link, Relation::OfUser));
+            }
+            if let Some(owner) = owner {
+                let taught = owner.owns.iter().any(|c| {
+                    self.class_teams.get_index(*c).is_some_and(|(_, team)| team.students.contains(&link.student))
+                });
+                if taught {
+                    return Some((*link, Relation::Linked));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// How a guardian relates to a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// Guardian of the user (the user is the student).
+    OfUser,
+    /// Guardian of a student in a class team the user owns.
+    Linked,
+}
+
+fn lookup<'a, T>(map: &'a IndexMap<String, T>, key: &str) -> Option<(usize, &'a T)> {
+    match map.get_full(key) {
+        Some((i, _, v)) => Some((i, v)),
+        None => map.get_full(&key.trim().to_lowercase()).map(|(i, _, v)| (i, v)),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The YAML shape
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDirectory {
+    #[serde(default)]
+    users: Vec<RawUser>,
+    #[serde(default)]
+    groups: Vec<RawGroup>,
+    #[serde(default)]
+    class_teams: Vec<RawClassTeam>,
+    #[serde(default)]
+    guardians: Vec<RawGuardian>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    upn: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    licenses: Vec<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    invites_sent: u32,
+    #[serde(default)]
+    blocked_guardians: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default)]
+    hidden_membership: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClassTeam {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    owners: Vec<String>,
+    #[serde(default)]
+    students: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuardian {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    on_teams: bool,
+    #[serde(default)]
+    students: Vec<RawLink>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    upn: String,
+    relationship: String,
+}
+
+// ------------------------------------------------------------------------------------------
+// Loading
+
+/// Parses and validates a directory file. `file` is its id in the caller's source map.
+pub fn load(file: FileId, text: &str) -> Result<Directory, Vec<Diagnostic>> {
+    if text.len() > MAX_DIRECTORY_BYTES {
+        return Err(vec![
+            Diagnostic::error(
+                Code::InputTooLarge,
+                format!("directory file is {} bytes, over the limit of {MAX_DIRECTORY_BYTES}", text.len()),
+            )
+            .at(Span::new(file, 0, 0), "this file"),
+        ]);
+    }
+    let raw: RawDirectory = if text.trim().is_empty() {
+        RawDirectory::default()
+    } else {
+        serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?
+    };
+    let mut v = Validator { file, locations: Locations::index(text), errors: Vec::new() };
+    let dir = v.build(raw);
+    if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
+}
+
+fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
+    let offset = e.location().map_or(0, |l| l.index().min(text.len()));
+    let message = e.to_string();
+    // serde_yaml appends " at line N column M"; the label carries the location instead.
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    let help = if message.contains("unknown field") {
+        "the directory has `users`, `groups`, `class_teams` and `guardians`; see the README for their fields"
+    } else if message.contains("missing field") {
+        "add the field; see the README for the directory format"
+    } else {
+        "see the README for the directory format"
+    };
+    Diagnostic::error(Code::DirectorySyntax, format!("invalid directory: {message}"))
+        .at(Span::new(file, offset, offset + 1), "here")
+        .help(help)
+}
+
+struct Validator {
+    file: FileId,
+    locations: Locations,
+    errors: Vec<Diagnostic>,
+}
+
+impl Validator {
+    fn span(&self, path: &str) -> Span {
+        let o = self.locations.offset(path);
+        Span::new(self.file, o, o + 1)
+    }
+
+    fn error(&mut self, code: Code, path: &str, message: String, label: &str, help: Option<String>) {
+        let mut d = Diagnostic::error(code, message).at(self.span(path), format!("{label} (`{path}`)"));
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        self.errors.push(d);
+    }
+
+    fn build(&mut self, raw: RawDirectory) -> Directory {
+        let mut dir = Directory::default();
+        self.users(&mut dir, &raw.users);
+        self.groups(&mut dir, raw.groups);
+        self.class_teams(&mut dir, raw.class_teams);
+        self.guardians(&mut dir, raw.guardians);
+        self.blocks(&mut dir, &raw.users);
+        let (mut enabled, mut disabled) = (Vec::new(), Vec::new());
+        for u in dir.users.values() {
+            let into = if u.enabled { &mut enabled } else { &mut disabled };
+            into.extend(u.roles.iter().cloned());
+        }
+        dir.enabled_roles = sorted_set(enabled);
+        dir.disabled_roles = sorted_set(disabled);
+        dir
+    }
+
+    fn users(&mut self, dir: &mut Directory, raw: &[RawUser]) {
+        for (i, u) in raw.iter().enumerate() {
+            let path = format!("users[{i}].upn");
+            let key = u.upn.trim().to_lowercase();
+            if !looks_like_address(&key) {
+                self.error(
+                    Code::DirectoryValue,
+                    &path,
+                    format!("`{}` is not a user principal name", u.upn),
+                    "expected name@domain",
+                    Some("a UPN looks like `ana.rivera@lakeside.edu`".into()),
+                );
+                continue;
+            }
+            if let Some(first) = dir.users.get(&key) {
+                let first_span = first.span;
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
+                    .at(self.span(&path), format!("second definition (`{path}`)"))
+                    .also(first_span, "first definition")
+                    .help("UPNs are compared without regard to case; merge the two entries");
+                self.errors.push(d);
+                continue;
+            }
+            let user = User {
+                upn: u.upn.trim().to_string(),
+                name: u.name.clone().unwrap_or_else(|| u.upn.trim().to_string()),
+                roles: sorted_set(u.roles.iter().map(|r| r.trim().to_string()).collect()),
+                licenses: sorted_set(u.licenses.iter().map(|l| l.trim().to_string()).collect()),
+                enabled: u.enabled,
+                invites_sent: i64::from(u.invites_sent),
+                blocked: Vec::new(),
+                groups: Vec::new(),
+                owns: Vec::new(),
+                student_of: Vec::new(),
+                span: self.span(&format!("users[{i}]")),
+            };
+            dir.users.insert(key, user);
+        }
+    }
+
+    /// Resolves a user reference, reporting unknown ones.
+    fn user_ref(&mut self, dir: &Directory, upn: &str, path: &str) -> Option<UserIdx> {
+        if let Some((i, _)) = dir.user(upn) {
+            return Some(i);
+        }
+        let help = did_you_mean(&upn.to_lowercase(), dir.users.keys().map(String::as_str))
+            .or_else(|| Some("add the user under `users`".into()));
+        self.error(Code::DirectoryReference, path, format!("unknown user `{upn}`"), "not in `users`", help);
+        None
+    }
+
+    fn groups(&mut self, dir: &mut Directory, raw: Vec<RawGroup>) {
+        for (i, g) in raw.into_iter().enumerate() {
+            let path = format!("groups[{i}]");
+            let key = g.id.trim().to_lowercase();
+            if let Some(first) = dir.groups.get(&key) {
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("group `{}` is listed twice", g.id))
+                    .at(self.span(&format!("{path}.id")), format!("second definition (`{path}.id`)"))
+                    .also(first.span, "first definition")
+                    .help("merge the two groups' members into one entry");
+                self.errors.push(d);
+                continue;
+            }
+            let mut members = Vec::new();
+            for (j, m) in g.members.iter().enumerate() {
+                if let Some(u) = self.user_ref(dir, m, &format!("{path}.members[{j}]")) {
+                    members.push(u);
+                }
+            }
+            members.sort_unstable();
+            members.dedup();
+            let gi = dir.groups.len();
+            for &u in &members {
+                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                    user.groups.push(gi);
+                }
+            }
+            let span = self.span(&format!("{path}.id"));
+            dir.groups.insert(
+                key,
+                Group {
+                    name: g.name.unwrap_or_else(|| g.id.clone()),
+                    id: g.id.trim().to_string(),
+                    members,
+                    hidden_membership: g.hidden_membership,
+                    span,
+                },
+            );
+        }
+    }
+
+    fn class_teams(&mut self, dir: &mut Directory, raw: Vec<RawClassTeam>) {
+        for (i, c) in raw.into_iter().enumerate() {
+            let path = format!("class_teams[{i}]");
+            let key = c.id.trim().to_lowercase();
+            if let Some(first) = dir.class_teams.get(&key).map(|f| f.span).or_else(|| dir.groups.get(&key).map(|g| g.span)) {
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("id `{}` is used twice", c.id))
+                    .at(self.span(&format!("{path}.id")), format!("second use (`{path}.id`)"))
+                    .also(first, "first use")
+                    .help("group and class team ids share one name space; rename one");
+                self.errors.push(d);
+                continue;
+            }
+            let ci = dir.class_teams.len();
+            let mut owners = Vec::new();
+            for (j, o) in c.owners.iter().enumerate() {
+                if let Some(u) = self.user_ref(dir, o, &format!("{path}.owners[{j}]")) {
+                    owners.push(u);
+                }
+            }
+            let mut students = Vec::new();
+            for (j, s) in c.students.iter().enumerate() {
+                if let Some(u) = self.user_ref(dir, s, &format!("{path}.students[{j}]")) {
+                    students.push(u);
+                }
+            }
+            owners.sort_unstable();
+            owners.dedup();
+            students.sort_unstable();
+            students.dedup();
+            for &u in &owners {
+                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                    user.owns.push(ci);
+                }
+            }
+            for &u in &students {
+                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                    user.student_of.push(ci);
+                }
+            }
+            let span = self.span(&format!("{path}.id"));
+            dir.class_teams.insert(
+                key,
+                ClassTeam { name: c.name.unwrap_or_else(|| c.id.clone()), id: c.id.trim().to_string(), owners, students, span },
+            );
+        }
+    }
+
+    fn guardians(&mut self, dir: &mut Directory, raw: Vec<RawGuardian>) {
+        for (i, g) in raw.into_iter().enumerate() {
+            let path = format!("guardians[{i}]");
+            let email = g.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_lowercase);
+            if let Some(e) = &email
+                && !looks_like_address(e)
+            {
+                // The value itself is personal data: the label points at it instead of quoting it.
+                self.error(
+                    Code::DirectoryValue,
+                    &format!("{path}.email"),
+                    format!("guardian {i} has an email address that is not of the form name@domain"),
+                    "invalid email",
+                    Some("fix the address, or remove `email` if the guardian has none".into()),
+                );
+            }
+            let Some(id) = g.id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase).or(email.clone())
+            else {
+                self.error(
+                    Code::DirectoryValue,
+                    &path,
+                    format!("guardian {i} has neither `id` nor `email`"),
+                    "needs an id",
+                    Some("give the guardian an `id` so queries can name it".into()),
+                );
+                continue;
+            };
+            let phone = g.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string);
+            if let Some(p) = &phone
+                && !looks_like_phone(p)
+            {
+                self.error(
+                    Code::DirectoryValue,
+                    &format!("{path}.phone"),
+                    format!("guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"),
+                    "invalid phone number",
+                    Some("write the number in E.164 form, such as `+12065550101`".into()),
+                );
+            }
+            if g.students.is_empty() {
+                self.error(
+                    Code::DirectoryValue,
+                    &path,
+                    format!("guardian {i} is linked to no student"),
+                    "no `students`",
+                    Some("add `students: [{upn: ..., relationship: parent}]`".into()),
+                );
+            }
+            let mut links = Vec::new();
+            for (j, l) in g.students.iter().enumerate() {
+                let lpath = format!("{path}.students[{j}]");
+                let student = self.user_ref(dir, &l.upn, &format!("{lpath}.upn"));
+                let relationship = Relationship::parse(&l.relationship);
+                if relationship.is_none() {
+                    let names: Vec<&str> = Relationship::ALL.iter().map(|r| r.as_str()).collect();
+                    self.error(
+                        Code::DirectoryValue,
+                        &format!("{lpath}.relationship"),
+                        format!("unknown relationship `{}`", l.relationship),
+                        "not a School Data Sync role",
+                        Some(did_you_mean(&l.relationship, names.iter().copied())
+                            .unwrap_or_else(|| format!("use one of {}", names.join(", ")))),
+                    );
+                }
+                if let (Some(student), Some(relationship)) = (student, relationship) {
+                    links.push(GuardianLink { student, relationship });
+                }
+            }
+            if let Some(first) = dir.guardians.get(&id) {
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("guardian {i} repeats the id of an earlier guardian"))
+                    .at(self.span(&path), format!("second definition (`{path}`)"))
+                    .also(first.span, "first definition")
+                    .help("list each guardian once, with all their students under `students`");
+                self.errors.push(d);
+                continue;
+            }
+            let phone_e164 = phone.as_deref().is_some_and(is_e164);
+            let span = self.span(&path);
+            dir.guardians.insert(
+                id.clone(),
+                Guardian {
+                    name: g.name.unwrap_or_else(|| format!("guardian {i}")),
+                    id,
+                    email,
+                    phone,
+                    phone_e164,
+                    on_teams: g.on_teams,
+                    links,
+                    span,
+                },
+            );
+        }
+    }
+
+    fn blocks(&mut self, dir: &mut Directory, raw: &[RawUser]) {
+        for (i, u) in raw.iter().enumerate() {
+            let Some(ui) = dir.users.get_index_of(&u.upn.trim().to_lowercase()) else { continue };
+            let mut blocked = Vec::new();
+            for (j, g) in u.blocked_guardians.iter().enumerate() {
+                match dir.guardian(g) {
+                    Some((gi, _)) => blocked.push(gi),
+                    None => self.error(
+                        Code::DirectoryReference,
+                        &format!("users[{i}].blocked_guardians[{j}]"),
+                        format!("user `{}` blocks an unknown guardian", u.upn),
+                        "not in `guardians`",
+                        Some("name a guardian by its `id` (or email when it has no id)".into()),
+                    ),
+                }
+            }
+            blocked.sort_unstable();
+            blocked.dedup();
+            if let Some((_, user)) = dir.users.get_index_mut(ui) {
+                user.blocked = blocked;
+            }
+        }
+    }
+}
+
+fn sorted_set(mut v: Vec<String>) -> Vec<String> {
+    v.retain(|s| !s.is_empty());
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn looks_like_address(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !s.chars().any(char::is_whitespace) && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+fn looks_like_phone(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+}
+
+/// E.164: `+`, a country code that does not start with 0, and at most 15 digits in all, with no
+/// separators.
+pub fn is_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else { return false };
+    (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str) -> Result<Directory, Vec<Diagnostic>> {
+        load(FileId(0), text)
+    }
+
+    #[test]
+    fn e164_is_plus_and_digits() {
+        assert!(is_e164("+12065550101"));
+        assert!(!is_e164("(206) 555-0101"));
+        assert!(!is_e164("+0123456789"));
+        assert!(!is_e164("+1206555010112345"));
+    }
+
+    #[test]
+    fn links_users_groups_classes_and_guardians() {
+        let dir = load_str(
+            "users:\n  - upn: T@x.edu\n    roles: [teacher]\n  - upn: s@x.edu\ngroups:\n  - id: g\n    members: [t@x.edu]\nclass_teams:\n  - id: c\n    owners: [t@x.edu]\n    students: [s@x.edu]\nguardians:\n  - email: P@Example.com\n    students: [{upn: s@x.edu, relationship: Parent}]\n",
+        )
+        .unwrap_or_default();
+        let (t, teacher) = dir.user("t@x.edu").unwrap_or((99, &dir.users[0]));
+        assert_eq!(t, 0);
+        assert_eq!(teacher.groups, vec![0]);
+        let (_, g) = dir.guardian("p@example.com").map_or((0, None), |(i, g)| (i, Some(g)));
+        let g = g.cloned().unwrap_or_else(|| panic!("guardian missing"));
+        assert_eq!(dir.link_for(0, &g).map(|(_, r)| r), Some(Relation::Linked));
+        assert_eq!(dir.link_for(1, &g).map(|(_, r)| r), Some(Relation::OfUser));
+    }
+
+    #[test]
+    fn reports_every_bad_reference_with_its_line() {
+        let errs = load_str("users:\n  - upn: a@x.edu\ngroups:\n  - id: g\n    members: [a@x.edu, b@x.edu]\nclass_teams:\n  - id: c\n    owners: [zz@x.edu]\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(errs.len(), 2);
+        assert!(errs.iter().all(|e| e.code == Code::DirectoryReference));
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let errs = load_str("users:\n  - upn: a@x.edu\n    licences: [A3]\n").err().unwrap_or_default();
+        assert_eq!(errs[0].code, Code::DirectorySyntax);
+        assert!(errs[0].message.contains("licences"), "{}", errs[0].message);
+    }
+}
