@@ -5,3 +5,5 @@ pub mod diagnostic;
 pub mod source;
 pub mod syntax;
 pub mod directory;
+pub mod check;
+pub mod model;

@@ -1,0 +1,365 @@
+//! The checked model: every name resolved to an index, every value typed. Built only by
+//! [`crate::check`]; read by the compiler and by the reference evaluator.
+
+use crate::ast::CmpOp;
+use crate::directory::{Directory, Relationship};
+use crate::source::{SourceMap, Span};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+pub type EnumId = usize;
+pub type TypeId = usize;
+pub type ConfigId = usize;
+pub type SettingId = usize;
+pub type InstanceId = usize;
+pub type DecisionId = usize;
+
+/// Name of the built-in enum of guardian relationships.
+pub const RELATIONSHIP_ENUM: &str = "Relationship";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Bool,
+    Int,
+    Str,
+    Enum(EnumId),
+    Set(Box<Ty>),
+}
+
+/// A typed value. Sets are sorted and free of duplicates so equal sets compare equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Str(Arc<str>),
+    Enum(EnumId, u32),
+    Set(Arc<[Value]>),
+}
+
+impl Value {
+    pub fn set(mut items: Vec<Value>) -> Value {
+        items.sort();
+        items.dedup();
+        Value::Set(items.into())
+    }
+
+    pub fn as_bool(&self) -> bool {
+        matches!(self, Value::Bool(true))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub name: String,
+    pub variants: Vec<String>,
+    /// `None` for built-in enums.
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub name: String,
+    pub ty: Ty,
+    pub default: Value,
+    pub span: Span,
+}
+
+/// Settings of a policy type or configuration object.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub name: String,
+    pub settings: IndexMap<String, Setting>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// `Global` or the custom name without its `Tag:` prefix.
+    pub name: String,
+    pub locked: bool,
+    /// Explicit values by setting; `None` means the type's default.
+    pub values: Vec<Option<(Value, Span)>>,
+    /// `None` for an implicit `Global` that no file wrote.
+    pub span: Option<Span>,
+}
+
+impl Instance {
+    /// `Global` or `Tag:Name`, as Teams shows identities.
+    pub fn identity(&self) -> String {
+        if self.name == "Global" { self.name.clone() } else { format!("Tag:{}", self.name) }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupAssignment {
+    /// Index into [`Directory::groups`].
+    pub group: usize,
+    /// The rank as written; `None` ranks after every ranked assignment.
+    pub rank: Option<i64>,
+    pub instance: InstanceId,
+    pub span: Span,
+}
+
+impl GroupAssignment {
+    /// Sort key: lower is higher precedence; unranked assignments come last, in file order.
+    pub fn precedence(&self) -> (bool, i64) {
+        (self.rank.is_none(), self.rank.unwrap_or(i64::MAX))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyType {
+    pub schema: Schema,
+    pub direct_only: bool,
+    pub instances: IndexMap<String, Instance>,
+    pub global: InstanceId,
+    /// Direct assignments by user index.
+    pub direct: HashMap<usize, (InstanceId, Span)>,
+    /// Group assignments, best precedence first.
+    pub groups: Vec<GroupAssignment>,
+}
+
+/// Where a tenant configuration value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSource {
+    Default,
+    Tenant(Span),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub schema: Schema,
+    pub values: Vec<(Value, ConfigSource)>,
+}
+
+/// Directory attributes of the user a decision is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UserAttr {
+    Enabled,
+    Roles,
+    Licenses,
+    Groups,
+    OwnsClassTeam,
+    InClassTeam,
+    InvitesSent,
+}
+
+/// Tenant-wide facts derived from the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DirectoryAttr {
+    EnabledRoles,
+    DisabledRoles,
+}
+
+/// Attributes of the guardian a decision is about, some relative to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GuardianAttr {
+    HasEmail,
+    HasPhone,
+    PhoneE164,
+    Relationship,
+    OnTeams,
+    Blocked,
+    Linked,
+    OfUser,
+}
+
+macro_rules! named {
+    ($t:ty, $rel:ident { $($v:ident => $n:literal : $ty:expr,)* }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$(<$t>::$v,)*];
+            pub fn name(self) -> &'static str { match self { $(<$t>::$v => $n,)* } }
+            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|a| a.name() == s) }
+            /// The attribute's type; `relationship` is the id of the built-in enum.
+            pub fn ty(self, $rel: EnumId) -> Ty {
+                let _ = $rel;
+                match self { $(<$t>::$v => $ty,)* }
+            }
+        }
+    };
+}
+
+named!(UserAttr, relationship {
+    Enabled => "enabled": Ty::Bool,
+    Roles => "roles": Ty::Set(Box::new(Ty::Str)),
+    Licenses => "licenses": Ty::Set(Box::new(Ty::Str)),
+    Groups => "groups": Ty::Set(Box::new(Ty::Str)),
+    OwnsClassTeam => "owns_class_team": Ty::Bool,
+    InClassTeam => "in_class_team": Ty::Bool,
+    InvitesSent => "invites_sent": Ty::Int,
+});
+
+named!(DirectoryAttr, relationship {
+    EnabledRoles => "enabled_roles": Ty::Set(Box::new(Ty::Str)),
+    DisabledRoles => "disabled_roles": Ty::Set(Box::new(Ty::Str)),
+});
+
+named!(GuardianAttr, relationship {
+    HasEmail => "has_email": Ty::Bool,
+    HasPhone => "has_phone": Ty::Bool,
+    PhoneE164 => "phone_e164": Ty::Bool,
+    Relationship => "relationship": Ty::Enum(relationship),
+    OnTeams => "on_teams": Ty::Bool,
+    Blocked => "blocked": Ty::Bool,
+    Linked => "linked": Ty::Bool,
+    OfUser => "of_user": Ty::Bool,
+});
+
+/// Something a condition reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fact {
+    Tenant { config: ConfigId, setting: SettingId },
+    Policy { ptype: TypeId, setting: SettingId },
+    User(UserAttr),
+    Directory(DirectoryAttr),
+    Guardian(GuardianAttr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Const(Value),
+    Fact(Fact),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+}
+
+impl Expr {
+    /// Calls `f` on every fact the expression reads, in order.
+    pub fn for_each_fact(&self, f: &mut impl FnMut(Fact)) {
+        match self {
+            Expr::Const(_) => {}
+            Expr::Fact(fact) => f(*fact),
+            Expr::Not(e) => e.for_each_fact(f),
+            Expr::And(es) | Expr::Or(es) => es.iter().for_each(|e| e.for_each_fact(f)),
+            Expr::Cmp(_, a, b) => {
+                a.for_each_fact(f);
+                b.for_each_fact(f);
+            }
+        }
+    }
+}
+
+/// A piece of an admin-facing message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessagePart {
+    Text(String),
+    /// The identity of the user's effective instance of this policy type.
+    Policy(TypeId),
+}
+
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub code: Arc<str>,
+    pub message: Vec<MessagePart>,
+    /// When the rule fires (`unless` conditions are stored negated); `None` fires always.
+    pub fires: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Rule {
+    Require { decision: DecisionId, span: Span },
+    Deny(Verdict),
+    Warn(Verdict),
+    Allow { via: Option<Arc<str>>, when: Option<Expr>, span: Span },
+}
+
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub name: String,
+    pub has_guardian: bool,
+    pub rules: Vec<Rule>,
+    pub span: Span,
+    /// Every fact this decision reads, its required decisions' included, without duplicates.
+    pub consulted: Vec<Fact>,
+}
+
+/// A checked policy set bound to its directory. Immutable once built.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub sources: SourceMap,
+    pub directory: Directory,
+    pub enums: IndexMap<String, EnumDef>,
+    pub policy_types: IndexMap<String, PolicyType>,
+    pub configs: IndexMap<String, Config>,
+    pub decisions: IndexMap<String, Decision>,
+    pub relationship_enum: EnumId,
+}
+
+impl Model {
+    /// Shows a value as policy files write it.
+    pub fn show(&self, value: &Value) -> String {
+        ShowValue(self, value).to_string()
+    }
+
+    /// The value in JSON, with enum values as their names.
+    pub fn to_json(&self, value: &Value) -> serde_json::Value {
+        match value {
+            Value::Bool(b) => (*b).into(),
+            Value::Int(i) => (*i).into(),
+            Value::Str(s) => s.as_ref().into(),
+            Value::Enum(..) => self.show(value).into(),
+            Value::Set(items) => items.iter().map(|v| self.to_json(v)).collect::<Vec<_>>().into(),
+        }
+    }
+
+    pub fn relationship_value(&self, r: Relationship) -> Value {
+        Value::Enum(self.relationship_enum, r.index() as u32)
+    }
+
+    /// `user.TeamsMessagingPolicy.AllowUserChat` and the like.
+    pub fn fact_name(&self, fact: Fact) -> String {
+        match fact {
+            Fact::Tenant { config, setting } => {
+                let c = &self.configs[config].schema;
+                format!("tenant.{}.{}", c.name, setting_name(c, setting))
+            }
+            Fact::Policy { ptype, setting } => {
+                let t = &self.policy_types[ptype].schema;
+                format!("user.{}.{}", t.name, setting_name(t, setting))
+            }
+            Fact::User(a) => format!("user.{}", a.name()),
+            Fact::Directory(a) => format!("directory.{}", a.name()),
+            Fact::Guardian(a) => format!("guardian.{}", a.name()),
+        }
+    }
+
+    /// `file:line:col` of a span.
+    pub fn location(&self, span: Span) -> String {
+        self.sources.location(span)
+    }
+}
+
+fn setting_name(schema: &Schema, setting: SettingId) -> &str {
+    schema.settings.get_index(setting).map_or("?", |(n, _)| n.as_str())
+}
+
+struct ShowValue<'a>(&'a Model, &'a Value);
+
+impl fmt::Display for ShowValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Enum(e, v) => {
+                let name = self.0.enums.get_index(*e).and_then(|(_, d)| d.variants.get(*v as usize));
+                f.write_str(name.map_or("?", String::as_str))
+            }
+            Value::Set(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", ShowValue(self.0, item))?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
