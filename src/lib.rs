@@ -7,3 +7,6 @@ pub mod syntax;
 pub mod directory;
 pub mod check;
 pub mod model;
+pub mod eval;
+pub mod compile;
+pub mod table;

@@ -1,0 +1,389 @@
+//! Outcomes of decisions, provenance of the settings they consulted, and the **reference
+//! evaluator**: a direct, unoptimised walk over the checked model that the compiled table must
+//! agree with on every query. It resolves effective policies by scanning assignments and
+//! evaluates required decisions recursively, sharing nothing with the compiler but the value
+//! operators below.
+
+use crate::ast::CmpOp;
+use crate::directory::{GuardianIdx, Relation, UserIdx};
+use crate::model::{
+    ConfigSource, DecisionId, DirectoryAttr, Expr, Fact, GuardianAttr, InstanceId, MessagePart, Model, Rule, TypeId,
+    UserAttr, Value, Verdict,
+};
+use crate::source::Span;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Reason code of a decision that nothing blocked but no `allow` rule matched.
+pub const NO_ALLOW_RULE: &str = "NO_ALLOW_RULE";
+/// Reason code of an allow.
+pub const ALLOW: &str = "ALLOW";
+
+/// A rule that decided, blocked or warned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Reason {
+    pub code: Arc<str>,
+    pub message: Arc<str>,
+    /// The decision the rule belongs to (a required decision's blockers keep their origin).
+    pub decision: Arc<str>,
+    /// `file:line:col` of the rule.
+    pub location: Arc<str>,
+}
+
+/// What a decision came to for one (user, guardian).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Outcome {
+    pub allowed: bool,
+    /// The channel named by the deciding `allow via ...`, if any.
+    pub channel: Option<Arc<str>>,
+    /// The deciding rule: the matching allow, or the first blocker.
+    pub reason: Reason,
+    /// Every blocker, in rule order (required decisions' blockers where they were required).
+    pub blockers: Vec<Reason>,
+    /// Every warning that fired.
+    pub warnings: Vec<Reason>,
+}
+
+/// How a user came to hold an instance of a policy type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Via {
+    Direct,
+    /// Group index and the rank as written (`None`: unranked).
+    Group(usize, Option<i64>),
+    Global,
+}
+
+/// The effective instance of one policy type for one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Effective {
+    pub instance: InstanceId,
+    pub via: Via,
+}
+
+/// One consulted setting or attribute: its value and where the value came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    pub setting: String,
+    pub value: serde_json::Value,
+    pub source: String,
+}
+
+// ------------------------------------------------------------------------------------------
+// Value operators, shared by both evaluators
+
+/// Applies a comparison. The checker guarantees operand types match.
+pub fn compare(op: CmpOp, a: &Value, b: &Value) -> bool {
+    match op {
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+        CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
+            let (Value::Int(x), Value::Int(y)) = (a, b) else { return false };
+            match op {
+                CmpOp::Lt => x < y,
+                CmpOp::Le => x <= y,
+                CmpOp::Gt => x > y,
+                _ => x >= y,
+            }
+        }
+        CmpOp::In => matches!(b, Value::Set(items) if items.binary_search(a).is_ok()),
+        CmpOp::Intersects => match (a, b) {
+            (Value::Set(x), Value::Set(y)) => x.iter().any(|v| y.binary_search(v).is_ok()),
+            _ => false,
+        },
+    }
+}
+
+/// Renders a message, naming effective instances through `identity`.
+pub fn render_message(parts: &[MessagePart], mut identity: impl FnMut(TypeId) -> String) -> String {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            MessagePart::Text(t) => out.push_str(t),
+            MessagePart::Policy(t) => out.push_str(&identity(*t)),
+        }
+    }
+    out
+}
+
+/// The reason for a fired `deny` or `warn`.
+pub fn verdict_reason(model: &Model, decision: DecisionId, v: &Verdict, identity: impl FnMut(TypeId) -> String) -> Reason {
+    Reason {
+        code: v.code.clone(),
+        message: render_message(&v.message, identity).into(),
+        decision: model.decisions[decision].name.as_str().into(),
+        location: model.location(v.span).into(),
+    }
+}
+
+pub fn allow_reason(model: &Model, decision: DecisionId, via: Option<&str>, span: Span) -> Reason {
+    let name = &model.decisions[decision].name;
+    let message = match via {
+        Some(c) => format!("`{name}` allows via {c}"),
+        None => format!("`{name}` allows"),
+    };
+    Reason { code: ALLOW.into(), message: message.into(), decision: name.as_str().into(), location: model.location(span).into() }
+}
+
+pub fn no_allow_reason(model: &Model, decision: DecisionId) -> Reason {
+    let d = &model.decisions[decision];
+    Reason {
+        code: NO_ALLOW_RULE.into(),
+        message: format!("no `allow` rule of `{}` matched", d.name).into(),
+        decision: d.name.as_str().into(),
+        location: model.location(d.span).into(),
+    }
+}
+
+/// Combines what a decision's rules produced into its outcome.
+pub fn conclude(
+    model: &Model,
+    decision: DecisionId,
+    mut blockers: Vec<Reason>,
+    warnings: Vec<Reason>,
+    allow: Option<(Option<Arc<str>>, Span)>,
+) -> Outcome {
+    if let Some(first) = blockers.first() {
+        return Outcome { allowed: false, channel: None, reason: first.clone(), blockers, warnings };
+    }
+    match allow {
+        Some((channel, span)) => Outcome {
+            allowed: true,
+            reason: allow_reason(model, decision, channel.as_deref(), span),
+            channel,
+            blockers,
+            warnings,
+        },
+        None => {
+            let reason = no_allow_reason(model, decision);
+            blockers.push(reason.clone());
+            Outcome { allowed: false, channel: None, reason, blockers, warnings }
+        }
+    }
+}
+
+/// Appends reasons not already present (a decision required along two paths counts once).
+pub fn extend_unique(into: &mut Vec<Reason>, from: &[Reason]) {
+    for r in from {
+        if !into.contains(r) {
+            into.push(r.clone());
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Provenance text, shared by both evaluators so their explanations can be compared
+
+/// Describes where a policy setting's value came from.
+pub fn policy_source(model: &Model, ptype: TypeId, eff: Effective, setting: usize) -> String {
+    let t = &model.policy_types[ptype];
+    let inst = &t.instances[eff.instance];
+    let how = match eff.via {
+        Via::Direct => "assigned directly".to_string(),
+        Via::Group(g, rank) => {
+            let gid = model.directory.groups.get_index(g).map_or("?", |(_, g)| g.id.as_str());
+            match rank {
+                Some(r) => format!("via group {gid} (rank {r})"),
+                None => format!("via group {gid} (unranked)"),
+            }
+        }
+        Via::Global => "the org-wide default (no direct or group assignment)".to_string(),
+    };
+    let lock = if inst.locked { ", locked" } else { "" };
+    let value = match inst.values.get(setting).and_then(Option::as_ref) {
+        Some((_, span)) => format!("set at {}", model.location(*span)),
+        None => format!("type default ({} does not set it)", inst.identity()),
+    };
+    format!("{} {}{lock}, {how}; {value}", t.schema.name, inst.identity())
+}
+
+pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
+    let c = &model.configs[config];
+    match c.values[setting].1 {
+        ConfigSource::Tenant(span) => format!("tenant {} at {}", c.schema.name, model.location(span)),
+        ConfigSource::Default => format!("default of configuration {} (the tenant does not set it)", c.schema.name),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The reference evaluator
+
+/// Evaluates `decision` for a user (and guardian) by walking the model directly.
+pub fn evaluate(model: &Model, user: UserIdx, decision: DecisionId, guardian: Option<GuardianIdx>) -> Outcome {
+    Reference { model, user, guardian }.decision(decision)
+}
+
+/// The effective instance by the precedence rules, found by scanning assignments.
+pub fn effective(model: &Model, user: UserIdx, ptype: TypeId) -> Effective {
+    let t = &model.policy_types[ptype];
+    if let Some((instance, _)) = t.direct.get(&user) {
+        return Effective { instance: *instance, via: Via::Direct };
+    }
+    // `groups` is kept in precedence order, so the first group the user is in wins.
+    for a in &t.groups {
+        let member = model.directory.groups.get_index(a.group).is_some_and(|(_, g)| g.members.contains(&user));
+        if member {
+            return Effective { instance: a.instance, via: Via::Group(a.group, a.rank) };
+        }
+    }
+    Effective { instance: t.global, via: Via::Global }
+}
+
+/// Provenance of every fact `decision` consults, by the reference path.
+pub fn provenance(model: &Model, user: UserIdx, decision: DecisionId, guardian: Option<GuardianIdx>) -> Vec<Provenance> {
+    model.decisions[decision]
+        .consulted
+        .iter()
+        .filter(|f| guardian.is_some() || !matches!(f, Fact::Guardian(_)))
+        .map(|f| {
+            let (value, source) = provenance_value(model, user, guardian, *f);
+            Provenance { setting: model.fact_name(*f), value, source }
+        })
+        .collect()
+}
+
+/// The value of one fact for a user (and guardian), and where it came from.
+pub fn provenance_value(
+    model: &Model,
+    user: UserIdx,
+    guardian: Option<GuardianIdx>,
+    fact: Fact,
+) -> (serde_json::Value, String) {
+    let r = Reference { model, user, guardian };
+    (model.to_json(&r.fact(fact)), r.source(fact))
+}
+
+struct Reference<'a> {
+    model: &'a Model,
+    user: UserIdx,
+    guardian: Option<GuardianIdx>,
+}
+
+impl Reference<'_> {
+    fn decision(&self, d: DecisionId) -> Outcome {
+        let mut blockers = Vec::new();
+        let mut warnings = Vec::new();
+        let mut allow = None;
+        for rule in &self.model.decisions[d].rules {
+            match rule {
+                Rule::Require { decision, .. } => {
+                    let sub = self.decision(*decision);
+                    if !sub.allowed {
+                        extend_unique(&mut blockers, &sub.blockers);
+                    }
+                    extend_unique(&mut warnings, &sub.warnings);
+                }
+                Rule::Deny(v) if self.fires(v.fires.as_ref()) => {
+                    extend_unique(&mut blockers, &[self.reason(d, v)]);
+                }
+                Rule::Warn(v) if self.fires(v.fires.as_ref()) => {
+                    extend_unique(&mut warnings, &[self.reason(d, v)]);
+                }
+                Rule::Allow { via, when, span } if allow.is_none() && self.fires(when.as_ref()) => {
+                    allow = Some((via.clone(), *span));
+                }
+                _ => {}
+            }
+        }
+        conclude(self.model, d, blockers, warnings, allow)
+    }
+
+    fn reason(&self, d: DecisionId, v: &Verdict) -> Reason {
+        verdict_reason(self.model, d, v, |t| {
+            let e = effective(self.model, self.user, t);
+            self.model.policy_types[t].instances[e.instance].identity()
+        })
+    }
+
+    fn fires(&self, e: Option<&Expr>) -> bool {
+        e.is_none_or(|e| self.eval(e).as_bool())
+    }
+
+    fn eval(&self, e: &Expr) -> Value {
+        match e {
+            Expr::Const(v) => v.clone(),
+            Expr::Fact(f) => self.fact(*f),
+            Expr::Not(x) => Value::Bool(!self.eval(x).as_bool()),
+            Expr::And(xs) => Value::Bool(xs.iter().all(|x| self.eval(x).as_bool())),
+            Expr::Or(xs) => Value::Bool(xs.iter().any(|x| self.eval(x).as_bool())),
+            Expr::Cmp(op, a, b) => Value::Bool(compare(*op, &self.eval(a), &self.eval(b))),
+        }
+    }
+
+    fn fact(&self, f: Fact) -> Value {
+        let m = self.model;
+        let dir = &m.directory;
+        let strings = |v: &[String]| Value::set(v.iter().map(|s| Value::Str(s.as_str().into())).collect());
+        match f {
+            Fact::Tenant { config, setting } => m.configs[config].values[setting].0.clone(),
+            Fact::Policy { ptype, setting } => {
+                let t = &m.policy_types[ptype];
+                let e = effective(m, self.user, ptype);
+                match &t.instances[e.instance].values[setting] {
+                    Some((v, _)) => v.clone(),
+                    None => t.schema.settings[setting].default.clone(),
+                }
+            }
+            Fact::User(a) => {
+                let u = &dir.users[self.user];
+                match a {
+                    UserAttr::Enabled => Value::Bool(u.enabled),
+                    UserAttr::Roles => strings(&u.roles),
+                    UserAttr::Licenses => strings(&u.licenses),
+                    UserAttr::Groups => {
+                        let ids: Vec<String> = dir
+                            .groups
+                            .values()
+                            .filter(|g| g.members.contains(&self.user))
+                            .map(|g| g.id.clone())
+                            .collect();
+                        strings(&ids)
+                    }
+                    UserAttr::OwnsClassTeam => Value::Bool(dir.class_teams.values().any(|c| c.owners.contains(&self.user))),
+                    UserAttr::InClassTeam => Value::Bool(dir.class_teams.values().any(|c| c.students.contains(&self.user))),
+                    UserAttr::InvitesSent => Value::Int(u.invites_sent),
+                }
+            }
+            Fact::Directory(a) => {
+                let enabled = a == DirectoryAttr::EnabledRoles;
+                let roles: Vec<String> =
+                    dir.users.values().filter(|u| u.enabled == enabled).flat_map(|u| u.roles.iter().cloned()).collect();
+                strings(&roles)
+            }
+            Fact::Guardian(a) => self.guardian_fact(a),
+        }
+    }
+
+    fn guardian_fact(&self, a: GuardianAttr) -> Value {
+        let m = self.model;
+        let Some((_, g)) = self.guardian.and_then(|g| m.directory.guardians.get_index(g)) else {
+            return Value::Bool(false);
+        };
+        let link = m.directory.link_for(self.user, g);
+        match a {
+            GuardianAttr::HasEmail => Value::Bool(g.email.is_some()),
+            GuardianAttr::HasPhone => Value::Bool(g.phone.is_some()),
+            GuardianAttr::PhoneE164 => Value::Bool(g.phone_e164),
+            GuardianAttr::OnTeams => Value::Bool(g.on_teams),
+            GuardianAttr::Blocked => {
+                Value::Bool(self.guardian.is_some_and(|gi| m.directory.users[self.user].blocked.contains(&gi)))
+            }
+            GuardianAttr::Linked => Value::Bool(matches!(link, Some((_, Relation::Linked)))),
+            GuardianAttr::OfUser => Value::Bool(matches!(link, Some((_, Relation::OfUser)))),
+            GuardianAttr::Relationship => {
+                let r = link.map(|(l, _)| l.relationship).or(g.links.first().map(|l| l.relationship));
+                m.relationship_value(r.unwrap_or(crate::directory::Relationship::Other))
+            }
+        }
+    }
+
+    fn source(&self, f: Fact) -> String {
+        let m = self.model;
+        match f {
+            Fact::Tenant { config, setting } => tenant_source(m, config, setting),
+            Fact::Policy { ptype, setting } => policy_source(m, ptype, effective(m, self.user, ptype), setting),
+            Fact::User(_) => format!("directory: user {}", m.directory.users[self.user].upn),
+            Fact::Directory(_) => "directory: all users".to_string(),
+            Fact::Guardian(_) => "directory: the guardian's record".to_string(),
+        }
+    }
+}

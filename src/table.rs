@@ -1,0 +1,404 @@
+//! The compiled decision table: immutable, `Send + Sync`, shared by `Arc`.
+//!
+//! A query is a hash probe for the user (and guardian) and an index into a flat array of outcome
+//! ids; nothing is parsed or allocated. Provenance is derived on request from the per-user
+//! effective instances kept beside the table.
+
+use crate::directory::{Directory, Guardian, GuardianIdx, Relation, Relationship, User, UserIdx};
+use crate::eval::{self, Effective, Outcome, Provenance};
+use crate::model::{DecisionId, Fact, GuardianAttr, Model, TypeId};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Where a decision's outcomes live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    User(usize),
+    Guardian(usize),
+}
+
+/// Packed guardian facts: one bit per boolean attribute and four bits of relationship.
+#[derive(Debug)]
+pub struct ObjectKey;
+
+/// The object keys a query can produce, and a dense index from packed key to object id.
+pub(crate) struct Objects {
+    pub keys: Vec<u32>,
+    pub index: Vec<u32>,
+}
+
+impl ObjectKey {
+    const REL_SHIFT: u32 = 7;
+    const REL_MASK: u32 = 0b1111 << Self::REL_SHIFT;
+    /// Number of distinct packed keys.
+    pub const SPACE: usize = 1 << 11;
+
+    pub fn mask_of(a: GuardianAttr) -> u32 {
+        match a {
+            GuardianAttr::HasEmail => 1,
+            GuardianAttr::HasPhone => 1 << 1,
+            GuardianAttr::PhoneE164 => 1 << 2,
+            GuardianAttr::OnTeams => 1 << 3,
+            GuardianAttr::Blocked => 1 << 4,
+            GuardianAttr::Linked => 1 << 5,
+            GuardianAttr::OfUser => 1 << 6,
+            GuardianAttr::Relationship => Self::REL_MASK,
+        }
+    }
+
+    pub fn relationship(key: u32) -> usize {
+        ((key & Self::REL_MASK) >> Self::REL_SHIFT) as usize
+    }
+
+    fn intrinsic(g: &Guardian) -> u32 {
+        u32::from(g.email.is_some())
+            | u32::from(g.phone.is_some()) << 1
+            | u32::from(g.phone_e164) << 2
+            | u32::from(g.on_teams) << 3
+    }
+
+    fn pack(intrinsic: u32, rel: Relationship, relation: Option<Relation>, blocked: bool) -> u32 {
+        intrinsic
+            | u32::from(blocked) << 4
+            | u32::from(relation == Some(Relation::Linked)) << 5
+            | u32::from(relation == Some(Relation::OfUser)) << 6
+            | (rel.index() as u32) << Self::REL_SHIFT
+    }
+
+    /// The packed facts of `guardian` as seen by `user`.
+    pub fn of(dir: &Directory, user: UserIdx, gi: GuardianIdx, g: &Guardian) -> u32 {
+        let link = dir.link_for(user, g);
+        let rel = link.map(|(l, _)| l.relationship).or(g.links.first().map(|l| l.relationship));
+        let blocked = dir.users.get_index(user).is_some_and(|(_, u)| u.blocked.binary_search(&gi).is_ok());
+        Self::pack(Self::intrinsic(g), rel.unwrap_or(Relationship::Other), link.map(|(_, r)| r), blocked)
+    }
+
+    /// Every key (projected on `mask`) that some query can produce.
+    pub(crate) fn reachable(model: &Model, mask: u32) -> Objects {
+        let mut index = vec![u32::MAX; Self::SPACE];
+        let mut keys = Vec::new();
+        let relations = [None, Some(Relation::Linked), Some(Relation::OfUser)];
+        for g in model.directory.guardians.values() {
+            for link in &g.links {
+                for relation in relations {
+                    for blocked in [false, true] {
+                        let key = Self::pack(Self::intrinsic(g), link.relationship, relation, blocked) & mask;
+                        if index[key as usize] == u32::MAX {
+                            index[key as usize] = u32::try_from(keys.len()).unwrap_or(u32::MAX);
+                            keys.push(key);
+                        }
+                    }
+                }
+            }
+        }
+        Objects { keys, index }
+    }
+}
+
+/// Why a query could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("unknown user `{upn}`{}", suggest(.suggestion))]
+    UnknownUser { upn: String, suggestion: Option<String> },
+    #[error("unknown decision `{name}`{}", suggest(.suggestion))]
+    UnknownDecision { name: String, suggestion: Option<String> },
+    /// The guardian's id is not repeated: it may be an email address.
+    #[error("no guardian has that id or email")]
+    UnknownGuardian,
+    #[error("decision `{0}` is about a guardian: give one with --guardian")]
+    GuardianRequired(String),
+    #[error("decision `{0}` is about the user only: leave out the guardian")]
+    GuardianNotExpected(String),
+}
+
+fn suggest(s: &Option<String>) -> String {
+    s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+}
+
+impl QueryError {
+    /// A stable code for JSON errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            QueryError::UnknownUser { .. } => "UNKNOWN_USER",
+            QueryError::UnknownDecision { .. } => "UNKNOWN_DECISION",
+            QueryError::UnknownGuardian => "UNKNOWN_GUARDIAN",
+            QueryError::GuardianRequired(_) => "GUARDIAN_REQUIRED",
+            QueryError::GuardianNotExpected(_) => "GUARDIAN_NOT_EXPECTED",
+        }
+    }
+}
+
+/// The compiled table. Build it with [`crate::compile::compile`] (or [`crate::Engine`]).
+pub struct DecisionTable {
+    pub(crate) model: Arc<Model>,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) n_user: usize,
+    pub(crate) n_guardian: usize,
+    pub(crate) used_types: Vec<TypeId>,
+    pub(crate) guardian_mask: u32,
+    pub(crate) user_profile: Vec<u32>,
+    pub(crate) user_effective: Vec<u32>,
+    pub(crate) effective_sets: Vec<Box<[Effective]>>,
+    pub(crate) profile_count: usize,
+    pub(crate) user_cells: Vec<u32>,
+    pub(crate) guardian_cells: Vec<u32>,
+    pub(crate) object_index: Vec<u32>,
+    pub(crate) object_count: usize,
+    pub(crate) outcomes: Vec<Outcome>,
+}
+
+impl std::fmt::Debug for DecisionTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecisionTable")
+            .field("users", &self.user_profile.len())
+            .field("profiles", &self.profile_count)
+            .field("objects", &self.object_count)
+            .field("outcomes", &self.outcomes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A decision id resolved once, for repeated queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecisionHandle(pub(crate) DecisionId);
+
+/// A user resolved once, for repeated queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserHandle(pub(crate) UserIdx);
+
+/// A guardian resolved once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardianHandle(pub(crate) GuardianIdx);
+
+/// The answer to one query: borrowed from the table, free to produce.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'t> {
+    table: &'t DecisionTable,
+    pub user: UserHandle,
+    pub decision: DecisionHandle,
+    pub guardian: Option<GuardianHandle>,
+    pub outcome: &'t Outcome,
+}
+
+impl DecisionTable {
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Number of distinct profiles (rows).
+    pub fn profile_count(&self) -> usize {
+        self.profile_count
+    }
+
+    /// Number of distinct guardian object keys.
+    pub fn object_count(&self) -> usize {
+        self.object_count
+    }
+
+    /// Number of distinct outcomes.
+    pub fn outcome_count(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    pub fn user(&self, upn: &str) -> Result<UserHandle, QueryError> {
+        match self.model.directory.user(upn) {
+            Some((i, _)) => Ok(UserHandle(i)),
+            None => Err(QueryError::UnknownUser {
+                upn: upn.to_string(),
+                suggestion: crate::diagnostic::closest(&upn.to_lowercase(), self.model.directory.users.keys().map(String::as_str))
+                    .map(str::to_string),
+            }),
+        }
+    }
+
+    pub fn decision(&self, name: &str) -> Result<DecisionHandle, QueryError> {
+        match self.model.decisions.get_index_of(name) {
+            Some(i) => Ok(DecisionHandle(i)),
+            None => Err(QueryError::UnknownDecision {
+                name: name.to_string(),
+                suggestion: crate::diagnostic::closest(name, self.model.decisions.keys().map(String::as_str)).map(str::to_string),
+            }),
+        }
+    }
+
+    pub fn guardian(&self, id: &str) -> Result<GuardianHandle, QueryError> {
+        self.model.directory.guardian(id).map(|(i, _)| GuardianHandle(i)).ok_or(QueryError::UnknownGuardian)
+    }
+
+    /// Decides by names. The hot path: two or three hash probes and an array read.
+    pub fn decide(&self, upn: &str, decision: &str, guardian: Option<&str>) -> Result<Decision<'_>, QueryError> {
+        let user = self.user(upn)?;
+        let decision = self.decision(decision)?;
+        let guardian = match guardian {
+            Some(g) => Some(self.guardian(g)?),
+            None => None,
+        };
+        self.decide_handles(user, decision, guardian)
+    }
+
+    /// Decides by pre-resolved handles.
+    pub fn decide_handles(
+        &self,
+        user: UserHandle,
+        decision: DecisionHandle,
+        guardian: Option<GuardianHandle>,
+    ) -> Result<Decision<'_>, QueryError> {
+        let profile = self.user_profile[user.0] as usize;
+        let id = match (self.columns[decision.0], guardian) {
+            (Column::User(c), None) => self.user_cells[profile * self.n_user + c],
+            (Column::Guardian(c), Some(g)) => {
+                let dir = &self.model.directory;
+                let key = match dir.guardians.get_index(g.0) {
+                    Some((_, gd)) => ObjectKey::of(dir, user.0, g.0, gd) & self.guardian_mask,
+                    None => return Err(QueryError::UnknownGuardian),
+                };
+                let object = self.object_index[key as usize] as usize;
+                self.guardian_cells[(profile * self.n_guardian + c) * self.object_count + object]
+            }
+            (Column::User(_), Some(_)) => {
+                return Err(QueryError::GuardianNotExpected(self.model.decisions[decision.0].name.clone()));
+            }
+            (Column::Guardian(_), None) => {
+                return Err(QueryError::GuardianRequired(self.model.decisions[decision.0].name.clone()));
+            }
+        };
+        Ok(Decision { table: self, user, decision, guardian, outcome: &self.outcomes[id as usize] })
+    }
+
+    /// The effective instance of a consulted policy type for a user.
+    pub fn effective(&self, user: UserHandle, ptype: TypeId) -> Option<Effective> {
+        let slot = self.used_types.binary_search(&ptype).ok()?;
+        self.effective_sets[self.user_effective[user.0] as usize].get(slot).copied()
+    }
+
+    /// Guardians a user deals with: those of the students of the class teams they own, and their
+    /// own guardians, in directory order.
+    pub fn guardians_of(&self, user: UserHandle) -> Vec<GuardianHandle> {
+        let dir = &self.model.directory;
+        dir.guardians
+            .values()
+            .enumerate()
+            .filter(|(_, g)| dir.link_for(user.0, g).is_some())
+            .map(|(i, _)| GuardianHandle(i))
+            .collect()
+    }
+
+    /// Every decision for every user, guardian decisions for each guardian the user deals with.
+    pub fn all(&self) -> Vec<Decision<'_>> {
+        let mut out = Vec::new();
+        for u in 0..self.user_profile.len() {
+            let user = UserHandle(u);
+            let guardians = self.guardians_of(user);
+            for (d, col) in self.columns.iter().enumerate() {
+                let decision = DecisionHandle(d);
+                match col {
+                    Column::User(_) => out.extend(self.decide_handles(user, decision, None)),
+                    Column::Guardian(_) => {
+                        for g in &guardians {
+                            out.extend(self.decide_handles(user, decision, Some(*g)));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A stable, readable listing of the compiled table: profiles with their effective instances
+    /// and attributes, and each profile's outcome codes. Snapshot tests print it.
+    pub fn dump(&self) -> String {
+        let m = &self.model;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "table: {} users, {} profiles, {} guardian keys, {} outcomes",
+            self.user_profile.len(),
+            self.profile_count,
+            self.object_count,
+            self.outcomes.len()
+        );
+        for p in 0..self.profile_count {
+            let users: Vec<&str> = self
+                .user_profile
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| **q as usize == p)
+                .map(|(u, _)| m.directory.users[u].upn.as_str())
+                .collect();
+            let _ = writeln!(out, "profile {p}: {}", users.join(", "));
+            if let Some(first) = users.first().and_then(|u| m.directory.user(u)) {
+                for &t in &self.used_types {
+                    if let Some(e) = self.effective(UserHandle(first.0), t) {
+                        let _ = writeln!(out, "  {} = {}", m.policy_types[t].schema.name, m.policy_types[t].instances[e.instance].identity());
+                    }
+                }
+            }
+            for (d, col) in self.columns.iter().enumerate() {
+                if let Column::User(c) = col {
+                    let o = &self.outcomes[self.user_cells[p * self.n_user + c] as usize];
+                    let _ = writeln!(out, "  {} -> {}", m.decisions[d].name, summary(o));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn summary(o: &Outcome) -> String {
+    if o.allowed {
+        match &o.channel {
+            Some(c) => format!("allow via {c}"),
+            None => "allow".to_string(),
+        }
+    } else {
+        let codes: Vec<&str> = o.blockers.iter().map(|b| b.code.as_ref()).collect();
+        format!("deny {}", codes.join(" "))
+    }
+}
+
+impl<'t> Decision<'t> {
+    pub fn allowed(&self) -> bool {
+        self.outcome.allowed
+    }
+
+    pub fn user(&self) -> &'t User {
+        &self.table.model.directory.users[self.user.0]
+    }
+
+    pub fn decision_name(&self) -> &'t str {
+        &self.table.model.decisions[self.decision.0].name
+    }
+
+    pub fn guardian(&self) -> Option<&'t Guardian> {
+        self.guardian.map(|g| &self.table.model.directory.guardians[g.0])
+    }
+
+    /// Every setting and attribute the decision consulted, with its value and source, derived
+    /// from the table's per-user effective instances.
+    pub fn provenance(&self) -> Vec<Provenance> {
+        let m = &self.table.model;
+        let reference_fact = |f: Fact| eval::provenance_value(m, self.user.0, self.guardian.map(|g| g.0), f);
+        m.decisions[self.decision.0]
+            .consulted
+            .iter()
+            .filter(|f| self.guardian.is_some() || !matches!(f, Fact::Guardian(_)))
+            .map(|f| {
+                let (value, source) = match *f {
+                    Fact::Policy { ptype, setting } => {
+                        let e = self.table.effective(self.user, ptype).unwrap_or(Effective {
+                            instance: m.policy_types[ptype].global,
+                            via: eval::Via::Global,
+                        });
+                        let t = &m.policy_types[ptype];
+                        let v = t.instances[e.instance].values[setting]
+                            .as_ref()
+                            .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone());
+                        (m.to_json(&v), eval::policy_source(m, ptype, e, setting))
+                    }
+                    other => reference_fact(other),
+                };
+                Provenance { setting: m.fact_name(*f), value, source }
+            })
+            .collect()
+    }
+}
