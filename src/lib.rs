@@ -10,3 +10,9 @@ pub mod model;
 pub mod eval;
 pub mod compile;
 pub mod table;
+pub mod engine;
+pub mod output;
+mod bundled;
+
+pub use engine::{Engine, Sources};
+pub use table::{Decision, DecisionTable, QueryError};

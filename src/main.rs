@@ -1,1 +1,7 @@
-fn main() {}
+//! `tenet`: thin entry point; everything else lives in the library and in `cli`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

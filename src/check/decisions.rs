@@ -539,25 +539,22 @@ fn collect(cx: &Cx, d: usize, seen: &mut [bool], facts: &mut Vec<Fact>) {
     if std::mem::replace(&mut seen[d], true) {
         return;
     }
-    let mut add = |f: Fact| {
-        if !facts.contains(&f) {
-            facts.push(f);
-        }
-    };
+    // Rule order, with a required decision's facts where it is required.
     for rule in &cx.model.decisions[d].rules {
+        let mut add = |f: Fact| {
+            if !facts.contains(&f) {
+                facts.push(f);
+            }
+        };
         match rule {
+            Rule::Require { decision, .. } => collect(cx, *decision, seen, facts),
             Rule::Deny(v) | Rule::Warn(v) => {
                 if let Some(e) = &v.fires {
                     e.for_each_fact(&mut add);
                 }
             }
             Rule::Allow { when: Some(e), .. } => e.for_each_fact(&mut add),
-            _ => {}
-        }
-    }
-    for rule in &cx.model.decisions[d].rules {
-        if let Rule::Require { decision, .. } = rule {
-            collect(cx, *decision, seen, facts);
+            Rule::Allow { when: None, .. } => {}
         }
     }
 }

@@ -1,0 +1,3 @@
+//! The example district compiled into the binary (see `build.rs`).
+
+include!(concat!(env!("OUT_DIR"), "/bundled.rs"));

@@ -1,0 +1,185 @@
+//! The facade: load sources, check, compile once, then decide many times.
+
+use crate::check::{self, Checked};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::directory::{self, Directory};
+use crate::source::{FileId, Source, SourceMap, Span};
+use crate::table::{Decision, DecisionTable, QueryError};
+use crate::{ast, bundled, compile, syntax};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Name of the directory file found beside policy files when none is named.
+pub const DIRECTORY_FILE: &str = "directory.yaml";
+
+/// Where a policy set comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Policy files, in load order.
+    pub policies: Vec<Source>,
+    /// The directory file, if any (an empty directory otherwise).
+    pub directory: Option<Source>,
+}
+
+impl Sources {
+    /// The bundled example district: the Teams pack and the Lakeside tenant.
+    pub fn bundled() -> Self {
+        let policies = bundled::POLICIES.iter().map(|(name, text)| Source::new(*name, *text)).collect();
+        let directory = Some(Source::new(bundled::DIRECTORY.0, bundled::DIRECTORY.1));
+        Self { policies, directory }
+    }
+
+    /// Reads policy files and directories (recursively, `*.tenet` in name order) and the
+    /// directory file: `directory` if given, else the first `directory.yaml` at the top of a
+    /// given directory. Unreadable paths become diagnostics.
+    pub fn read(paths: &[PathBuf], directory: Option<&Path>) -> (Self, Vec<Diagnostic>) {
+        let mut errors = Vec::new();
+        let mut files = Vec::new();
+        let mut found_directory = None;
+        for path in paths {
+            if path.is_dir() {
+                if found_directory.is_none() && path.join(DIRECTORY_FILE).is_file() {
+                    found_directory = Some(path.join(DIRECTORY_FILE));
+                }
+                collect_dir(path, &mut files, &mut errors);
+            } else {
+                files.push(path.clone());
+            }
+        }
+        let mut out = Self::default();
+        for f in files {
+            match read_text(&f) {
+                Ok(s) => out.policies.push(s),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(d) = directory.map(Path::to_path_buf).or(found_directory) {
+            match read_text(&d) {
+                Ok(s) => out.directory = Some(s),
+                Err(e) => errors.push(e),
+            }
+        }
+        (out, errors)
+    }
+}
+
+fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(io_error(dir, &e.to_string()));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            collect_dir(&p, files, errors);
+        } else if p.extension().is_some_and(|e| e == "tenet") {
+            files.push(p);
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<Source, Diagnostic> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io_error(path, &format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()))
+    })?;
+    Ok(Source::new(name, text))
+}
+
+fn io_error(path: &Path, why: &str) -> Diagnostic {
+    Diagnostic::error(Code::Io, format!("can't read `{}`: {why}", path.display()))
+        .help("check the path; policy files end in `.tenet`, the directory is a YAML file")
+}
+
+/// Everything known after checking: the sources (to render diagnostics) and the diagnostics.
+#[derive(Debug)]
+pub struct Report {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses and checks sources; returns the checked model (if no errors) and the report.
+pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) {
+    let mut map = SourceMap::default();
+    let mut diagnostics = Vec::new();
+    let mut files: Vec<ast::File> = Vec::new();
+    for s in sources.policies {
+        let text = s.text.clone();
+        let id = map.add(s);
+        match syntax::parse(id, &text) {
+            Ok(f) => files.push(f),
+            Err(mut e) => diagnostics.append(&mut e),
+        }
+    }
+    let directory = match sources.directory {
+        Some(s) => {
+            let text = s.text.clone();
+            let id: FileId = map.add(s);
+            match directory::load(id, &text) {
+                Ok(d) => d,
+                Err(mut e) => {
+                    diagnostics.append(&mut e);
+                    Directory::default()
+                }
+            }
+        }
+        None => Directory::default(),
+    };
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        // Name resolution over a partial set would only add noise.
+        crate::diagnostic::sort(&mut diagnostics);
+        return (None, Report { sources: map, diagnostics });
+    }
+    let Checked { model, diagnostics: mut more } = check::check(map.clone(), &files, directory);
+    diagnostics.append(&mut more);
+    crate::diagnostic::sort(&mut diagnostics);
+    (model, Report { sources: map, diagnostics })
+}
+
+/// A compiled policy set, ready for queries. Cheap to clone: the table is shared.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    table: Arc<DecisionTable>,
+}
+
+impl Engine {
+    /// Checks and compiles. On errors, returns the report with every diagnostic.
+    pub fn build(sources: Sources) -> Result<(Engine, Report), Report> {
+        match check_sources(sources) {
+            (Some(model), report) => {
+                let table = compile::compile(Arc::new(model));
+                Ok((Engine { table: Arc::new(table) }, report))
+            }
+            (None, report) => Err(report),
+        }
+    }
+
+    /// The bundled example district.
+    pub fn bundled() -> Result<(Engine, Report), Report> {
+        Self::build(Sources::bundled())
+    }
+
+    pub fn table(&self) -> &Arc<DecisionTable> {
+        &self.table
+    }
+
+    pub fn decide(&self, user: &str, decision: &str, guardian: Option<&str>) -> Result<Decision<'_>, QueryError> {
+        self.table.decide(user, decision, guardian)
+    }
+}
+
+/// A span-less location for messages about whole files.
+pub fn file_span(file: FileId) -> Span {
+    Span::new(file, 0, 0)
+}

@@ -1,0 +1,194 @@
+//! Rendering decisions for people (text) and tools (JSON, CSV). The JSON shape is the one
+//! documented in the README; the HTTP server returns the same.
+
+use crate::eval::{Provenance, Reason};
+use crate::table::Decision;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// One decision as JSON.
+#[derive(Debug, Serialize)]
+pub struct DecisionJson<'a> {
+    pub user: &'a str,
+    pub decision: &'a str,
+    pub guardian: Option<&'a str>,
+    pub allowed: bool,
+    pub channel: Option<&'a str>,
+    pub reason: ReasonJson<'a>,
+    pub blockers: Vec<ReasonJson<'a>>,
+    pub warnings: Vec<ReasonJson<'a>>,
+    pub provenance: Vec<Provenance>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReasonJson<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    pub decision: &'a str,
+    pub location: &'a str,
+}
+
+impl<'a> From<&'a Reason> for ReasonJson<'a> {
+    fn from(r: &'a Reason) -> Self {
+        Self { code: &r.code, message: &r.message, decision: &r.decision, location: &r.location }
+    }
+}
+
+impl<'a> DecisionJson<'a> {
+    pub fn new(d: &Decision<'a>) -> Self {
+        let o = d.outcome;
+        Self {
+            user: &d.user().upn,
+            decision: d.decision_name(),
+            guardian: d.guardian().map(|g| g.id.as_str()),
+            allowed: o.allowed,
+            channel: o.channel.as_deref(),
+            reason: (&o.reason).into(),
+            blockers: o.blockers.iter().map(Into::into).collect(),
+            warnings: o.warnings.iter().map(Into::into).collect(),
+            provenance: d.provenance(),
+        }
+    }
+}
+
+/// `allow`, `allow via email` or `deny CODE: message`, with the blockers' count.
+pub fn one_line(d: &Decision<'_>) -> String {
+    let o = d.outcome;
+    if o.allowed {
+        let mut s = match &o.channel {
+            Some(c) => format!("allow via {c}"),
+            None => "allow".to_string(),
+        };
+        for w in &o.warnings {
+            let _ = write!(s, " (warning {}: {})", w.code, w.message);
+        }
+        s
+    } else {
+        let more = o.blockers.len().saturating_sub(1);
+        let tail = if more > 0 { format!(" (+{more} more blocker{})", if more == 1 { "" } else { "s" }) } else { String::new() };
+        format!("deny {}: {}{tail}", o.reason.code, o.reason.message)
+    }
+}
+
+/// The admin-facing explanation.
+pub fn explain(d: &Decision<'_>) -> String {
+    let o = d.outcome;
+    let mut s = String::new();
+    let who = match d.guardian() {
+        Some(g) => format!("{} with guardian {}", d.user().upn, g.id),
+        None => d.user().upn.clone(),
+    };
+    let verdict = match (&o.allowed, &o.channel) {
+        (true, Some(c)) => format!("ALLOW via {c}"),
+        (true, None) => "ALLOW".to_string(),
+        (false, _) => "DENY".to_string(),
+    };
+    let _ = writeln!(s, "{} for {who}: {verdict}", d.decision_name());
+    let _ = writeln!(s, "\ndeciding rule:\n  {}", reason_line(&o.reason));
+    if !o.allowed {
+        let _ = writeln!(s, "\nblockers ({}):", o.blockers.len());
+        for (i, b) in o.blockers.iter().enumerate() {
+            let _ = writeln!(s, "  {}. {}", i + 1, reason_line(b));
+        }
+    }
+    if !o.warnings.is_empty() {
+        let _ = writeln!(s, "\nwarnings ({}):", o.warnings.len());
+        for (i, w) in o.warnings.iter().enumerate() {
+            let _ = writeln!(s, "  {}. {}", i + 1, reason_line(w));
+        }
+    }
+    let prov = d.provenance();
+    if !prov.is_empty() {
+        let _ = writeln!(s, "\nconsulted settings:");
+        for p in prov {
+            let _ = writeln!(s, "  {} = {}\n      from {}", p.setting, p.value, p.source);
+        }
+    }
+    s
+}
+
+fn reason_line(r: &Reason) -> String {
+    format!("{} — {}\n     at {} (in `{}`)", r.code, r.message, r.location, r.decision)
+}
+
+/// A text table: one line per decision.
+pub fn table_text(decisions: &[Decision<'_>]) -> String {
+    let rows: Vec<[String; 4]> = decisions
+        .iter()
+        .map(|d| {
+            [
+                d.user().upn.clone(),
+                d.decision_name().to_string(),
+                d.guardian().map_or_else(|| "-".to_string(), |g| g.id.clone()),
+                summary(d),
+            ]
+        })
+        .collect();
+    let headers = ["USER", "DECISION", "GUARDIAN", "OUTCOME"];
+    let mut widths = headers.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    let mut line = |cells: [&str; 4]| {
+        let _ = writeln!(
+            s,
+            "{:w0$}  {:w1$}  {:w2$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+    };
+    line(headers);
+    for r in &rows {
+        line([&r[0], &r[1], &r[2], &r[3]]);
+    }
+    s
+}
+
+fn summary(d: &Decision<'_>) -> String {
+    let o = d.outcome;
+    if o.allowed {
+        let mut s = match &o.channel {
+            Some(c) => format!("allow via {c}"),
+            None => "allow".into(),
+        };
+        if !o.warnings.is_empty() {
+            let codes: Vec<&str> = o.warnings.iter().map(|w| w.code.as_ref()).collect();
+            let _ = write!(s, " (warn {})", codes.join(" "));
+        }
+        s
+    } else {
+        let codes: Vec<&str> = o.blockers.iter().map(|b| b.code.as_ref()).collect();
+        format!("deny {}", codes.join(" "))
+    }
+}
+
+/// CSV with a header row.
+pub fn table_csv(decisions: &[Decision<'_>]) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["user", "decision", "guardian", "allowed", "channel", "reason_code", "reason_message", "blockers", "warnings"])?;
+    for d in decisions {
+        let o = d.outcome;
+        let codes = |rs: &[Reason]| rs.iter().map(|r| r.code.as_ref()).collect::<Vec<_>>().join(" ");
+        w.write_record([
+            d.user().upn.as_str(),
+            d.decision_name(),
+            d.guardian().map_or("", |g| g.id.as_str()),
+            if o.allowed { "true" } else { "false" },
+            o.channel.as_deref().unwrap_or(""),
+            &o.reason.code,
+            &o.reason.message,
+            &codes(&o.blockers),
+            &codes(&o.warnings),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
