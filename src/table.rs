@@ -170,6 +170,27 @@ pub struct UserHandle(pub(crate) UserIdx);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GuardianHandle(pub(crate) GuardianIdx);
 
+impl DecisionHandle {
+    /// Index of the decision in the model.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl UserHandle {
+    /// Index of the user in the directory.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl GuardianHandle {
+    /// Index of the guardian in the directory.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// The answer to one query: borrowed from the table, free to produce.
 #[derive(Debug, Clone, Copy)]
 pub struct Decision<'t> {
@@ -281,6 +302,21 @@ impl DecisionTable {
             .filter(|(_, g)| dir.link_for(user.0, g).is_some())
             .map(|(i, _)| GuardianHandle(i))
             .collect()
+    }
+
+    /// Every query the table can answer: each user with each user-only decision, and with each
+    /// guardian decision for every guardian in the directory (not only their own).
+    pub fn every_query(&self) -> impl Iterator<Item = (UserHandle, DecisionHandle, Option<GuardianHandle>)> + '_ {
+        let guardians = self.model.directory.guardians.len();
+        (0..self.user_profile.len()).flat_map(move |u| {
+            self.columns.iter().enumerate().flat_map(move |(d, col)| {
+                let gs: Vec<Option<GuardianHandle>> = match col {
+                    Column::User(_) => vec![None],
+                    Column::Guardian(_) => (0..guardians).map(|g| Some(GuardianHandle(g))).collect(),
+                };
+                gs.into_iter().map(move |g| (UserHandle(u), DecisionHandle(d), g))
+            })
+        })
     }
 
     /// Every decision for every user, guardian decisions for each guardian the user deals with.

@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use tenet::diagnostic::render_human;
+use tenet::engine::{Engine, Sources};
+use tenet::source::Source;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds an engine from in-memory policy text and directory YAML, failing the test with the
+/// rendered diagnostics if it does not check.
+pub fn engine(policies: &[(&str, &str)], directory: &str) -> Engine {
+    let sources = Sources {
+        policies: policies.iter().map(|(n, t)| Source::new(*n, *t)).collect(),
+        directory: Some(Source::new("directory.yaml", directory)),
+    };
+    match Engine::build(sources) {
+        Ok((e, _)) => e,
+        Err(report) => panic!("does not check:\n{}", render_human(&report.diagnostics, &report.sources, false)),
+    }
+}
+
+/// Reads a file relative to the repository.
+pub fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(repo().join(path.as_ref())).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
+
+/// Asserts the compiled table and the reference evaluator agree on every query, outcome and
+/// provenance alike; returns how many queries were compared.
+pub fn assert_agreement(engine: &Engine) -> usize {
+    let table = engine.table();
+    let model = table.model();
+    let mut n = 0;
+    for (u, d, g) in table.every_query() {
+        let compiled = table.decide_handles(u, d, g).unwrap_or_else(|e| panic!("query failed: {e}"));
+        let reference = tenet::eval::evaluate(model, u.index(), d.index(), g.map(|g| g.index()));
+        let who = format!(
+            "user {} decision {} guardian {:?}",
+            model.directory.users[u.index()].upn,
+            model.decisions[d.index()].name,
+            g.map(|g| model.directory.guardians[g.index()].id.clone())
+        );
+        assert_eq!(compiled.outcome, &reference, "outcome differs for {who}\n{}", table.dump());
+        let reference_prov = tenet::eval::provenance(model, u.index(), d.index(), g.map(|g| g.index()));
+        assert_eq!(compiled.provenance(), reference_prov, "provenance differs for {who}");
+        n += 1;
+    }
+    n
+}
