@@ -8,7 +8,8 @@ use tenet::engine::Engine;
 
 #[test]
 fn bundled_example_agrees_with_the_reference() {
-    let (engine, _) = Engine::bundled().unwrap_or_else(|r| panic!("bundled example does not check: {:?}", r.diagnostics));
+    let (engine, _) =
+        Engine::bundled().unwrap_or_else(|r| panic!("bundled example does not check: {:?}", r.diagnostics));
     assert!(assert_agreement(&engine) > 100);
 }
 
@@ -17,7 +18,8 @@ fn check_fixture_base_agrees_with_the_reference() {
     let dir = crate::support::repo().join("tests/fixtures/check/base");
     let (sources, io) = tenet::engine::Sources::read(&[dir], None);
     assert!(io.is_empty(), "{io:?}");
-    let (engine, _) = Engine::build(sources).unwrap_or_else(|r| panic!("base fixture does not check: {:?}", r.diagnostics));
+    let (engine, _) =
+        Engine::build(sources).unwrap_or_else(|r| panic!("base fixture does not check: {:?}", r.diagnostics));
     assert!(assert_agreement(&engine) > 0);
 }
 
@@ -132,13 +134,8 @@ fn tenant(seed: u64) -> (String, String) {
     let mut p = String::from(SCHEMA);
     let modes = ["A", "B", "C"];
     let bools = ["true", "false"];
-    let _ = writeln!(
-        p,
-        "tenant C1 {{ On = {}  Limit = {}  M = {} }}",
-        rng.pick(&bools),
-        rng.below(5),
-        rng.pick(&modes)
-    );
+    let _ =
+        writeln!(p, "tenant C1 {{ On = {}  Limit = {}  M = {} }}", rng.pick(&bools), rng.below(5), rng.pick(&modes));
     let mut instances: Vec<(&str, Vec<String>)> = vec![("P1", vec!["Locked".into()]), ("P2", vec![]), ("P3", vec![])];
     for (ty, names) in instances.iter_mut() {
         if rng.chance(50) {
@@ -183,7 +180,8 @@ fn tenant(seed: u64) -> (String, String) {
     for c in 0..rng.below(3) {
         let owners: Vec<&str> = users.iter().map(String::as_str).filter(|_| rng.chance(25)).collect();
         let students: Vec<&str> = users.iter().map(String::as_str).filter(|_| rng.chance(40)).collect();
-        let _ = writeln!(d, "  - id: c{c}\n    owners: [{}]\n    students: [{}]", owners.join(", "), students.join(", "));
+        let _ =
+            writeln!(d, "  - id: c{c}\n    owners: [{}]\n    students: [{}]", owners.join(", "), students.join(", "));
     }
     d.push_str("guardians:\n");
     let n_guardians = rng.below(5);
@@ -246,7 +244,11 @@ fn tenant(seed: u64) -> (String, String) {
     let _ = writeln!(p, "decision base(user) {{\n{}}}", rules(&mut rng, false, &[]));
     let _ = writeln!(p, "decision top(user) {{\n{}}}", rules(&mut rng, false, &["base(user)"]));
     let _ = writeln!(p, "decision gbase(user, guardian) {{\n{}}}", rules(&mut rng, true, &["top(user)", "base(user)"]));
-    let _ = writeln!(p, "decision gtop(user, guardian) {{\n{}}}", rules(&mut rng, true, &["gbase(user, guardian)", "top(user)"]));
+    let _ = writeln!(
+        p,
+        "decision gtop(user, guardian) {{\n{}}}",
+        rules(&mut rng, true, &["gbase(user, guardian)", "top(user)"])
+    );
     (p, d)
 }
 

@@ -1,5 +1,8 @@
 //! The integration test binary: one binary, one module per concern.
 
+// Tests report failures by panicking, helpers included.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 mod agreement;
 mod cli;
 mod diagnostics;
