@@ -1,1 +1,173 @@
-//! placeholder
+//! End-to-end tests through the real binary: arguments, output formats and exit codes.
+
+use crate::support::repo;
+use std::process::{Command, Output};
+
+fn tenet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const MINI: &str = "tests/fixtures/cli/mini";
+
+#[test]
+fn decide_exits_0_on_allow_and_3_on_deny() {
+    let allow = tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "chat"]);
+    assert_eq!(allow.status.code(), Some(0), "{}", stderr(&allow));
+    assert_eq!(stdout(&allow).trim(), "allow");
+
+    let deny = tenet(&["decide", "--policies", MINI, "--user", "bob@x.edu", "--decision", "chat"]);
+    assert_eq!(deny.status.code(), Some(3));
+    assert_eq!(stdout(&deny).trim(), "deny CHAT_OFF: chat off in Tag:NoChat");
+}
+
+#[test]
+fn decide_json_has_the_documented_shape() {
+    let o = tenet(&[
+        "decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "invite", "--guardian", "mom@example.com",
+        "--format", "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["user"], "ann@x.edu");
+    assert_eq!(v["decision"], "invite");
+    assert_eq!(v["guardian"], "mom@example.com");
+    assert_eq!(v["allowed"], true);
+    assert_eq!(v["channel"], "email");
+    assert_eq!(v["reason"]["code"], "ALLOW");
+    assert!(v["reason"]["location"].as_str().unwrap().starts_with("tests/fixtures/cli/mini/policy.tenet:"));
+    assert_eq!(v["blockers"], serde_json::json!([]));
+    assert_eq!(v["warnings"][0]["code"], "NOT_E164");
+    let prov = v["provenance"].as_array().unwrap();
+    let chat = prov.iter().find(|p| p["setting"] == "user.ExternalAccessPolicy.EnableTeamsConsumerAccess").unwrap();
+    assert_eq!(chat["value"], true);
+    assert!(chat["source"].as_str().unwrap().contains("via group sg-teachers (rank 1)"));
+}
+
+#[test]
+fn deny_json_lists_every_blocker_with_its_origin() {
+    let o = tenet(&[
+        "decide", "--policies", MINI, "--user", "bob@x.edu", "--decision", "invite", "--guardian", "mom@example.com",
+        "--format", "json",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["channel"], serde_json::Value::Null);
+    assert_eq!(v["reason"]["code"], "CHAT_OFF");
+    let blockers: Vec<(&str, &str)> = v["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["code"].as_str().unwrap(), b["decision"].as_str().unwrap()))
+        .collect();
+    assert_eq!(blockers, [("CHAT_OFF", "chat"), ("NOT_LINKED", "invite")]);
+}
+
+#[test]
+fn explain_names_rule_blockers_and_sources() {
+    let o = tenet(&["explain", "--policies", MINI, "--user", "bob@x.edu", "--decision", "chat"]);
+    assert_eq!(o.status.code(), Some(3));
+    let text = stdout(&o);
+    assert!(text.starts_with("chat for bob@x.edu: DENY"), "{text}");
+    assert!(text.contains("CHAT_OFF — chat off in Tag:NoChat"), "{text}");
+    assert!(text.contains("user.TeamsMessagingPolicy.AllowUserChat = false"), "{text}");
+    assert!(text.contains("from TeamsMessagingPolicy Tag:NoChat, assigned directly"), "{text}");
+}
+
+#[test]
+fn query_errors_exit_1_and_suggest() {
+    let o = tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "chta"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown decision `chta` (did you mean `chat`?)"), "{}", stderr(&o));
+
+    let o = tenet(&["decide", "--policies", MINI, "--user", "anne@x.edu", "--decision", "chat", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["error"]["code"], "UNKNOWN_USER");
+
+    let o = tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "invite"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("give one with --guardian"), "{}", stderr(&o));
+
+    let o = tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "invite", "--guardian", "nobody@example.com"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!stderr(&o).contains("nobody@example.com"), "guardian identifiers are not echoed");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(tenet(&["decide", "--user", "x"]).status.code(), Some(2));
+    assert_eq!(tenet(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(tenet(&["table", "--format", "xml"]).status.code(), Some(2));
+}
+
+#[test]
+fn check_reports_errors_with_location_and_exit_1() {
+    let o = tenet(&["check", "tests/fixtures/cli/broken.tenet", "--directory", "tests/fixtures/cli/mini/directory.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("E0102"), "{err}");
+    assert!(err.contains("tests/fixtures/cli/broken.tenet:"), "{err}");
+    assert!(err.contains("did you mean `AllowUserChat`?"), "{err}");
+    assert!(err.contains("1 error"), "{err}");
+
+    let o = tenet(&["check", "tests/fixtures/cli/broken.tenet", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "E0102");
+    assert_eq!(d["line"], 4);
+    assert_eq!(d["file"], "tests/fixtures/cli/broken.tenet");
+
+    let o = tenet(&["check", "tests/fixtures/cli/missing"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("E0001"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_of_a_clean_set_exits_0() {
+    let o = tenet(&["check", MINI]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 errors, 0 warnings"), "{}", stderr(&o));
+}
+
+#[test]
+fn table_formats() {
+    let text = tenet(&["table", "--policies", MINI]);
+    assert_eq!(text.status.code(), Some(0));
+    let t = stdout(&text);
+    assert!(t.lines().next().unwrap().starts_with("USER"), "{t}");
+    assert!(t.contains("ann@x.edu  invite    mom@example.com  allow via email (warn NOT_E164)"), "{t}");
+
+    let csv = stdout(&tenet(&["table", "--policies", MINI, "--format", "csv"]));
+    assert!(csv.starts_with("user,decision,guardian,allowed,channel,reason_code,reason_message,blockers,warnings\n"));
+    assert!(csv.contains("bob@x.edu,chat,,false,,CHAT_OFF,chat off in Tag:NoChat,CHAT_OFF,\n"), "{csv}");
+
+    let json: serde_json::Value = serde_json::from_str(&stdout(&tenet(&["table", "--policies", MINI, "--format", "json"]))).unwrap();
+    // 4 users × chat, plus invite for the two users who deal with a guardian (teacher and student).
+    assert_eq!(json.as_array().unwrap().len(), 6);
+
+    let profiles = stdout(&tenet(&["table", "--policies", MINI, "--format", "profiles"]));
+    assert!(profiles.starts_with("table: 4 users, "), "{profiles}");
+}
+
+#[test]
+fn without_arguments_the_bundled_example_answers() {
+    let o = tenet(&["table"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).lines().count() > 50);
+    let o = tenet(&["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -49,7 +49,7 @@ fn a_tenant_level_app_block_overrides_any_user_level_allow() {
         assign TeamsAppPermissionPolicy "AllowParents" to user "ann@x.edu"
     "#;
     let allowed = format!("tenant ParentsApp {{ Status = Allowed }}\n{allow_for_ann}");
-    assert_eq!(codes(&allowed, "ann@x.edu", "parents_app").0, true);
+    assert!(codes(&allowed, "ann@x.edu", "parents_app").0);
     let blocked = format!("tenant ParentsApp {{ Status = Blocked }}\n{allow_for_ann}");
     let (ok, blockers, _) = codes(&blocked, "ann@x.edu", "parents_app");
     assert!(!ok);
@@ -109,7 +109,7 @@ fn locked_subscription_defaults_can_be_assigned_but_not_modified() {
         ],
         directory: Some(tenet::source::Source::new("directory.yaml", DIRECTORY)),
     };
-    let report = tenet::Engine::build(sources).err().expect("modifying a locked instance is an error");
+    let report = tenet::Engine::build(sources).expect_err("modifying a locked instance is an error");
     let d = &report.diagnostics[0];
     assert_eq!(d.code, tenet::diagnostic::Code::LockedInstance);
     let files: Vec<_> = d.labels.iter().map(|l| report.sources.get(l.span.file).map(|s| s.name.to_string())).collect();
