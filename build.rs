@@ -22,7 +22,8 @@ fn tenet_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let mut code = String::from("/// Bundled policy files: (display name, text).\npub const POLICIES: &[(&str, &str)] = &[\n");
+    let mut code =
+        String::from("/// Bundled policy files: (display name, text).\npub const POLICIES: &[(&str, &str)] = &[\n");
     for dir in POLICY_DIRS {
         println!("cargo:rerun-if-changed={dir}");
         let mut files = Vec::new();
@@ -40,8 +41,8 @@ fn main() {
         code.push_str("pub const DIRECTORY: (&str, &str) = (\"\", \"\");\n");
     } else {
         let _ = writeln!(
-        code,
-        "/// The bundled directory file: (display name, text).\npub const DIRECTORY: (&str, &str) = ({DIRECTORY:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{DIRECTORY}\")));"
+            code,
+            "/// The bundled directory file: (display name, text).\npub const DIRECTORY: (&str, &str) = ({DIRECTORY:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{DIRECTORY}\")));"
         );
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("bundled.rs");

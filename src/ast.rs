@@ -200,7 +200,13 @@ pub enum Expr {
     Or(Vec<Expr>, Span),
     And(Vec<Expr>, Span),
     Not(Box<Expr>, Span),
-    Cmp { op: CmpOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr>, span: Span },
+    Cmp {
+        op: CmpOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        span: Span,
+    },
     Literal(Value),
     /// A dotted path such as `user.TeamsMessagingPolicy.AllowUserChat`, or a bare name.
     Path(Vec<Ident>, Span),

@@ -121,8 +121,7 @@ fn sources(paths: &[PathBuf], directory: Option<PathBuf>) -> (Sources, Vec<Diagn
 }
 
 fn print_report(report: &Report, format: Format, only_errors: bool) {
-    let shown: Vec<Diagnostic> =
-        report.diagnostics.iter().filter(|d| !only_errors || d.is_error()).cloned().collect();
+    let shown: Vec<Diagnostic> = report.diagnostics.iter().filter(|d| !only_errors || d.is_error()).cloned().collect();
     match format {
         Format::Text => {
             eprint!("{}", render_human(&shown, &report.sources, color()));

@@ -187,7 +187,9 @@ fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
         UserAttr::Enabled => Value::Bool(user.enabled),
         UserAttr::Roles => strings(&mut user.roles.iter().map(String::as_str)),
         UserAttr::Licenses => strings(&mut user.licenses.iter().map(String::as_str)),
-        UserAttr::Groups => strings(&mut user.groups.iter().filter_map(|g| model.directory.groups.get_index(*g)).map(|(_, g)| g.id.as_str())),
+        UserAttr::Groups => strings(
+            &mut user.groups.iter().filter_map(|g| model.directory.groups.get_index(*g)).map(|(_, g)| g.id.as_str()),
+        ),
         UserAttr::OwnsClassTeam => Value::Bool(!user.owns.is_empty()),
         UserAttr::InClassTeam => Value::Bool(!user.student_of.is_empty()),
         UserAttr::InvitesSent => Value::Int(user.invites_sent),

@@ -17,7 +17,7 @@ pub enum Severity {
 macro_rules! codes {
     ($($variant:ident = $id:literal, $name:literal;)*) => {
         /// Stable diagnostic codes. The id (`E0102`) never changes meaning once released.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code { $($variant,)* }
 
         impl Code {
@@ -264,7 +264,7 @@ mod render {
     }
 
     fn named(sources: &SourceMap, file: crate::source::FileId) -> Option<NamedSource<String>> {
-        sources.get(file).map(|s| NamedSource::new(s.name.to_string(), s.text.to_string()))
+        sources.get(file).map(|s| NamedSource::new(&s.name, s.text.to_string()))
     }
 
     impl fmt::Display for Report {
@@ -301,8 +301,7 @@ mod render {
         }
 
         fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-            (!self.related.is_empty())
-                .then(|| Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as _)
+            (!self.related.is_empty()).then(|| Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as _)
         }
     }
 }

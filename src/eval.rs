@@ -66,6 +66,9 @@ pub struct Provenance {
     pub setting: String,
     pub value: serde_json::Value,
     pub source: String,
+    /// The value as policy files write it (`Allowed`, `"Parents"`, `[]`), for text output.
+    #[serde(skip)]
+    pub shown: String,
 }
 
 // ------------------------------------------------------------------------------------------
@@ -106,7 +109,12 @@ pub fn render_message(parts: &[MessagePart], mut identity: impl FnMut(TypeId) ->
 }
 
 /// The reason for a fired `deny` or `warn`.
-pub fn verdict_reason(model: &Model, decision: DecisionId, v: &Verdict, identity: impl FnMut(TypeId) -> String) -> Reason {
+pub fn verdict_reason(
+    model: &Model,
+    decision: DecisionId,
+    v: &Verdict,
+    identity: impl FnMut(TypeId) -> String,
+) -> Reason {
     Reason {
         code: v.code.clone(),
         message: render_message(&v.message, identity).into(),
@@ -121,7 +129,12 @@ pub fn allow_reason(model: &Model, decision: DecisionId, via: Option<&str>, span
         Some(c) => format!("`{name}` allows via {c}"),
         None => format!("`{name}` allows"),
     };
-    Reason { code: ALLOW.into(), message: message.into(), decision: name.as_str().into(), location: model.location(span).into() }
+    Reason {
+        code: ALLOW.into(),
+        message: message.into(),
+        decision: name.as_str().into(),
+        location: model.location(span).into(),
+    }
 }
 
 pub fn no_allow_reason(model: &Model, decision: DecisionId) -> Reason {
@@ -229,27 +242,30 @@ pub fn effective(model: &Model, user: UserIdx, ptype: TypeId) -> Effective {
 }
 
 /// Provenance of every fact `decision` consults, by the reference path.
-pub fn provenance(model: &Model, user: UserIdx, decision: DecisionId, guardian: Option<GuardianIdx>) -> Vec<Provenance> {
+pub fn provenance(
+    model: &Model,
+    user: UserIdx,
+    decision: DecisionId,
+    guardian: Option<GuardianIdx>,
+) -> Vec<Provenance> {
     model.decisions[decision]
         .consulted
         .iter()
         .filter(|f| guardian.is_some() || !matches!(f, Fact::Guardian(_)))
-        .map(|f| {
-            let (value, source) = provenance_value(model, user, guardian, *f);
-            Provenance { setting: model.fact_name(*f), value, source }
-        })
+        .map(|f| provenance_value(model, user, guardian, *f))
         .collect()
 }
 
 /// The value of one fact for a user (and guardian), and where it came from.
-pub fn provenance_value(
-    model: &Model,
-    user: UserIdx,
-    guardian: Option<GuardianIdx>,
-    fact: Fact,
-) -> (serde_json::Value, String) {
+pub fn provenance_value(model: &Model, user: UserIdx, guardian: Option<GuardianIdx>, fact: Fact) -> Provenance {
     let r = Reference { model, user, guardian };
-    (model.to_json(&r.fact(fact)), r.source(fact))
+    let value = r.fact(fact);
+    Provenance {
+        setting: model.fact_name(fact),
+        value: model.to_json(&value),
+        source: r.source(fact),
+        shown: model.show(&value),
+    }
 }
 
 struct Reference<'a> {
@@ -338,8 +354,12 @@ impl Reference<'_> {
                             .collect();
                         strings(&ids)
                     }
-                    UserAttr::OwnsClassTeam => Value::Bool(dir.class_teams.values().any(|c| c.owners.contains(&self.user))),
-                    UserAttr::InClassTeam => Value::Bool(dir.class_teams.values().any(|c| c.students.contains(&self.user))),
+                    UserAttr::OwnsClassTeam => {
+                        Value::Bool(dir.class_teams.values().any(|c| c.owners.contains(&self.user)))
+                    }
+                    UserAttr::InClassTeam => {
+                        Value::Bool(dir.class_teams.values().any(|c| c.students.contains(&self.user)))
+                    }
                     UserAttr::InvitesSent => Value::Int(u.invites_sent),
                 }
             }

@@ -1,18 +1,18 @@
 #![doc = include_str!("../README.md")]
 
 pub mod ast;
+mod bundled;
+pub mod check;
+pub mod compile;
 pub mod diagnostic;
+pub mod directory;
+pub mod engine;
+pub mod eval;
+pub mod model;
+pub mod output;
 pub mod source;
 pub mod syntax;
-pub mod directory;
-pub mod check;
-pub mod model;
-pub mod eval;
-pub mod compile;
 pub mod table;
-pub mod engine;
-pub mod output;
-mod bundled;
 
 pub use engine::{Engine, Sources};
 pub use table::{Decision, DecisionTable, QueryError};

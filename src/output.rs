@@ -65,7 +65,11 @@ pub fn one_line(d: &Decision<'_>) -> String {
         s
     } else {
         let more = o.blockers.len().saturating_sub(1);
-        let tail = if more > 0 { format!(" (+{more} more blocker{})", if more == 1 { "" } else { "s" }) } else { String::new() };
+        let tail = if more > 0 {
+            format!(" (+{more} more blocker{})", if more == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        };
         format!("deny {}: {}{tail}", o.reason.code, o.reason.message)
     }
 }
@@ -84,8 +88,10 @@ pub fn explain(d: &Decision<'_>) -> String {
         (false, _) => "DENY".to_string(),
     };
     let _ = writeln!(s, "{} for {who}: {verdict}", d.decision_name());
-    let _ = writeln!(s, "\ndeciding rule:\n  {}", reason_line(&o.reason));
-    if !o.allowed {
+    if o.allowed {
+        let _ = writeln!(s, "\ndeciding rule:\n  {}", reason_line(&o.reason));
+    } else {
+        let _ = writeln!(s, "\ndeciding rule: {} (the first blocker)", o.reason.code);
         let _ = writeln!(s, "\nblockers ({}):", o.blockers.len());
         for (i, b) in o.blockers.iter().enumerate() {
             let _ = writeln!(s, "  {}. {}", i + 1, reason_line(b));
@@ -101,7 +107,7 @@ pub fn explain(d: &Decision<'_>) -> String {
     if !prov.is_empty() {
         let _ = writeln!(s, "\nconsulted settings:");
         for p in prov {
-            let _ = writeln!(s, "  {} = {}\n      from {}", p.setting, p.value, p.source);
+            let _ = writeln!(s, "  {} = {}\n      from {}", p.setting, p.shown, p.source);
         }
     }
     s
@@ -173,7 +179,17 @@ fn summary(d: &Decision<'_>) -> String {
 /// CSV with a header row.
 pub fn table_csv(decisions: &[Decision<'_>]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["user", "decision", "guardian", "allowed", "channel", "reason_code", "reason_message", "blockers", "warnings"])?;
+    w.write_record([
+        "user",
+        "decision",
+        "guardian",
+        "allowed",
+        "channel",
+        "reason_code",
+        "reason_message",
+        "blockers",
+        "warnings",
+    ])?;
     for d in decisions {
         let o = d.outcome;
         let codes = |rs: &[Reason]| rs.iter().map(|r| r.code.as_ref()).collect::<Vec<_>>().join(" ");

@@ -226,8 +226,11 @@ impl DecisionTable {
             Some((i, _)) => Ok(UserHandle(i)),
             None => Err(QueryError::UnknownUser {
                 upn: upn.to_string(),
-                suggestion: crate::diagnostic::closest(&upn.to_lowercase(), self.model.directory.users.keys().map(String::as_str))
-                    .map(str::to_string),
+                suggestion: crate::diagnostic::closest(
+                    &upn.to_lowercase(),
+                    self.model.directory.users.keys().map(String::as_str),
+                )
+                .map(str::to_string),
             }),
         }
     }
@@ -237,7 +240,8 @@ impl DecisionTable {
             Some(i) => Ok(DecisionHandle(i)),
             None => Err(QueryError::UnknownDecision {
                 name: name.to_string(),
-                suggestion: crate::diagnostic::closest(name, self.model.decisions.keys().map(String::as_str)).map(str::to_string),
+                suggestion: crate::diagnostic::closest(name, self.model.decisions.keys().map(String::as_str))
+                    .map(str::to_string),
             }),
         }
     }
@@ -365,7 +369,12 @@ impl DecisionTable {
             if let Some(first) = users.first().and_then(|u| m.directory.user(u)) {
                 for &t in &self.used_types {
                     if let Some(e) = self.effective(UserHandle(first.0), t) {
-                        let _ = writeln!(out, "  {} = {}", m.policy_types[t].schema.name, m.policy_types[t].instances[e.instance].identity());
+                        let _ = writeln!(
+                            out,
+                            "  {} = {}",
+                            m.policy_types[t].schema.name,
+                            m.policy_types[t].instances[e.instance].identity()
+                        );
                     }
                 }
             }
@@ -413,27 +422,29 @@ impl<'t> Decision<'t> {
     /// from the table's per-user effective instances.
     pub fn provenance(&self) -> Vec<Provenance> {
         let m = &self.table.model;
-        let reference_fact = |f: Fact| eval::provenance_value(m, self.user.0, self.guardian.map(|g| g.0), f);
         m.decisions[self.decision.0]
             .consulted
             .iter()
             .filter(|f| self.guardian.is_some() || !matches!(f, Fact::Guardian(_)))
-            .map(|f| {
-                let (value, source) = match *f {
-                    Fact::Policy { ptype, setting } => {
-                        let e = self.table.effective(self.user, ptype).unwrap_or(Effective {
-                            instance: m.policy_types[ptype].global,
-                            via: eval::Via::Global,
-                        });
-                        let t = &m.policy_types[ptype];
-                        let v = t.instances[e.instance].values[setting]
-                            .as_ref()
-                            .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone());
-                        (m.to_json(&v), eval::policy_source(m, ptype, e, setting))
+            .map(|f| match *f {
+                // Policy settings come from the table's own effective instances.
+                Fact::Policy { ptype, setting } => {
+                    let e = self
+                        .table
+                        .effective(self.user, ptype)
+                        .unwrap_or(Effective { instance: m.policy_types[ptype].global, via: eval::Via::Global });
+                    let t = &m.policy_types[ptype];
+                    let v = t.instances[e.instance].values[setting]
+                        .as_ref()
+                        .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone());
+                    Provenance {
+                        setting: m.fact_name(*f),
+                        value: m.to_json(&v),
+                        source: eval::policy_source(m, ptype, e, setting),
+                        shown: m.show(&v),
                     }
-                    other => reference_fact(other),
-                };
-                Provenance { setting: m.fact_name(*f), value, source }
+                }
+                other => eval::provenance_value(m, self.user.0, self.guardian.map(|g| g.0), other),
             })
             .collect()
     }

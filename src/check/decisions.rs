@@ -27,7 +27,13 @@ pub(super) fn declare(cx: &mut Cx, files: &[ast::File]) {
         let has_guardian = params(cx, def);
         cx.model.decisions.insert(
             def.name.name.clone(),
-            Decision { name: def.name.name.clone(), has_guardian, rules: Vec::new(), span: def.name.span, consulted: Vec::new() },
+            Decision {
+                name: def.name.name.clone(),
+                has_guardian,
+                rules: Vec::new(),
+                span: def.name.span,
+                consulted: Vec::new(),
+            },
         );
     }
 }
@@ -39,11 +45,15 @@ fn params(cx: &mut Cx, def: &ast::DecisionDef) -> bool {
         ["user"] => false,
         ["user", "guardian"] => true,
         _ => {
-            let span = def.params.first().map_or(def.name.span, |f| def.params.iter().fold(f.span, |s, p| s.to(p.span)));
+            let span =
+                def.params.first().map_or(def.name.span, |f| def.params.iter().fold(f.span, |s, p| s.to(p.span)));
             cx.push(
-                Diagnostic::error(Code::BadParameters, format!("decision `{}` must take `(user)` or `(user, guardian)`", def.name.name))
-                    .at(span, "unsupported parameters")
-                    .help("a decision is about a user, and optionally one of the guardians they deal with"),
+                Diagnostic::error(
+                    Code::BadParameters,
+                    format!("decision `{}` must take `(user)` or `(user, guardian)`", def.name.name),
+                )
+                .at(span, "unsupported parameters")
+                .help("a decision is about a user, and optionally one of the guardians they deal with"),
             );
             names.contains(&"guardian")
         }
@@ -72,7 +82,14 @@ fn resolve_rule(cx: &mut Cx, rule: &ast::Rule, has_guardian: bool) -> Option<Rul
         ast::Rule::Require { decision, args, span } => {
             let Some((target, _, d)) = cx.model.decisions.get_full(&decision.name) else {
                 let names: Vec<String> = cx.model.decisions.keys().cloned().collect();
-                cx.unknown(Code::UnknownDecision, "decision", &decision.name, decision.span, names.iter().map(String::as_str), "define it with `decision name(user) { ... }`");
+                cx.unknown(
+                    Code::UnknownDecision,
+                    "decision",
+                    &decision.name,
+                    decision.span,
+                    names.iter().map(String::as_str),
+                    "define it with `decision name(user) { ... }`",
+                );
                 return None;
             };
             let wanted: &[&str] = if d.has_guardian { &["user", "guardian"] } else { &["user"] };
@@ -88,9 +105,12 @@ fn resolve_rule(cx: &mut Cx, rule: &ast::Rule, has_guardian: bool) -> Option<Rul
             }
             if d.has_guardian && !has_guardian {
                 cx.push(
-                    Diagnostic::error(Code::BadParameters, format!("`{}` needs a guardian, and this decision has none", decision.name))
-                        .at(*span, "no guardian here")
-                        .help("declare this decision with `(user, guardian)` or require a decision about the user only"),
+                    Diagnostic::error(
+                        Code::BadParameters,
+                        format!("`{}` needs a guardian, and this decision has none", decision.name),
+                    )
+                    .at(*span, "no guardian here")
+                    .help("declare this decision with `(user, guardian)` or require a decision about the user only"),
                 );
                 return None;
             }
@@ -145,7 +165,9 @@ impl Resolver<'_> {
             Diagnostic::error(Code::TypeMismatch, format!("expected {x}, found {f}"))
                 .at(span, format!("this is {f}"))
                 .help(match expected {
-                    Ty::Bool => "a condition must be true or false: compare the value, for example with `==`".to_string(),
+                    Ty::Bool => {
+                        "a condition must be true or false: compare the value, for example with `==`".to_string()
+                    }
                     _ => format!("use a value of type {x} here"),
                 }),
         );
@@ -163,7 +185,7 @@ impl Resolver<'_> {
                         _ => ok = false,
                     }
                 }
-                ok.then(|| (if matches!(e, ast::Expr::Or(..)) { Expr::Or(out) } else { Expr::And(out) }, Ty::Bool))
+                ok.then_some((if matches!(e, ast::Expr::Or(..)) { Expr::Or(out) } else { Expr::And(out) }, Ty::Bool))
             }
             ast::Expr::Not(inner, _) => {
                 let (x, t) = self.expr(inner, Some(&Ty::Bool))?;
@@ -243,17 +265,15 @@ impl Resolver<'_> {
                 }
                 self.expect(&rt, &lt, rhs.span())?;
             }
-            CmpOp::Eq | CmpOp::Ne => {
-                if lt != rt {
-                    let (a, b) = (type_name(self.cx, &lt), type_name(self.cx, &rt));
-                    self.cx.push(
-                        Diagnostic::error(Code::TypeMismatch, format!("can't compare {a} with {b}"))
-                            .at(rhs.span(), format!("this is {b}"))
-                            .also(lhs.span(), format!("this is {a}"))
-                            .help("both sides of `==` and `!=` must have the same type"),
-                    );
-                    return None;
-                }
+            CmpOp::Eq | CmpOp::Ne if lt != rt => {
+                let (a, b) = (type_name(self.cx, &lt), type_name(self.cx, &rt));
+                self.cx.push(
+                    Diagnostic::error(Code::TypeMismatch, format!("can't compare {a} with {b}"))
+                        .at(rhs.span(), format!("this is {b}"))
+                        .also(lhs.span(), format!("this is {a}"))
+                        .help("both sides of `==` and `!=` must have the same type"),
+                );
+                return None;
             }
             _ => {}
         }
@@ -312,17 +332,34 @@ impl Resolver<'_> {
         let Some((ci, _, c)) = self.cx.model.configs.get_full(&config.name) else {
             let names: Vec<String> = self.cx.model.configs.keys().cloned().collect();
             let hint = if self.cx.model.policy_types.contains_key(&config.name) {
-                format!("`{}` is a policy type: read the user's effective value with `user.{}.…`", config.name, config.name)
+                format!(
+                    "`{}` is a policy type: read the user's effective value with `user.{}.…`",
+                    config.name, config.name
+                )
             } else {
                 "declare it with `configuration Name { ... }`".to_string()
             };
-            self.cx.unknown(Code::UnknownType, "configuration", &config.name, config.span, names.iter().map(String::as_str), &hint);
+            self.cx.unknown(
+                Code::UnknownType,
+                "configuration",
+                &config.name,
+                config.span,
+                names.iter().map(String::as_str),
+                &hint,
+            );
             return None;
         };
         let Some((si, _, s)) = c.schema.settings.get_full(&setting.name) else {
             let names: Vec<String> = c.schema.settings.keys().cloned().collect();
             let what = format!("setting of `{}`", config.name);
-            self.cx.unknown(Code::UnknownSetting, &what, &setting.name, setting.span, names.iter().map(String::as_str), &format!("`{}` declares: {}", config.name, names.join(", ")));
+            self.cx.unknown(
+                Code::UnknownSetting,
+                &what,
+                &setting.name,
+                setting.span,
+                names.iter().map(String::as_str),
+                &format!("`{}` declares: {}", config.name, names.join(", ")),
+            );
             return None;
         };
         Some((Expr::Fact(Fact::Tenant { config: ci, setting: si }), s.ty.clone()))
@@ -336,13 +373,27 @@ impl Resolver<'_> {
             } else {
                 "declare it with `policy type Name { ... }`".to_string()
             };
-            self.cx.unknown(Code::UnknownType, "policy type", &ptype.name, ptype.span, names.iter().map(String::as_str), &hint);
+            self.cx.unknown(
+                Code::UnknownType,
+                "policy type",
+                &ptype.name,
+                ptype.span,
+                names.iter().map(String::as_str),
+                &hint,
+            );
             return None;
         };
         let Some((si, _, s)) = t.schema.settings.get_full(&setting.name) else {
             let names: Vec<String> = t.schema.settings.keys().cloned().collect();
             let what = format!("setting of `{}`", ptype.name);
-            self.cx.unknown(Code::UnknownSetting, &what, &setting.name, setting.span, names.iter().map(String::as_str), &format!("`{}` declares: {}", ptype.name, names.join(", ")));
+            self.cx.unknown(
+                Code::UnknownSetting,
+                &what,
+                &setting.name,
+                setting.span,
+                names.iter().map(String::as_str),
+                &format!("`{}` declares: {}", ptype.name, names.join(", ")),
+            );
             return None;
         };
         Some((Expr::Fact(Fact::Policy { ptype: ti, setting: si }), s.ty.clone()))
@@ -361,7 +412,14 @@ impl Resolver<'_> {
             return None;
         }
         let names: Vec<&str> = UserAttr::ALL.iter().map(|a| a.name()).collect();
-        self.cx.unknown(Code::UnknownField, "user attribute", &attr.name, attr.span, names.iter().copied(), &format!("user attributes: {}; or `user.PolicyType.Setting`", names.join(", ")));
+        self.cx.unknown(
+            Code::UnknownField,
+            "user attribute",
+            &attr.name,
+            attr.span,
+            names.iter().copied(),
+            &format!("user attributes: {}; or `user.PolicyType.Setting`", names.join(", ")),
+        );
         None
     }
 
@@ -376,7 +434,14 @@ impl Resolver<'_> {
         }
         let Some(a) = GuardianAttr::parse(&attr.name) else {
             let names: Vec<&str> = GuardianAttr::ALL.iter().map(|a| a.name()).collect();
-            self.cx.unknown(Code::UnknownField, "guardian attribute", &attr.name, attr.span, names.iter().copied(), &format!("guardian attributes: {}", names.join(", ")));
+            self.cx.unknown(
+                Code::UnknownField,
+                "guardian attribute",
+                &attr.name,
+                attr.span,
+                names.iter().copied(),
+                &format!("guardian attributes: {}", names.join(", ")),
+            );
             return None;
         };
         Some((Expr::Fact(Fact::Guardian(a)), a.ty(self.cx.model.relationship_enum)))
@@ -385,7 +450,14 @@ impl Resolver<'_> {
     fn directory_attr(&mut self, attr: &ast::Ident) -> Option<(Expr, Ty)> {
         let Some(a) = DirectoryAttr::parse(&attr.name) else {
             let names: Vec<&str> = DirectoryAttr::ALL.iter().map(|a| a.name()).collect();
-            self.cx.unknown(Code::UnknownField, "directory attribute", &attr.name, attr.span, names.iter().copied(), &format!("directory attributes: {}", names.join(", ")));
+            self.cx.unknown(
+                Code::UnknownField,
+                "directory attribute",
+                &attr.name,
+                attr.span,
+                names.iter().copied(),
+                &format!("directory attributes: {}", names.join(", ")),
+            );
             return None;
         };
         Some((Expr::Fact(Fact::Directory(a)), a.ty(self.cx.model.relationship_enum)))
@@ -462,9 +534,12 @@ fn placeholder(cx: &mut Cx, name: &str, span: Span, fires: Option<&Expr>) -> Opt
         }
         let why = if types.is_empty() { "consults no policy type" } else { "consults several policy types" };
         cx.push(
-            Diagnostic::error(Code::UnknownPlaceholder, format!("`{{policy}}` is ambiguous: the rule's condition {why}"))
-                .at(span, "in this message")
-                .help("name the policy type instead, such as `{TeamsMessagingPolicy}`"),
+            Diagnostic::error(
+                Code::UnknownPlaceholder,
+                format!("`{{policy}}` is ambiguous: the rule's condition {why}"),
+            )
+            .at(span, "in this message")
+            .help("name the policy type instead, such as `{TeamsMessagingPolicy}`"),
         );
         return None;
     }
@@ -600,10 +675,11 @@ fn blocked_always(cx: &Cx, d: usize, memo: &mut Vec<Option<Option<String>>>, dep
                 why.get_or_insert(format!("`deny {}` always fires", v.code));
             }
             Rule::Allow { when, .. } if !is_const(when.as_ref(), false) => any_allow = true,
-            Rule::Require { decision, .. } => {
-                if blocked_always(cx, *decision, memo, depth + 1).is_some() {
-                    why.get_or_insert(format!("it requires `{}`, which can never allow", cx.model.decisions[*decision].name));
-                }
+            Rule::Require { decision, .. } if blocked_always(cx, *decision, memo, depth + 1).is_some() => {
+                why.get_or_insert(format!(
+                    "it requires `{}`, which can never allow",
+                    cx.model.decisions[*decision].name
+                ));
             }
             _ => {}
         }

@@ -24,9 +24,10 @@ pub(super) fn instances(cx: &mut Cx, files: &[ast::File]) {
             Some(i) => i,
             None => {
                 let n = ptype.schema.settings.len();
-                ptype
-                    .instances
-                    .insert("Global".into(), Instance { name: "Global".into(), locked: false, values: vec![None; n], span: None });
+                ptype.instances.insert(
+                    "Global".into(),
+                    Instance { name: "Global".into(), locked: false, values: vec![None; n], span: None },
+                );
                 ptype.instances.len() - 1
             }
         };
@@ -43,7 +44,14 @@ fn instance(cx: &mut Cx, def: &ast::InstanceDef) {
         } else {
             "declare it with `policy type Name { ... }`".to_string()
         };
-        cx.unknown(Code::UnknownType, "policy type", type_name, def.policy_type.span, names.iter().map(String::as_str), &hint);
+        cx.unknown(
+            Code::UnknownType,
+            "policy type",
+            type_name,
+            def.policy_type.span,
+            names.iter().map(String::as_str),
+            &hint,
+        );
         return;
     };
     let name = bare(&def.identity.name).to_string();
@@ -133,9 +141,12 @@ fn assignment(cx: &mut Cx, a: &ast::Assignment) {
     };
     if name == "Global" {
         cx.push(
-            Diagnostic::error(Code::UnknownInstance, "`Global` can't be assigned: it applies to everyone without an assignment")
-                .at(a.identity.span, "not assignable")
-                .help("remove this assignment; users without one already get `Global`"),
+            Diagnostic::error(
+                Code::UnknownInstance,
+                "`Global` can't be assigned: it applies to everyone without an assignment",
+            )
+            .at(a.identity.span, "not assignable")
+            .help("remove this assignment; users without one already get `Global`"),
         );
         return;
     }
@@ -148,7 +159,14 @@ fn assignment(cx: &mut Cx, a: &ast::Assignment) {
 fn user_assignment(cx: &mut Cx, type_name: &str, instance: usize, upn: &ast::Ident) {
     let Some((user, _)) = cx.model.directory.user(&upn.name) else {
         let users: Vec<String> = cx.model.directory.users.keys().cloned().collect();
-        cx.unknown(Code::UnknownUser, "user", &upn.name, upn.span, users.iter().map(String::as_str), "add the user to the directory file");
+        cx.unknown(
+            Code::UnknownUser,
+            "user",
+            &upn.name,
+            upn.span,
+            users.iter().map(String::as_str),
+            "add the user to the directory file",
+        );
         return;
     };
     let Some(ptype) = cx.model.policy_types.get_mut(type_name) else { return };
@@ -189,25 +207,40 @@ fn group_assignment(
     if let Some(team) = dir.class_teams.get(&key) {
         let team_span = team.span;
         cx.push(
-            Diagnostic::error(Code::HiddenMembershipGroup, format!("`{}` is a class team, which can't take policy assignments", group.name))
-                .at(group.span, "class team")
-                .also(team_span, "class team defined here")
-                .help("class teams have hidden membership in Teams; assign the policy to a security group of the same people"),
+            Diagnostic::error(
+                Code::HiddenMembershipGroup,
+                format!("`{}` is a class team, which can't take policy assignments", group.name),
+            )
+            .at(group.span, "class team")
+            .also(team_span, "class team defined here")
+            .help(
+                "class teams have hidden membership in Teams; assign the policy to a security group of the same people",
+            ),
         );
         return;
     }
     let Some((gi, _, g)) = dir.groups.get_full(&key) else {
         let groups: Vec<String> = dir.groups.keys().cloned().collect();
-        cx.unknown(Code::UnknownGroup, "group", &group.name, group.span, groups.iter().map(String::as_str), "add the group to the directory file");
+        cx.unknown(
+            Code::UnknownGroup,
+            "group",
+            &group.name,
+            group.span,
+            groups.iter().map(String::as_str),
+            "add the group to the directory file",
+        );
         return;
     };
     if g.hidden_membership {
         let gspan = g.span;
         cx.push(
-            Diagnostic::error(Code::HiddenMembershipGroup, format!("group `{}` has hidden membership and can't take policy assignments", group.name))
-                .at(group.span, "hidden membership")
-                .also(gspan, "group defined here")
-                .help("use a group whose membership is visible"),
+            Diagnostic::error(
+                Code::HiddenMembershipGroup,
+                format!("group `{}` has hidden membership and can't take policy assignments", group.name),
+            )
+            .at(group.span, "hidden membership")
+            .also(gspan, "group defined here")
+            .help("use a group whose membership is visible"),
         );
         return;
     }

@@ -100,6 +100,8 @@ impl Cx {
         fallback_help: &str,
     ) {
         let help = diagnostic::did_you_mean(name, candidates).unwrap_or_else(|| fallback_help.to_string());
-        self.push(Diagnostic::error(code, format!("unknown {what} `{name}`")).at(span, format!("no such {what}")).help(help));
+        self.push(
+            Diagnostic::error(code, format!("unknown {what}: `{name}`")).at(span, format!("no such {what}")).help(help),
+        );
     }
 }

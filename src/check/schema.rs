@@ -29,9 +29,10 @@ pub(super) fn declare_enums(cx: &mut Cx, files: &[ast::File]) {
                 variants.push(v.name.clone());
             }
         }
-        cx.model
-            .enums
-            .insert(def.name.name.clone(), EnumDef { name: def.name.name.clone(), variants, span: Some(def.name.span) });
+        cx.model.enums.insert(
+            def.name.name.clone(),
+            EnumDef { name: def.name.name.clone(), variants, span: Some(def.name.span) },
+        );
     }
 }
 
@@ -90,7 +91,10 @@ fn schema(cx: &mut Cx, def: &ast::SchemaDef) -> Schema {
         }
         let Some(ty) = resolve_type(cx, &decl.ty) else { continue };
         let Some(default) = resolve_value(cx, &decl.default, &ty) else { continue };
-        settings.insert(decl.name.name.clone(), Setting { name: decl.name.name.clone(), ty, default, span: decl.name.span });
+        settings.insert(
+            decl.name.name.clone(),
+            Setting { name: decl.name.name.clone(), ty, default, span: decl.name.span },
+        );
     }
     Schema { name: def.name.name.clone(), settings, span: def.name.span }
 }
@@ -104,9 +108,12 @@ fn resolve_type(cx: &mut Cx, ty: &ast::TypeRef) -> Option<Ty> {
                 Some(Ty::Set(Box::new(inner)))
             } else {
                 cx.push(
-                    Diagnostic::error(Code::TypeMismatch, format!("sets hold strings or enum values, not `{}`", elem.name))
-                        .at(elem.span, "unsupported element type")
-                        .help("use `set<string>`"),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("sets hold strings or enum values, not `{}`", elem.name),
+                    )
+                    .at(elem.span, "unsupported element type")
+                    .help("use `set<string>`"),
                 );
                 None
             }
@@ -175,11 +182,9 @@ pub(super) fn resolve_value(cx: &mut Cx, value: &ast::Value, ty: &Ty) -> Option<
         }
         _ => {
             let expected = type_name(cx, ty);
-            let mut d = Diagnostic::error(
-                Code::TypeMismatch,
-                format!("expected {expected}, found {}", literal_kind(value)),
-            )
-            .at(value.span(), format!("expected {expected}"));
+            let mut d =
+                Diagnostic::error(Code::TypeMismatch, format!("expected {expected}, found {}", literal_kind(value)))
+                    .at(value.span(), format!("expected {expected}"));
             d = d.help(match ty {
                 Ty::Bool => "write `true` or `false`".to_string(),
                 Ty::Int => "write a whole number such as `3`".to_string(),
@@ -225,7 +230,11 @@ pub(super) fn setting_values(
                 &sv.name.name,
                 sv.name.span,
                 schema.settings.keys().map(String::as_str),
-                &format!("`{}` declares: {}", schema.name, schema.settings.keys().cloned().collect::<Vec<_>>().join(", ")),
+                &format!(
+                    "`{}` declares: {}",
+                    schema.name,
+                    schema.settings.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
             );
             continue;
         };
@@ -261,7 +270,14 @@ pub(super) fn tenant_values(cx: &mut Cx, files: &[ast::File]) {
                 "declare it with `configuration Name { ... }`".to_string()
             };
             let names: Vec<String> = cx.model.configs.keys().cloned().collect();
-            cx.unknown(Code::UnknownType, "configuration", name, tv.config.span, names.iter().map(String::as_str), &hint);
+            cx.unknown(
+                Code::UnknownType,
+                "configuration",
+                name,
+                tv.config.span,
+                names.iter().map(String::as_str),
+                &hint,
+            );
             continue;
         };
         if let Some(first) = seen.get(name) {

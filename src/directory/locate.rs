@@ -15,8 +15,7 @@ impl Locations {
     /// Indexes `text`. A document that does not parse yields an empty index (the deserializer
     /// reports the syntax error itself).
     pub fn index(text: &str) -> Self {
-        let line_starts: Vec<usize> =
-            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let mut recv = Receiver { text, line_starts, stack: Vec::new(), offsets: HashMap::new() };
         let mut parser = Parser::new_from_str(text);
         if parser.load(&mut recv, false).is_err() {

@@ -471,7 +471,9 @@ impl Validator {
         for (i, c) in raw.into_iter().enumerate() {
             let path = format!("class_teams[{i}]");
             let key = c.id.trim().to_lowercase();
-            if let Some(first) = dir.class_teams.get(&key).map(|f| f.span).or_else(|| dir.groups.get(&key).map(|g| g.span)) {
+            if let Some(first) =
+                dir.class_teams.get(&key).map(|f| f.span).or_else(|| dir.groups.get(&key).map(|g| g.span))
+            {
                 let d = Diagnostic::error(Code::DirectoryDuplicate, format!("id `{}` is used twice", c.id))
                     .at(self.span(&format!("{path}.id")), format!("second use (`{path}.id`)"))
                     .also(first, "first use")
@@ -509,7 +511,13 @@ impl Validator {
             let span = self.span(&format!("{path}.id"));
             dir.class_teams.insert(
                 key,
-                ClassTeam { name: c.name.unwrap_or_else(|| c.id.clone()), id: c.id.trim().to_string(), owners, students, span },
+                ClassTeam {
+                    name: c.name.unwrap_or_else(|| c.id.clone()),
+                    id: c.id.trim().to_string(),
+                    owners,
+                    students,
+                    span,
+                },
             );
         }
     }
@@ -530,7 +538,8 @@ impl Validator {
                     Some("fix the address, or remove `email` if the guardian has none".into()),
                 );
             }
-            let Some(id) = g.id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase).or(email.clone())
+            let Some(id) =
+                g.id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase).or(email.clone())
             else {
                 self.error(
                     Code::DirectoryValue,
@@ -574,8 +583,10 @@ impl Validator {
                         &format!("{lpath}.relationship"),
                         format!("unknown relationship `{}`", l.relationship),
                         "not a School Data Sync role",
-                        Some(did_you_mean(&l.relationship, names.iter().copied())
-                            .unwrap_or_else(|| format!("use one of {}", names.join(", ")))),
+                        Some(
+                            did_you_mean(&l.relationship, names.iter().copied())
+                                .unwrap_or_else(|| format!("use one of {}", names.join(", "))),
+                        ),
                     );
                 }
                 if let (Some(student), Some(relationship)) = (student, relationship) {
@@ -583,10 +594,13 @@ impl Validator {
                 }
             }
             if let Some(first) = dir.guardians.get(&id) {
-                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("guardian {i} repeats the id of an earlier guardian"))
-                    .at(self.span(&path), format!("second definition (`{path}`)"))
-                    .also(first.span, "first definition")
-                    .help("list each guardian once, with all their students under `students`");
+                let d = Diagnostic::error(
+                    Code::DirectoryDuplicate,
+                    format!("guardian {i} repeats the id of an earlier guardian"),
+                )
+                .at(self.span(&path), format!("second definition (`{path}`)"))
+                .also(first.span, "first definition")
+                .help("list each guardian once, with all their students under `students`");
                 self.errors.push(d);
                 continue;
             }
@@ -657,9 +671,7 @@ fn looks_like_phone(s: &str) -> bool {
 /// separators.
 pub fn is_e164(s: &str) -> bool {
     let Some(digits) = s.strip_prefix('+') else { return false };
-    (8..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0')
+    (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 #[cfg(test)]

@@ -34,12 +34,9 @@ pub fn parse(file: FileId, text: &str) -> Result<ast::File, Vec<Diagnostic>> {
     }
     if let Some(offset) = too_deep(text) {
         return Err(vec![
-            Diagnostic::error(
-                Code::NestingTooDeep,
-                format!("brackets are nested more than {MAX_NESTING} levels deep"),
-            )
-            .at(Span::new(file, offset, offset + 1), "too deep here")
-            .help("simplify the expression, for example by splitting it into several rules"),
+            Diagnostic::error(Code::NestingTooDeep, format!("brackets are nested more than {MAX_NESTING} levels deep"))
+                .at(Span::new(file, offset, offset + 1), "too deep here")
+                .help("simplify the expression, for example by splitting it into several rules"),
         ]);
     }
     pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
@@ -286,9 +283,12 @@ impl Lower {
                         None => {
                             let start = span.start as usize + 1 + i;
                             self.errors.push(
-                                Diagnostic::error(Code::InvalidLiteral, format!("`\\u{{{hex}}}` is not a Unicode character"))
-                                    .at(Span::new(self.file, start, start + hex.len() + 4), "invalid escape")
-                                    .help("write a Unicode scalar value in hex, such as `\\u{e9}`"),
+                                Diagnostic::error(
+                                    Code::InvalidLiteral,
+                                    format!("`\\u{{{hex}}}` is not a Unicode character"),
+                                )
+                                .at(Span::new(self.file, start, start + hex.len() + 4), "invalid escape")
+                                .help("write a Unicode scalar value in hex, such as `\\u{e9}`"),
                             );
                         }
                     }
@@ -322,7 +322,7 @@ impl Lower {
                     Some(c) => {
                         let inner = children(c).next()?;
                         let is_if = inner.as_rule() == Rule::when_if;
-                        let expr = self.expr(children(inner).next()?, 0)?;
+                        let expr = self.expr(children(inner).next()?)?;
                         Some(if is_if { ast::Condition::If(expr) } else { ast::Condition::Unless(expr) })
                     }
                     None => None,
@@ -336,7 +336,7 @@ impl Lower {
                 for p in parts {
                     match p.as_rule() {
                         Rule::via => via = children(p).next().map(|i| self.ident(&i)),
-                        Rule::when_if => when = self.expr(children(p).next()?, 0),
+                        Rule::when_if => when = self.expr(children(p).next()?),
                         _ => {}
                     }
                 }
@@ -346,14 +346,14 @@ impl Lower {
         })
     }
 
-    fn expr(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Expr> {
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Option<Expr> {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::expr;
                 let mut items: Vec<Expr> = Vec::new();
                 for p in children(pair) {
-                    items.push(self.expr(p, depth + 1)?);
+                    items.push(self.expr(p)?);
                 }
                 if items.len() == 1 {
                     items.pop()
@@ -363,11 +363,11 @@ impl Lower {
                     Some(Expr::And(items, span))
                 }
             }
-            Rule::not_expr | Rule::group => self.expr(children(pair).next()?, depth + 1),
-            Rule::negation => Some(Expr::Not(Box::new(self.expr(children(pair).next()?, depth + 1)?), span)),
+            Rule::not_expr | Rule::group => self.expr(children(pair).next()?),
+            Rule::negation => Some(Expr::Not(Box::new(self.expr(children(pair).next()?)?), span)),
             Rule::comparison => {
                 let mut parts = children(pair);
-                let lhs = self.expr(parts.next()?, depth + 1)?;
+                let lhs = self.expr(parts.next()?)?;
                 match parts.next() {
                     None => Some(lhs),
                     Some(op_pair) => {
@@ -382,7 +382,7 @@ impl Lower {
                             "in" => CmpOp::In,
                             _ => CmpOp::Intersects,
                         };
-                        let rhs = self.expr(parts.next()?, depth + 1)?;
+                        let rhs = self.expr(parts.next()?)?;
                         Some(Expr::Cmp { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs), span })
                     }
                 }

@@ -60,9 +60,7 @@ fn describe(rule: Rule) -> String {
         Rule::reason_code => "a reason code in capitals (such as `CHAT_OFF`)",
         Rule::value | Rule::literal | Rule::list => "a value",
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `intersects`)",
-        Rule::expr | Rule::and_expr | Rule::not_expr | Rule::negation | Rule::comparison | Rule::group => {
-            "a condition"
-        }
+        Rule::expr | Rule::and_expr | Rule::not_expr | Rule::negation | Rule::comparison | Rule::group => "a condition",
         Rule::condition | Rule::when_if | Rule::when_unless => "`if` or `unless`",
         Rule::via => "`via`",
         Rule::type_ref | Rule::set_type => "a type (`bool`, `int`, `string`, `set<string>` or an enum name)",

@@ -36,8 +36,17 @@ fn decide_exits_0_on_allow_and_3_on_deny() {
 #[test]
 fn decide_json_has_the_documented_shape() {
     let o = tenet(&[
-        "decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "invite", "--guardian", "mom@example.com",
-        "--format", "json",
+        "decide",
+        "--policies",
+        MINI,
+        "--user",
+        "ann@x.edu",
+        "--decision",
+        "invite",
+        "--guardian",
+        "mom@example.com",
+        "--format",
+        "json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -59,8 +68,17 @@ fn decide_json_has_the_documented_shape() {
 #[test]
 fn deny_json_lists_every_blocker_with_its_origin() {
     let o = tenet(&[
-        "decide", "--policies", MINI, "--user", "bob@x.edu", "--decision", "invite", "--guardian", "mom@example.com",
-        "--format", "json",
+        "decide",
+        "--policies",
+        MINI,
+        "--user",
+        "bob@x.edu",
+        "--decision",
+        "invite",
+        "--guardian",
+        "mom@example.com",
+        "--format",
+        "json",
     ]);
     assert_eq!(o.status.code(), Some(3));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -102,7 +120,17 @@ fn query_errors_exit_1_and_suggest() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("give one with --guardian"), "{}", stderr(&o));
 
-    let o = tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "invite", "--guardian", "nobody@example.com"]);
+    let o = tenet(&[
+        "decide",
+        "--policies",
+        MINI,
+        "--user",
+        "ann@x.edu",
+        "--decision",
+        "invite",
+        "--guardian",
+        "nobody@example.com",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(!stderr(&o).contains("nobody@example.com"), "guardian identifiers are not echoed");
 }
@@ -116,7 +144,8 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn check_reports_errors_with_location_and_exit_1() {
-    let o = tenet(&["check", "tests/fixtures/cli/broken.tenet", "--directory", "tests/fixtures/cli/mini/directory.yaml"]);
+    let o =
+        tenet(&["check", "tests/fixtures/cli/broken.tenet", "--directory", "tests/fixtures/cli/mini/directory.yaml"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("E0102"), "{err}");
@@ -155,7 +184,8 @@ fn table_formats() {
     assert!(csv.starts_with("user,decision,guardian,allowed,channel,reason_code,reason_message,blockers,warnings\n"));
     assert!(csv.contains("bob@x.edu,chat,,false,,CHAT_OFF,chat off in Tag:NoChat,CHAT_OFF,\n"), "{csv}");
 
-    let json: serde_json::Value = serde_json::from_str(&stdout(&tenet(&["table", "--policies", MINI, "--format", "json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&tenet(&["table", "--policies", MINI, "--format", "json"]))).unwrap();
     // 4 users × chat, plus invite for the two users who deal with a guardian (teacher and student).
     assert_eq!(json.as_array().unwrap().len(), 6);
 

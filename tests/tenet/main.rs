@@ -7,5 +7,6 @@ mod agreement;
 mod cli;
 mod diagnostics;
 mod examples;
+mod pack;
 mod precedence;
 mod support;

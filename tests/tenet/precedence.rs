@@ -66,8 +66,11 @@ fn users_without_an_assignment_fall_back_to_global() {
     let (ok, blockers, prov) = codes(tenant, "cat@x.edu", "consumer");
     assert!(!ok);
     assert_eq!(blockers, ["CONSUMER_OFF_USER"]);
-    assert!(prov.iter().any(|(s, src)| s == "user.ExternalAccessPolicy.EnableTeamsConsumerAccess"
-        && src.contains("ExternalAccessPolicy Global, the org-wide default")), "{prov:?}");
+    assert!(
+        prov.iter().any(|(s, src)| s == "user.ExternalAccessPolicy.EnableTeamsConsumerAccess"
+            && src.contains("ExternalAccessPolicy Global, the org-wide default")),
+        "{prov:?}"
+    );
     // A group member gets the group's instance instead.
     assert!(codes(tenant, "bob@x.edu", "consumer").0);
 }
@@ -113,7 +116,10 @@ fn locked_subscription_defaults_can_be_assigned_but_not_modified() {
     let d = &report.diagnostics[0];
     assert_eq!(d.code, tenet::diagnostic::Code::LockedInstance);
     let files: Vec<_> = d.labels.iter().map(|l| report.sources.get(l.span.file).map(|s| s.name.to_string())).collect();
-    assert!(files.contains(&Some("tenant.tenet".into())) && files.contains(&Some("schema.tenet".into())), "points at both places: {files:?}");
+    assert!(
+        files.contains(&Some("tenant.tenet".into())) && files.contains(&Some("schema.tenet".into())),
+        "points at both places: {files:?}"
+    );
 }
 
 #[test]
