@@ -24,6 +24,23 @@ pub enum Item {
     Instance(InstanceDef),
     Assignment(Assignment),
     Decision(DecisionDef),
+    Expect(Expectation),
+}
+
+/// `expect "upn" decision ["guardian"] allow [via channel]` / `deny [CODE]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    pub user: Ident,
+    pub decision: Ident,
+    pub guardian: Option<Ident>,
+    pub outcome: Expected,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    Allow { via: Option<Ident> },
+    Deny { code: Option<Ident> },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -40,6 +40,13 @@ enum Command {
     Decide(Query),
     /// Decide and explain: the deciding rule, every blocker, and where each setting came from
     Explain(Query),
+    /// Run the policy set's `expect` lines (policy tests); exit 1 if any fails
+    Test {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Every user × every decision (guardian decisions for each guardian the user deals with)
     Table {
         #[command(flatten)]
@@ -104,6 +111,7 @@ pub fn run() -> ExitCode {
         Command::Check { paths, directory, format } => check(&paths, directory, format),
         Command::Decide(q) => decide(&q, false),
         Command::Explain(q) => decide(&q, true),
+        Command::Test { input, format } => test(&input, format),
         Command::Table { input, format } => table(&input, format),
     })
 }
@@ -231,4 +239,37 @@ fn table(input: &Input, format: TableFormat) -> u8 {
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     exit::OK
+}
+
+fn test(input: &Input, format: Format) -> u8 {
+    let engine = match engine(input, format) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let results = tenet::expect::run(engine.table());
+    let failed = results.iter().filter(|r| !r.passed).count();
+    let passed = results.len() - failed;
+    match format {
+        Format::Json => {
+            println!("{}", json(&serde_json::json!({ "results": results, "passed": passed, "failed": failed })));
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for r in &results {
+                let guardian = r.guardian.as_deref().map(|g| format!(" {g}")).unwrap_or_default();
+                let subject = format!("{} {}{guardian}", r.user, r.decision);
+                if r.passed {
+                    out.push_str(&format!("pass  {subject}: {}\n", r.expected));
+                } else {
+                    out.push_str(&format!(
+                        "FAIL  {subject}: expected {}, got {}\n      at {}\n",
+                        r.expected, r.actual, r.location
+                    ));
+                }
+            }
+            out.push_str(&format!("expectations: {passed} passed, {failed} failed\n"));
+            print!("{out}");
+        }
+    }
+    if failed > 0 { exit::INPUT } else { exit::OK }
 }

@@ -53,6 +53,8 @@ codes! {
     UnknownVariant = "E0108", "unknown-variant";
     UnknownPlaceholder = "E0109", "unknown-placeholder";
     UnknownName = "E0110", "unknown-name";
+    UnknownReason = "E0111", "unknown-reason";
+    UnknownGuardian = "E0112", "unknown-guardian";
     TypeMismatch = "E0201", "type-mismatch";
     BadParameters = "E0202", "bad-parameters";
     Duplicate = "E0301", "duplicate-definition";

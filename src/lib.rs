@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod directory;
 pub mod engine;
 pub mod eval;
+pub mod expect;
 pub mod model;
 pub mod output;
 pub mod source;

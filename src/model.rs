@@ -278,6 +278,25 @@ pub struct Decision {
     pub consulted: Vec<Fact>,
 }
 
+/// What an expectation asserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// Allowed, through the given channel if one is named.
+    Allow { via: Option<Arc<str>> },
+    /// Denied, with this deciding reason if one is named.
+    Deny { code: Option<Arc<str>> },
+}
+
+/// A policy test: `expect "upn" decision ["guardian"] allow|deny ...`.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub user: usize,
+    pub decision: DecisionId,
+    pub guardian: Option<usize>,
+    pub expected: Expected,
+    pub span: Span,
+}
+
 /// A checked policy set bound to its directory. Immutable once built.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -287,6 +306,7 @@ pub struct Model {
     pub policy_types: IndexMap<String, PolicyType>,
     pub configs: IndexMap<String, Config>,
     pub decisions: IndexMap<String, Decision>,
+    pub expectations: Vec<Expectation>,
     pub relationship_enum: EnumId,
 }
 

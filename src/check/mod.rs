@@ -5,6 +5,7 @@
 //! diagnostics and carries on with what it could resolve.
 
 mod decisions;
+mod expectations;
 mod instances;
 mod schema;
 
@@ -36,6 +37,7 @@ pub fn check(sources: SourceMap, files: &[ast::File], directory: Directory) -> C
     decisions::cycles(&mut cx);
     decisions::consulted(&mut cx);
     decisions::never_allows(&mut cx);
+    expectations::expectations(&mut cx, files);
     let mut diagnostics = cx.diagnostics;
     diagnostic::sort(&mut diagnostics);
     let model = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(cx.model);
@@ -66,6 +68,7 @@ impl Cx {
             policy_types: IndexMap::new(),
             configs: IndexMap::new(),
             decisions: IndexMap::new(),
+            expectations: Vec::new(),
             relationship_enum: 0,
         };
         Self { model, diagnostics: Vec::new() }

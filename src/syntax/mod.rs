@@ -182,6 +182,26 @@ impl Lower {
                 let rules = parts.filter_map(|p| self.rule(p)).collect();
                 Item::Decision(ast::DecisionDef { name, params, rules, span })
             }
+            Rule::expectation => {
+                let user = self.string(parts.next()?);
+                let decision = self.ident(&parts.next()?);
+                let mut guardian = None;
+                let mut outcome = None;
+                for p in parts {
+                    match p.as_rule() {
+                        Rule::string => guardian = Some(self.string(p)),
+                        Rule::expect_allow => {
+                            let via = children(p).next().and_then(|v| children(v).next()).map(|i| self.ident(&i));
+                            outcome = Some(ast::Expected::Allow { via });
+                        }
+                        _ => {
+                            let code = children(p).next().map(|c| self.ident(&c));
+                            outcome = Some(ast::Expected::Deny { code });
+                        }
+                    }
+                }
+                Item::Expect(ast::Expectation { user, decision, guardian, outcome: outcome?, span })
+            }
             _ => return None,
         })
     }

@@ -42,6 +42,7 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_warn => "warn",
         Rule::kw_allow => "allow",
         Rule::kw_via => "via",
+        Rule::kw_expect => "expect",
         _ => return None,
     })
 }
@@ -80,9 +81,11 @@ fn describe(rule: Rule) -> String {
         | Rule::tenant_values
         | Rule::policy_instance
         | Rule::assignment
-        | Rule::decision => {
-            "an item (`enum`, `policy type`, `configuration`, `tenant`, `policy`, `assign` or `decision`)"
+        | Rule::decision
+        | Rule::expectation => {
+            "an item (`enum`, `policy type`, `configuration`, `tenant`, `policy`, `assign`, `decision` or `expect`)"
         }
+        Rule::expect_allow | Rule::expect_deny => "`allow` or `deny`",
         _ => "something else",
     }
     .to_string()
