@@ -314,7 +314,7 @@ pub fn load(file: FileId, text: &str) -> Result<Directory, Vec<Diagnostic>> {
     } else {
         serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?
     };
-    let mut v = Validator { file, locations: Locations::index(text), errors: Vec::new() };
+    let mut v = Validator { file, text, locations: Locations::index(text), errors: Vec::new() };
     let dir = v.build(raw);
     if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
 }
@@ -339,16 +339,18 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
         .help(help)
 }
 
-struct Validator {
+struct Validator<'a> {
     file: FileId,
+    text: &'a str,
     locations: Locations,
     errors: Vec<Diagnostic>,
 }
 
-impl Validator {
+impl Validator<'_> {
+    /// The span of the scalar at `path` (or the start of its nearest located parent).
     fn span(&self, path: &str) -> Span {
         let o = self.locations.offset(path);
-        Span::new(self.file, o, o + 1)
+        Span::new(self.file, o, o + token_len(&self.text[o.min(self.text.len())..]).max(1))
     }
 
     fn error(&mut self, code: Code, path: &str, message: String, label: &str, help: Option<String>) {
@@ -410,7 +412,7 @@ impl Validator {
                 groups: Vec::new(),
                 owns: Vec::new(),
                 student_of: Vec::new(),
-                span: self.span(&format!("users[{i}]")),
+                span: self.span(&path),
             };
             dir.users.insert(key, user);
         }
@@ -643,6 +645,20 @@ impl Validator {
             if let Some((_, user)) = dir.users.get_index_mut(ui) {
                 user.blocked = blocked;
             }
+        }
+    }
+}
+
+/// Length of the YAML scalar at the start of `rest`: a quoted string, or a plain scalar up to
+/// the end of the line, a flow separator or a comment.
+fn token_len(rest: &str) -> usize {
+    match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].find(q).map_or(1, |i| i + 2),
+        Some('-' | '{' | '[') | None => 1,
+        Some(_) => {
+            let end = rest.find(['\n', ',', ']', '}']).unwrap_or(rest.len());
+            let end = rest[..end].find(" #").unwrap_or(end);
+            rest[..end].trim_end().len()
         }
     }
 }
