@@ -20,7 +20,10 @@ fn benches(c: &mut Criterion) {
         .values()
         .find_map(|u| {
             let h = table.user(&u.upn).ok()?;
-            table.guardians_of(h).first().map(|g| (u.upn.clone(), table.model().directory.guardians[g.index()].id.clone()))
+            table
+                .guardians_of(h)
+                .first()
+                .map(|g| (u.upn.clone(), table.model().directory.guardians[g.index()].id.clone()))
         })
         .expect("some user deals with a guardian");
 

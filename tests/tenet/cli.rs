@@ -201,3 +201,24 @@ fn without_arguments_the_bundled_example_answers() {
     let o = tenet(&["check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn test_runs_expectations_and_fails_on_a_wrong_one() {
+    let o = tenet(&["test", "--policies", MINI, "--policies", "tests/fixtures/cli/expectations.tenet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("pass  ann@x.edu chat: allow"), "{out}");
+    assert!(out.contains("FAIL  bob@x.edu chat: expected deny CONSUMER_OFF_USER, got deny CHAT_OFF"), "{out}");
+    assert!(out.contains("at tests/fixtures/cli/expectations.tenet:5:1"), "{out}");
+    assert!(out.trim_end().ends_with("expectations: 3 passed, 1 failed"), "{out}");
+
+    let o =
+        tenet(&["test", "--policies", MINI, "--policies", "tests/fixtures/cli/expectations.tenet", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["passed"], 3);
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["results"][3]["actual"], "deny CHAT_OFF");
+
+    let o = tenet(&["test"]);
+    assert_eq!(o.status.code(), Some(0), "the bundled example meets its expectations: {}", stdout(&o));
+}

@@ -65,3 +65,16 @@ fn the_example_exercises_every_deny_reason_of_the_pack() {
     let missing: Vec<&String> = declared.iter().filter(|c| !shown.contains(c)).collect();
     assert!(missing.is_empty(), "deny reasons the example never shows: {missing:?}");
 }
+
+#[test]
+fn the_example_meets_its_expected_decisions() {
+    let engine = bundled();
+    let results = tenet::expect::run(engine.table());
+    assert!(results.len() > 200, "only {} expectations", results.len());
+    let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
+    assert!(failed.is_empty(), "failed expectations: {failed:#?}");
+    // Every decision has expectations.
+    for name in engine.table().model().decisions.keys() {
+        assert!(results.iter().any(|r| &r.decision == name), "no expectation for {name}");
+    }
+}
