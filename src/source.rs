@@ -3,7 +3,7 @@
 //! Every AST node carries a [`Span`]: a file id plus a byte range. Diagnostics resolve spans
 //! against the [`SourceMap`] so they can render the offending line anywhere.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One loaded policy or data file: its display name (a path relative to where the user pointed
 /// tenet) and its full text.
@@ -11,20 +11,24 @@ use std::sync::Arc;
 pub struct Source {
     pub name: Arc<str>,
     pub text: Arc<str>,
+    /// Byte offsets of line starts, built on first use.
+    lines: Arc<OnceLock<Vec<usize>>>,
 }
 
 impl Source {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
-        Self { name: name.into(), text: text.into() }
+        Self { name: name.into(), text: text.into(), lines: Arc::default() }
     }
 
     /// One-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let lines = self
+            .lines
+            .get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let line = lines.partition_point(|start| *start <= offset);
+        let line_start = lines.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
     }
 }
