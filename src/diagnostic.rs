@@ -64,6 +64,7 @@ codes! {
     RequireCycle = "E0305", "require-cycle";
     HiddenMembershipGroup = "E0306", "hidden-membership-group";
     NeverAllows = "W0401", "never-allows";
+    UnknownGroupInCondition = "W0402", "unknown-group-in-condition";
     DirectorySyntax = "E0501", "directory-syntax";
     DirectoryDuplicate = "E0502", "directory-duplicate";
     DirectoryReference = "E0503", "directory-reference";
@@ -87,11 +88,27 @@ pub struct Diagnostic {
     pub message: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// The labelled source holds a guardian's contact details: people see the location, not
+    /// the line.
+    pub personal: bool,
 }
 
 impl Diagnostic {
     pub fn error(code: Code, message: impl Into<String>) -> Self {
-        Self { code, severity: Severity::Error, message: message.into(), labels: Vec::new(), help: None }
+        Self {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            personal: false,
+        }
+    }
+
+    /// Marks the labelled source as personal data (see [`Diagnostic::personal`]).
+    pub fn personal(mut self) -> Self {
+        self.personal = true;
+        self
     }
 
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
@@ -179,13 +196,21 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
-/// The candidate closest to `name` by edit distance, if reasonably close.
+/// The candidate closest to `name` by edit distance, if reasonably close. A suffix shared by
+/// both (such as an email domain) is left out, so it can't make unrelated names look alike.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count().max(name.chars().count()) / 3).max(1))
+        .filter_map(|c| {
+            let cand = c.to_lowercase();
+            let shared = lower.chars().rev().zip(cand.chars().rev()).take_while(|(a, b)| a == b).count();
+            let a: String = lower.chars().take(lower.chars().count() - shared).collect();
+            let b: String = cand.chars().take(cand.chars().count() - shared).collect();
+            let distance = strsim::damerau_levenshtein(&a, &b);
+            let limit = (a.chars().count().max(b.chars().count()) / 3).max(1);
+            (distance <= limit).then_some((distance, c))
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -198,6 +223,23 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
+        let redacted;
+        let diagnostic = if diagnostic.personal {
+            let location = diagnostic.primary_span().map(|s| sources.location(s)).unwrap_or_default();
+            redacted = Diagnostic {
+                message: format!("{} (at {location})", diagnostic.message),
+                labels: Vec::new(),
+                help: Some(format!(
+                    "{}{}the source line is not shown: it holds a guardian's contact details",
+                    diagnostic.help.as_deref().unwrap_or(""),
+                    if diagnostic.help.is_some() { "; " } else { "" }
+                )),
+                ..diagnostic.clone()
+            };
+            &redacted
+        } else {
+            diagnostic
+        };
         let report = render::Report::new(diagnostic, sources);
         if handler.render_report(&mut out, &report).is_err() {
             out.push_str(&diagnostic.message);
@@ -317,6 +359,13 @@ mod tests {
         let names = ["AllowUserChat", "AllowRemoveUser"];
         assert_eq!(closest("AllowUserChta", names), Some("AllowUserChat"));
         assert_eq!(closest("Something", names), None);
+    }
+
+    #[test]
+    fn a_shared_domain_does_not_make_names_close() {
+        let users = ["bo.lund@school.edu", "zoe.quinn@school.edu"];
+        assert_eq!(closest("tom.brooks@school.edu", users), None);
+        assert_eq!(closest("zoe.quin@school.edu", users), Some("zoe.quinn@school.edu"));
     }
 
     #[test]

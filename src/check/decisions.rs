@@ -278,7 +278,42 @@ impl Resolver<'_> {
             _ => {}
         }
         let _ = op_span;
+        if matches!(op, CmpOp::In | CmpOp::Intersects | CmpOp::Eq | CmpOp::Ne) {
+            self.group_literals(&l, rhs, &r);
+            self.group_literals(&r, lhs, &l);
+        }
         Some((Expr::Cmp(op, Box::new(l), Box::new(r)), Ty::Bool))
+    }
+
+    /// Warns when a literal compared with `user.groups` names no group of the directory: the
+    /// comparison would silently never match.
+    fn group_literals(&mut self, fact: &Expr, literal_ast: &ast::Expr, literal: &Expr) {
+        if *fact != Expr::Fact(Fact::User(UserAttr::Groups)) {
+            return;
+        }
+        let names: Vec<&str> = match literal {
+            Expr::Const(Value::Str(s)) => vec![s],
+            Expr::Const(Value::Set(items)) => {
+                items.iter().filter_map(|v| if let Value::Str(s) = v { Some(s.as_ref()) } else { None }).collect()
+            }
+            _ => return,
+        };
+        let dir = &self.cx.model.directory;
+        let unknown: Vec<String> =
+            names.iter().filter(|n| !dir.groups.values().any(|g| g.id == **n)).map(|n| n.to_string()).collect();
+        for name in unknown {
+            let ids: Vec<String> = self.cx.model.directory.groups.values().map(|g| g.id.clone()).collect();
+            let help = crate::diagnostic::did_you_mean(&name, ids.iter().map(String::as_str))
+                .unwrap_or_else(|| "group ids are compared exactly as the directory writes them".into());
+            self.cx.push(
+                Diagnostic::warning(
+                    Code::UnknownGroupInCondition,
+                    format!("no group `{name}` in the directory: this never matches"),
+                )
+                .at(literal_ast.span(), "compared with `user.groups`")
+                .help(help),
+            );
+        }
     }
 
     fn not_a_set<T>(&mut self, e: &ast::Expr, ty: &Ty) -> Option<T> {
@@ -497,7 +532,24 @@ fn message(cx: &mut Cx, msg: &ast::Ident, fires: Option<&Expr>) -> Option<Vec<Me
                 }
             }
             '{' => {
-                let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let mut name = String::new();
+                let mut closed = false;
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        closed = true;
+                        break;
+                    }
+                    name.push(c);
+                }
+                if !closed {
+                    cx.push(
+                        Diagnostic::error(Code::UnknownPlaceholder, "a `{` in this message is never closed")
+                            .at(msg.span, "in this message")
+                            .help("close the placeholder with `}`, or write `\\{` for a literal brace"),
+                    );
+                    ok = false;
+                    continue;
+                }
                 match placeholder(cx, &name, msg.span, fires) {
                     Some(t) => {
                         if !text.is_empty() {
@@ -636,6 +688,10 @@ fn collect(cx: &Cx, d: usize, seen: &mut [bool], facts: &mut Vec<Fact>) {
 
 /// Warns about decisions that deny whatever the tenant and directory say.
 pub(super) fn never_allows(cx: &mut Cx) {
+    // A rule dropped for an error would make this guess wrong; errors come first.
+    if cx.diagnostics.iter().any(Diagnostic::is_error) {
+        return;
+    }
     let n = cx.model.decisions.len();
     let mut memo: Vec<Option<Option<String>>> = vec![None; n];
     for d in 0..n {

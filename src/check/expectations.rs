@@ -55,7 +55,8 @@ fn expectation(cx: &mut Cx, e: &ast::Expectation) -> Option<Expectation> {
                 cx.push(
                     Diagnostic::error(Code::UnknownGuardian, "no guardian in the directory has this id or email")
                         .at(g.span, "unknown guardian")
-                        .help("name a guardian by its `id`, or by its email when it has no id"),
+                        .help("name a guardian by its `id`, or by its email when it has no id")
+                        .personal(),
                 );
                 return None;
             }

@@ -11,6 +11,11 @@ fn bare(identity: &str) -> &str {
     identity.strip_prefix("Tag:").unwrap_or(identity).trim()
 }
 
+/// The key of an identity: Teams compares identities without regard to case.
+fn key(identity: &str) -> String {
+    bare(identity).to_lowercase()
+}
+
 pub(super) fn instances(cx: &mut Cx, files: &[ast::File]) {
     for def in files.iter().flat_map(|f| &f.items).filter_map(|i| match i {
         Item::Instance(d) => Some(d),
@@ -20,7 +25,7 @@ pub(super) fn instances(cx: &mut Cx, files: &[ast::File]) {
     }
     // Every type has a Global instance; one no file wrote takes the type's defaults.
     for ptype in cx.model.policy_types.values_mut() {
-        let global = match ptype.instances.get_index_of("Global") {
+        let global = match ptype.instances.get_index_of("global") {
             Some(i) => i,
             None => {
                 let n = ptype.schema.settings.len();
@@ -54,8 +59,11 @@ fn instance(cx: &mut Cx, def: &ast::InstanceDef) {
         );
         return;
     };
-    let name = bare(&def.identity.name).to_string();
-    if name.is_empty() || name.contains(char::is_whitespace) && name.trim() != name {
+    let mut name = bare(&def.identity.name).to_string();
+    if name.eq_ignore_ascii_case("global") {
+        name = "Global".into();
+    }
+    if name.is_empty() {
         cx.push(
             Diagnostic::error(Code::InvalidLiteral, "a policy instance needs a name")
                 .at(def.identity.span, "empty name")
@@ -63,23 +71,34 @@ fn instance(cx: &mut Cx, def: &ast::InstanceDef) {
         );
         return;
     }
-    if let Some(first) = ptype.instances.get(&name) {
+    if let Some(first) = ptype.instances.get(&key(&name)) {
         let (first_span, first_locked) = (first.span, first.locked);
-        let label = format!("{type_name} `{}`", Instance { name: name.clone(), ..first.clone() }.identity());
-        if first_locked || def.locked.is_some() {
-            let mut d = Diagnostic::error(
-                Code::LockedInstance,
-                format!("{label} is a locked subscription default and can't be modified"),
-            )
-            .at(def.identity.span, "modified here");
-            if let Some(f) = first_span {
-                d = d.also(f, "locked here");
+        let label = format!("{type_name} `{}`", first.identity());
+        match (first_locked, def.locked.is_some()) {
+            (true, true) | (false, false) => {
+                cx.duplicate("policy instance", &format!("{type_name} \"{name}\""), def.identity.span, first_span)
             }
-            cx.push(d.help(format!(
-                "create a custom instance instead (`policy {type_name} \"MyPolicy\" {{ ... }}`) and assign it to the users who hold `{name}`"
-            )));
-        } else {
-            cx.duplicate("policy instance", &format!("{type_name} \"{name}\""), def.identity.span, first_span);
+            // Whichever comes first in load order, point at the modification and at the lock.
+            (first_is_lock, _) => {
+                let (modified, lock) = if first_is_lock {
+                    (Some(def.identity.span), first_span)
+                } else {
+                    (first_span, Some(def.identity.span))
+                };
+                let mut d = Diagnostic::error(
+                    Code::LockedInstance,
+                    format!("{label} is a locked subscription default and can't be modified"),
+                );
+                if let Some(m) = modified {
+                    d = d.at(m, "modified here");
+                }
+                if let Some(l) = lock {
+                    d = d.also(l, "locked here");
+                }
+                cx.push(d.help(format!(
+                    "create a custom instance instead (`policy {type_name} \"MyPolicy\" {{ ... }}`) and assign it to the users who hold `{name}`"
+                )));
+            }
         }
         return;
     }
@@ -91,10 +110,9 @@ fn instance(cx: &mut Cx, def: &ast::InstanceDef) {
         values[idx] = Some((value, span));
     }
     if let Some(ptype) = cx.model.policy_types.get_mut(type_name) {
-        ptype.instances.insert(
-            name.clone(),
-            Instance { name, locked: def.locked.is_some(), values, span: Some(def.identity.span) },
-        );
+        ptype
+            .instances
+            .insert(key(&name), Instance { name, locked: def.locked.is_some(), values, span: Some(def.identity.span) });
     }
 }
 
@@ -126,20 +144,20 @@ fn assignment(cx: &mut Cx, a: &ast::Assignment) {
         return;
     };
     let name = bare(&a.identity.name);
-    let Some(instance) = ptype.instances.get_index_of(name) else {
-        let names: Vec<String> = ptype.instances.keys().cloned().collect();
+    let Some(instance) = ptype.instances.get_index_of(&key(name)) else {
+        let names: Vec<String> = ptype.instances.values().map(|i| i.name.clone()).collect();
         let what = format!("instance of `{type_name}`");
-        cx.unknown(
-            Code::UnknownInstance,
-            &what,
-            name,
-            a.identity.span,
-            names.iter().map(String::as_str),
-            &format!("define it with `policy {type_name} \"{name}\" {{ ... }}`"),
-        );
+        let elsewhere = cx
+            .model
+            .policy_types
+            .values()
+            .find(|t| t.instances.contains_key(&key(name)))
+            .map(|t| format!("`{name}` is an instance of `{}`, not of `{type_name}`", t.schema.name));
+        let fallback = elsewhere.unwrap_or_else(|| format!("define it with `policy {type_name} \"{name}\" {{ ... }}`"));
+        cx.unknown(Code::UnknownInstance, &what, name, a.identity.span, names.iter().map(String::as_str), &fallback);
         return;
     };
-    if name == "Global" {
+    if key(name) == "global" {
         cx.push(
             Diagnostic::error(
                 Code::UnknownInstance,

@@ -12,6 +12,10 @@ pub(super) fn declare_enums(cx: &mut Cx, files: &[ast::File]) {
         Item::Enum(e) => Some(e),
         _ => None,
     }) {
+        if matches!(def.name.name.as_str(), "bool" | "int" | "string" | "set") {
+            cx.duplicate("type", &def.name.name, def.name.span, None);
+            continue;
+        }
         if let Some(first) = cx.model.enums.get(&def.name.name) {
             let first = first.span;
             cx.duplicate("enum", &def.name.name, def.name.span, first);
@@ -53,13 +57,6 @@ pub(super) fn declare_schemas(cx: &mut Cx, files: &[ast::File]) {
         if let Some(first) = first {
             cx.duplicate("policy type or configuration", name, def.name.span, Some(first));
             continue;
-        }
-        if !is_type && let Some(span) = def.direct_only {
-            cx.push(
-                Diagnostic::error(Code::BadParameters, "`direct only` applies to policy types, not configurations")
-                    .at(span, "not allowed here")
-                    .help("configurations have one value per tenant and are never assigned"),
-            );
         }
         let schema = schema(cx, def);
         if is_type {

@@ -323,10 +323,22 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
     let offset = e.location().map_or(0, |l| l.index().min(text.len()));
     let message = e.to_string();
     // serde_yaml appends " at line N column M"; the label carries the location instead.
-    let message = match message.find(" at line ") {
+    let mut message = match message.find(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message,
     };
+    // serde names Rust types; say what the file should hold instead.
+    for (rust, words) in [
+        ("struct RawDirectory", "a mapping with `users`, `groups`, `class_teams` and `guardians`"),
+        ("struct RawUser", "a user (a mapping with `upn`, ...)"),
+        ("struct RawGroup", "a group (a mapping with `id`, ...)"),
+        ("struct RawClassTeam", "a class team (a mapping with `id`, ...)"),
+        ("struct RawGuardian", "a guardian (a mapping with `name`, `email`, ...)"),
+        ("struct RawLink", "a student link (a mapping with `upn` and `relationship`)"),
+        ("u32", "a whole number of 0 or more"),
+    ] {
+        message = message.replace(rust, words);
+    }
     let help = if message.contains("unknown field") {
         "the directory has `users`, `groups`, `class_teams` and `guardians`; see the README for their fields"
     } else if message.contains("missing field") {
@@ -359,6 +371,14 @@ impl Validator<'_> {
             d = d.help(h);
         }
         self.errors.push(d);
+    }
+
+    /// Like [`Self::error`], for a value that is a guardian's contact detail.
+    fn personal_error(&mut self, code: Code, path: &str, message: String, label: &str, help: Option<String>) {
+        self.error(code, path, message, label, help);
+        if let Some(d) = self.errors.pop() {
+            self.errors.push(d.personal());
+        }
     }
 
     fn build(&mut self, raw: RawDirectory) -> Directory {
@@ -532,7 +552,7 @@ impl Validator<'_> {
                 && !looks_like_address(e)
             {
                 // The value itself is personal data: the label points at it instead of quoting it.
-                self.error(
+                self.personal_error(
                     Code::DirectoryValue,
                     &format!("{path}.email"),
                     format!("guardian {i} has an email address that is not of the form name@domain"),
@@ -556,7 +576,7 @@ impl Validator<'_> {
             if let Some(p) = &phone
                 && !looks_like_phone(p)
             {
-                self.error(
+                self.personal_error(
                     Code::DirectoryValue,
                     &format!("{path}.phone"),
                     format!("guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"),
@@ -631,7 +651,7 @@ impl Validator<'_> {
             for (j, g) in u.blocked_guardians.iter().enumerate() {
                 match dir.guardian(g) {
                     Some((gi, _)) => blocked.push(gi),
-                    None => self.error(
+                    None => self.personal_error(
                         Code::DirectoryReference,
                         &format!("users[{i}].blocked_guardians[{j}]"),
                         format!("user `{}` blocks an unknown guardian", u.upn),

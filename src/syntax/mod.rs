@@ -262,7 +262,7 @@ impl Lower {
             Err(_) => {
                 self.errors.push(
                     Diagnostic::error(Code::InvalidLiteral, format!("integer `{}` is out of range", pair.as_str()))
-                        .at(self.span(pair), "too large")
+                        .at(self.span(pair), "out of range")
                         .help("integers are 64-bit: from -9223372036854775808 to 9223372036854775807"),
                 );
                 None
@@ -275,8 +275,8 @@ impl Lower {
         self.decode_string(pair, false)
     }
 
-    /// Decodes a string literal; with `keep_braces`, `\{` and `\}` stay escaped so a message
-    /// template can tell a literal brace from a placeholder.
+    /// Decodes a string literal; with `keep_braces`, `\{`, `\}` and `\\` stay escaped so a
+    /// message template can tell a literal brace from a placeholder.
     fn decode_string(&mut self, pair: Pair<'_, Rule>, keep_braces: bool) -> Ident {
         let span = self.span(&pair);
         let raw = pair.as_str();
@@ -314,7 +314,7 @@ impl Lower {
                     }
                 }
                 // `\"`, `\\`, `\{`, `\}`: the grammar admits no other escape.
-                Some((_, e @ ('{' | '}'))) if keep_braces => {
+                Some((_, e @ ('{' | '}' | '\\'))) if keep_braces => {
                     out.push('\\');
                     out.push(e);
                 }

@@ -6,10 +6,45 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-/// Keyword tokens, which lowering skips.
+/// Keyword and punctuation tokens, which lowering skips.
 pub(super) fn is_keyword(rule: Rule) -> bool {
-    keyword_text(rule).is_some()
+    keyword_text(rule).is_some() || punctuation(rule).is_some()
 }
+
+fn punctuation(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::t_lbrace => "{",
+        Rule::t_rbrace => "}",
+        Rule::t_lparen => "(",
+        Rule::t_rparen => ")",
+        Rule::t_lbracket => "[",
+        Rule::t_rbracket => "]",
+        Rule::t_comma => ",",
+        Rule::t_colon => ":",
+        Rule::t_equals => "=",
+        Rule::t_lt => "<",
+        Rule::t_gt => ">",
+        _ => return None,
+    })
+}
+
+/// Keywords that start an item: listed once, as "an item", in expected-token lists.
+fn starts_item(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_enum
+            | Rule::kw_policy
+            | Rule::kw_configuration
+            | Rule::kw_tenant
+            | Rule::kw_locked
+            | Rule::kw_assign
+            | Rule::kw_decision
+            | Rule::kw_expect
+    )
+}
+
+const AN_ITEM: &str =
+    "an item (`enum`, `policy type`, `configuration`, `tenant`, `policy`, `assign`, `decision` or `expect`)";
 
 fn keyword_text(rule: Rule) -> Option<&'static str> {
     Some(match rule {
@@ -49,7 +84,7 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
 
 /// What a user should read for an expected rule.
 fn describe(rule: Rule) -> String {
-    if let Some(k) = keyword_text(rule) {
+    if let Some(k) = keyword_text(rule).or(punctuation(rule)) {
         return format!("`{k}`");
     }
     match rule {
@@ -82,9 +117,7 @@ fn describe(rule: Rule) -> String {
         | Rule::policy_instance
         | Rule::assignment
         | Rule::decision
-        | Rule::expectation => {
-            "an item (`enum`, `policy type`, `configuration`, `tenant`, `policy`, `assign`, `decision` or `expect`)"
-        }
+        | Rule::expectation => AN_ITEM,
         Rule::expect_allow | Rule::expect_deny => "`allow` or `deny`",
         _ => "something else",
     }
@@ -97,10 +130,23 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: Error<Rule>) -> Diag
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if text[pos..].starts_with('"')
+        && let Some(d) = bad_string(file, text, pos)
+    {
+        return d;
+    }
     let found = found_at(text, pos);
     let end = pos + found.as_ref().map_or(0, |f| f.len());
     let mut expected: Vec<String> = match &error.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().map(|r| describe(*r)).collect(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            let item = positives.iter().any(|r| starts_item(*r));
+            let mut words: Vec<String> =
+                positives.iter().filter(|r| !(item && starts_item(**r))).map(|r| describe(*r)).collect();
+            if item {
+                words.push(AN_ITEM.to_string());
+            }
+            words
+        }
         ErrorVariant::CustomError { message } => vec![message.clone()],
     };
     expected.sort();
@@ -115,6 +161,36 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: Error<Rule>) -> Diag
         d = d.help(help);
     }
     d
+}
+
+/// A string literal that doesn't close on its line, or holds an unknown escape.
+fn bad_string(file: FileId, text: &str, quote: usize) -> Option<Diagnostic> {
+    let mut chars = text[quote + 1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        let at = quote + 1 + i;
+        match c {
+            '"' => return None,
+            '\n' => break,
+            '\\' => match chars.next() {
+                Some((_, '"' | '\\' | 'n' | 't' | 'r' | '{' | '}' | 'u')) => {}
+                Some((j, e)) => {
+                    return Some(
+                        Diagnostic::error(Code::Syntax, format!("unknown escape `\\{e}` in a string"))
+                            .at(Span::new(file, at, quote + 1 + j + e.len_utf8()), "unknown escape")
+                            .help("strings know `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, `\\{`, `\\}` and `\\u{...}`; write `\\\\` for a backslash"),
+                    );
+                }
+                None => break,
+            },
+            _ => {}
+        }
+    }
+    let end = text[quote..].find('\n').map_or(text.len(), |i| quote + i);
+    Some(
+        Diagnostic::error(Code::Syntax, "this string is not closed on its line")
+            .at(Span::new(file, quote, end), "string starts here")
+            .help("close it with `\"`; a string can't span lines (write `\\n` for a line break)"),
+    )
 }
 
 fn hint(found: &Option<String>, expected: &[String]) -> Option<String> {
