@@ -83,7 +83,7 @@ fn expectation(cx: &mut Cx, e: &ast::Expectation) -> Option<Expectation> {
         ast::Expected::Allow { via } => {
             if let Some(v) = via {
                 let channels = channels(cx, decision);
-                if !channels.iter().any(|c| *c == v.name) {
+                if !channels.contains(&v.name) {
                     let fallback = if channels.is_empty() {
                         format!("`{}` allows through no channel: write `allow` alone", e.decision.name)
                     } else {
@@ -106,7 +106,7 @@ fn expectation(cx: &mut Cx, e: &ast::Expectation) -> Option<Expectation> {
         ast::Expected::Deny { code } => {
             if let Some(c) = code {
                 let codes = reasons(cx, decision);
-                if !codes.iter().any(|x| *x == c.name) {
+                if !codes.contains(&c.name) {
                     let what = format!("reason of `{}`", e.decision.name);
                     let fallback = format!("`{}` denies with {}", e.decision.name, codes.join(", "));
                     cx.unknown(
