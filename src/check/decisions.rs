@@ -384,18 +384,12 @@ impl Resolver<'_> {
             );
             return None;
         };
-        let Some((si, _, s)) = c.schema.settings.get_full(&setting.name) else {
-            let names: Vec<String> = c.schema.settings.keys().cloned().collect();
-            let what = format!("setting of `{}`", config.name);
-            self.cx.unknown(
-                Code::UnknownSetting,
-                &what,
-                &setting.name,
-                setting.span,
-                names.iter().map(String::as_str),
-                &format!("`{}` declares: {}", config.name, names.join(", ")),
-            );
-            return None;
+        let (si, s) = match super::find_setting(&c.schema, setting) {
+            Ok(found) => found,
+            Err(d) => {
+                self.cx.push(d);
+                return None;
+            }
         };
         Some((Expr::Fact(Fact::Tenant { config: ci, setting: si }), s.ty.clone()))
     }
@@ -418,18 +412,12 @@ impl Resolver<'_> {
             );
             return None;
         };
-        let Some((si, _, s)) = t.schema.settings.get_full(&setting.name) else {
-            let names: Vec<String> = t.schema.settings.keys().cloned().collect();
-            let what = format!("setting of `{}`", ptype.name);
-            self.cx.unknown(
-                Code::UnknownSetting,
-                &what,
-                &setting.name,
-                setting.span,
-                names.iter().map(String::as_str),
-                &format!("`{}` declares: {}", ptype.name, names.join(", ")),
-            );
-            return None;
+        let (si, s) = match super::find_setting(&t.schema, setting) {
+            Ok(found) => found,
+            Err(d) => {
+                self.cx.push(d);
+                return None;
+            }
         };
         Some((Expr::Fact(Fact::Policy { ptype: ti, setting: si }), s.ty.clone()))
     }

@@ -12,7 +12,7 @@ mod schema;
 use crate::ast;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::directory::{Directory, Relationship};
-use crate::model::{EnumDef, Model, RELATIONSHIP_ENUM};
+use crate::model::{EnumDef, Model, RELATIONSHIP_ENUM, Schema, Setting};
 use crate::source::{SourceMap, Span};
 use indexmap::IndexMap;
 
@@ -102,9 +102,34 @@ impl Cx {
         candidates: impl IntoIterator<Item = &'a str>,
         fallback_help: &str,
     ) {
-        let help = diagnostic::did_you_mean(name, candidates).unwrap_or_else(|| fallback_help.to_string());
-        self.push(
-            Diagnostic::error(code, format!("unknown {what}: `{name}`")).at(span, format!("no such {what}")).help(help),
-        );
+        self.push(unknown(code, what, name, span, candidates, fallback_help));
     }
+}
+
+/// The diagnostic for an unknown name, with a suggestion from `candidates`.
+fn unknown<'a>(
+    code: Code,
+    what: &str,
+    name: &str,
+    span: Span,
+    candidates: impl IntoIterator<Item = &'a str>,
+    fallback_help: &str,
+) -> Diagnostic {
+    let help = diagnostic::did_you_mean(name, candidates).unwrap_or_else(|| fallback_help.to_string());
+    Diagnostic::error(code, format!("unknown {what}: `{name}`")).at(span, format!("no such {what}")).help(help)
+}
+
+/// Finds a setting of a policy type or configuration by name.
+fn find_setting<'s>(schema: &'s Schema, name: &ast::Ident) -> Result<(usize, &'s Setting), Diagnostic> {
+    schema.settings.get_full(&name.name).map(|(i, _, s)| (i, s)).ok_or_else(|| {
+        let names: Vec<&str> = schema.settings.keys().map(String::as_str).collect();
+        unknown(
+            Code::UnknownSetting,
+            &format!("setting of `{}`", schema.name),
+            &name.name,
+            name.span,
+            names.iter().copied(),
+            &format!("`{}` declares: {}", schema.name, names.join(", ")),
+        )
+    })
 }

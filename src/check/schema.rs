@@ -219,21 +219,12 @@ pub(super) fn setting_values(
 ) -> Vec<(usize, Value, crate::source::Span)> {
     let mut out: Vec<(usize, Value, crate::source::Span)> = Vec::new();
     for sv in values {
-        let Some((idx, _, setting)) = schema.settings.get_full(&sv.name.name) else {
-            let what = format!("setting of `{}`", schema.name);
-            cx.unknown(
-                Code::UnknownSetting,
-                &what,
-                &sv.name.name,
-                sv.name.span,
-                schema.settings.keys().map(String::as_str),
-                &format!(
-                    "`{}` declares: {}",
-                    schema.name,
-                    schema.settings.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            );
-            continue;
+        let (idx, setting) = match super::find_setting(schema, &sv.name) {
+            Ok(found) => found,
+            Err(d) => {
+                cx.push(d);
+                continue;
+            }
         };
         if let Some((_, _, first)) = out.iter().find(|(i, _, _)| *i == idx) {
             let first = *first;
