@@ -299,13 +299,7 @@ impl DecisionTable {
     /// Guardians a user deals with: those of the students of the class teams they own, and their
     /// own guardians, in directory order.
     pub fn guardians_of(&self, user: UserHandle) -> Vec<GuardianHandle> {
-        let dir = &self.model.directory;
-        dir.guardians
-            .values()
-            .enumerate()
-            .filter(|(_, g)| dir.link_for(user.0, g).is_some())
-            .map(|(i, _)| GuardianHandle(i))
-            .collect()
+        self.model.directory.guardians_of(user.0).into_iter().map(GuardianHandle).collect()
     }
 
     /// Every query the table can answer: each user with each user-only decision, and with each

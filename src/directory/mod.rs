@@ -93,6 +93,8 @@ pub struct User {
     pub owns: Vec<usize>,
     /// Class teams the user is a student of.
     pub student_of: Vec<usize>,
+    /// Guardians linked to this user as a student, sorted.
+    pub guardians: Vec<GuardianIdx>,
     /// Where the user is defined.
     pub span: Span,
 }
@@ -170,6 +172,25 @@ impl Directory {
 
     pub fn guardian(&self, id: &str) -> Option<(GuardianIdx, &Guardian)> {
         lookup(&self.guardians, id)
+    }
+
+    /// Guardians a user deals with, in directory order: those of the students of the class teams
+    /// the user owns, and the user's own.
+    pub fn guardians_of(&self, user: UserIdx) -> Vec<GuardianIdx> {
+        let Some((_, u)) = self.users.get_index(user) else { return Vec::new() };
+        let mut out = u.guardians.clone();
+        for c in &u.owns {
+            if let Some((_, team)) = self.class_teams.get_index(*c) {
+                for s in &team.students {
+                    if let Some((_, student)) = self.users.get_index(*s) {
+                        out.extend_from_slice(&student.guardians);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The guardian–student link through which `guardian` relates to `user`: the first link whose
@@ -432,6 +453,7 @@ impl Validator<'_> {
                 groups: Vec::new(),
                 owns: Vec::new(),
                 student_of: Vec::new(),
+                guardians: Vec::new(),
                 span: self.span(&path),
             };
             dir.users.insert(key, user);
@@ -628,6 +650,14 @@ impl Validator<'_> {
             }
             let phone_e164 = phone.as_deref().is_some_and(is_e164);
             let span = self.span(&path);
+            let gi = dir.guardians.len();
+            for link in &links {
+                if let Some((_, student)) = dir.users.get_index_mut(link.student)
+                    && student.guardians.last() != Some(&gi)
+                {
+                    student.guardians.push(gi);
+                }
+            }
             dir.guardians.insert(
                 id.clone(),
                 Guardian {

@@ -47,5 +47,14 @@ pub fn assert_agreement(engine: &Engine) -> usize {
         assert_eq!(compiled.provenance(), reference_prov, "provenance differs for {who}");
         n += 1;
     }
+    // The guardians `table` lists for a user are exactly those linked to the user.
+    let dir = &model.directory;
+    for u in 0..dir.users.len() {
+        let user = table.user(&dir.users[u].upn).unwrap();
+        let listed: Vec<usize> = table.guardians_of(user).iter().map(|g| g.index()).collect();
+        let linked: Vec<usize> =
+            dir.guardians.values().enumerate().filter(|(_, g)| dir.link_for(u, g).is_some()).map(|(i, _)| i).collect();
+        assert_eq!(listed, linked, "guardians of {}", dir.users[u].upn);
+    }
     n
 }
