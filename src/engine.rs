@@ -126,7 +126,7 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
         Some(s) => {
             let text = s.text.clone();
             let id: FileId = map.add(s);
-            match directory::load(id, &text) {
+            match directory::load(id, text) {
                 Ok(d) => d,
                 Err(mut e) => {
                     diagnostics.append(&mut e);

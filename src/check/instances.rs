@@ -223,7 +223,7 @@ fn group_assignment(
     }
     let key = group.name.trim().to_lowercase();
     if let Some(team) = dir.class_teams.get(&key) {
-        let team_span = team.span;
+        let team_span = dir.class_team_span(team);
         cx.push(
             Diagnostic::error(
                 Code::HiddenMembershipGroup,
@@ -250,7 +250,7 @@ fn group_assignment(
         return;
     };
     if g.hidden_membership {
-        let gspan = g.span;
+        let gspan = dir.group_span(g);
         cx.push(
             Diagnostic::error(
                 Code::HiddenMembershipGroup,

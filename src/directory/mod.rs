@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 use locate::Locations;
 use serde::Deserialize;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 /// Largest directory file accepted, in bytes.
 pub const MAX_DIRECTORY_BYTES: usize = 512 * 1024 * 1024;
@@ -95,8 +96,8 @@ pub struct User {
     pub student_of: Vec<usize>,
     /// Guardians linked to this user as a student, sorted.
     pub guardians: Vec<GuardianIdx>,
-    /// Where the user is defined.
-    pub span: Span,
+    /// Position in the file's `users` list (see [`Directory::user_span`]).
+    pub raw: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +106,8 @@ pub struct Group {
     pub name: String,
     pub members: Vec<UserIdx>,
     pub hidden_membership: bool,
-    pub span: Span,
+    /// Position in the file's `groups` list.
+    pub raw: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -114,7 +116,8 @@ pub struct ClassTeam {
     pub name: String,
     pub owners: Vec<UserIdx>,
     pub students: Vec<UserIdx>,
-    pub span: Span,
+    /// Position in the file's `class_teams` list.
+    pub raw: usize,
 }
 
 /// One guardian–student link.
@@ -136,7 +139,8 @@ pub struct Guardian {
     pub phone_e164: bool,
     pub on_teams: bool,
     pub links: Vec<GuardianLink>,
-    pub span: Span,
+    /// Position in the file's `guardians` list.
+    pub raw: usize,
 }
 
 impl fmt::Debug for Guardian {
@@ -163,9 +167,50 @@ pub struct Directory {
     /// Roles held by at least one enabled / disabled user (sorted).
     pub enabled_roles: Vec<String>,
     pub disabled_roles: Vec<String>,
+    /// Finds spans in the file, on demand.
+    pub locator: Locator,
+}
+
+/// Finds where a field path (`users[3].upn`) is in the directory file. The index of every value
+/// is built on first use only — that is, when a diagnostic needs a location — so a large
+/// directory that checks clean never pays for it.
+#[derive(Debug, Clone, Default)]
+pub struct Locator {
+    file: FileId,
+    text: Arc<str>,
+    locations: Arc<OnceLock<Locations>>,
+}
+
+impl Locator {
+    fn new(file: FileId, text: Arc<str>) -> Self {
+        Self { file, text, locations: Arc::default() }
+    }
+
+    /// The span of the scalar at `path` (or the start of its nearest located parent).
+    pub fn span(&self, path: &str) -> Span {
+        let o = self.locations.get_or_init(|| Locations::index(&self.text)).offset(path);
+        let o = o.min(self.text.len());
+        Span::new(self.file, o, o + token_len(&self.text[o..]).max(1))
+    }
 }
 
 impl Directory {
+    pub fn user_span(&self, u: &User) -> Span {
+        self.locator.span(&format!("users[{}].upn", u.raw))
+    }
+
+    pub fn group_span(&self, g: &Group) -> Span {
+        self.locator.span(&format!("groups[{}].id", g.raw))
+    }
+
+    pub fn class_team_span(&self, c: &ClassTeam) -> Span {
+        self.locator.span(&format!("class_teams[{}].id", c.raw))
+    }
+
+    pub fn guardian_span(&self, g: &Guardian) -> Span {
+        self.locator.span(&format!("guardians[{}]", g.raw))
+    }
+
     pub fn user(&self, upn: &str) -> Option<(UserIdx, &User)> {
         lookup(&self.users, upn)
     }
@@ -320,7 +365,9 @@ struct RawLink {
 // Loading
 
 /// Parses and validates a directory file. `file` is its id in the caller's source map.
-pub fn load(file: FileId, text: &str) -> Result<Directory, Vec<Diagnostic>> {
+pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Diagnostic>> {
+    let text: Arc<str> = text.into();
+    let text = &text;
     if text.len() > MAX_DIRECTORY_BYTES {
         return Err(vec![
             Diagnostic::error(
@@ -335,7 +382,7 @@ pub fn load(file: FileId, text: &str) -> Result<Directory, Vec<Diagnostic>> {
     } else {
         serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?
     };
-    let mut v = Validator { file, text, locations: Locations::index(text), errors: Vec::new() };
+    let mut v = Validator { locator: Locator::new(file, text.clone()), errors: Vec::new() };
     let dir = v.build(raw);
     if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
 }
@@ -372,18 +419,14 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
         .help(help)
 }
 
-struct Validator<'a> {
-    file: FileId,
-    text: &'a str,
-    locations: Locations,
+struct Validator {
+    locator: Locator,
     errors: Vec<Diagnostic>,
 }
 
-impl Validator<'_> {
-    /// The span of the scalar at `path` (or the start of its nearest located parent).
+impl Validator {
     fn span(&self, path: &str) -> Span {
-        let o = self.locations.offset(path);
-        Span::new(self.file, o, o + token_len(&self.text[o.min(self.text.len())..]).max(1))
+        self.locator.span(path)
     }
 
     fn error(&mut self, code: Code, path: &str, message: String, label: &str, help: Option<String>) {
@@ -403,7 +446,7 @@ impl Validator<'_> {
     }
 
     fn build(&mut self, raw: RawDirectory) -> Directory {
-        let mut dir = Directory::default();
+        let mut dir = Directory { locator: self.locator.clone(), ..Directory::default() };
         self.users(&mut dir, &raw.users);
         self.groups(&mut dir, raw.groups);
         self.class_teams(&mut dir, raw.class_teams);
@@ -434,7 +477,7 @@ impl Validator<'_> {
                 continue;
             }
             if let Some(first) = dir.users.get(&key) {
-                let first_span = first.span;
+                let first_span = self.span(&format!("users[{}].upn", first.raw));
                 let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
                     .at(self.span(&path), format!("second definition (`{path}`)"))
                     .also(first_span, "first definition")
@@ -454,7 +497,7 @@ impl Validator<'_> {
                 owns: Vec::new(),
                 student_of: Vec::new(),
                 guardians: Vec::new(),
-                span: self.span(&path),
+                raw: i,
             };
             dir.users.insert(key, user);
         }
@@ -478,7 +521,7 @@ impl Validator<'_> {
             if let Some(first) = dir.groups.get(&key) {
                 let d = Diagnostic::error(Code::DirectoryDuplicate, format!("group `{}` is listed twice", g.id))
                     .at(self.span(&format!("{path}.id")), format!("second definition (`{path}.id`)"))
-                    .also(first.span, "first definition")
+                    .also(self.span(&format!("groups[{}].id", first.raw)), "first definition")
                     .help("merge the two groups' members into one entry");
                 self.errors.push(d);
                 continue;
@@ -497,7 +540,6 @@ impl Validator<'_> {
                     user.groups.push(gi);
                 }
             }
-            let span = self.span(&format!("{path}.id"));
             dir.groups.insert(
                 key,
                 Group {
@@ -505,7 +547,7 @@ impl Validator<'_> {
                     id: g.id.trim().to_string(),
                     members,
                     hidden_membership: g.hidden_membership,
-                    span,
+                    raw: i,
                 },
             );
         }
@@ -515,13 +557,20 @@ impl Validator<'_> {
         for (i, c) in raw.into_iter().enumerate() {
             let path = format!("class_teams[{i}]");
             let key = c.id.trim().to_lowercase();
-            if let Some(first) =
-                dir.class_teams.get(&key).map(|f| f.span).or_else(|| dir.groups.get(&key).map(|g| g.span))
-            {
+            let first = match (dir.class_teams.get(&key), dir.groups.get(&key)) {
+                (Some(f), _) => {
+                    Some((format!("class_teams[{}].id", f.raw), "class team ids must be unique; merge or rename one"))
+                }
+                (None, Some(g)) => {
+                    Some((format!("groups[{}].id", g.raw), "group and class team ids share one name space; rename one"))
+                }
+                (None, None) => None,
+            };
+            if let Some((first_path, help)) = first {
                 let d = Diagnostic::error(Code::DirectoryDuplicate, format!("id `{}` is used twice", c.id))
                     .at(self.span(&format!("{path}.id")), format!("second use (`{path}.id`)"))
-                    .also(first, "first use")
-                    .help("group and class team ids share one name space; rename one");
+                    .also(self.span(&first_path), "first use")
+                    .help(help);
                 self.errors.push(d);
                 continue;
             }
@@ -552,7 +601,6 @@ impl Validator<'_> {
                     user.student_of.push(ci);
                 }
             }
-            let span = self.span(&format!("{path}.id"));
             dir.class_teams.insert(
                 key,
                 ClassTeam {
@@ -560,7 +608,7 @@ impl Validator<'_> {
                     id: c.id.trim().to_string(),
                     owners,
                     students,
-                    span,
+                    raw: i,
                 },
             );
         }
@@ -643,13 +691,12 @@ impl Validator<'_> {
                     format!("guardian {i} repeats the id of an earlier guardian"),
                 )
                 .at(self.span(&path), format!("second definition (`{path}`)"))
-                .also(first.span, "first definition")
+                .also(self.span(&format!("guardians[{}]", first.raw)), "first definition")
                 .help("list each guardian once, with all their students under `students`");
                 self.errors.push(d);
                 continue;
             }
             let phone_e164 = phone.as_deref().is_some_and(is_e164);
-            let span = self.span(&path);
             let gi = dir.guardians.len();
             for link in &links {
                 if let Some((_, student)) = dir.users.get_index_mut(link.student)
@@ -668,7 +715,7 @@ impl Validator<'_> {
                     phone_e164,
                     on_teams: g.on_teams,
                     links,
-                    span,
+                    raw: i,
                 },
             );
         }
