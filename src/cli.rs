@@ -47,6 +47,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write a synthetic district (tenant.tenet + directory.yaml) for the Teams pack
+    Gen {
+        /// Number of users
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Random seed: the same seed and size give the same files
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory (created if missing)
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Every user × every decision (guardian decisions for each guardian the user deals with)
     Table {
         #[command(flatten)]
@@ -112,6 +124,7 @@ pub fn run() -> ExitCode {
         Command::Decide(q) => decide(&q, false),
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, format } => test(&input, format),
+        Command::Gen { users, seed, out } => generate(users, seed, &out),
         Command::Table { input, format } => table(&input, format),
     })
 }
@@ -272,4 +285,26 @@ fn test(input: &Input, format: Format) -> u8 {
         }
     }
     if failed > 0 { exit::INPUT } else { exit::OK }
+}
+
+fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
+    let district = tenet::generate::district(tenet::generate::Spec { users, seed });
+    let written = std::fs::create_dir_all(out)
+        .and_then(|()| std::fs::write(out.join("tenant.tenet"), &district.tenant))
+        .and_then(|()| std::fs::write(out.join("directory.yaml"), &district.directory));
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "wrote {} and {}: use with `--policies policies/teams --policies {}`",
+                out.join("tenant.tenet").display(),
+                out.join("directory.yaml").display(),
+                out.display()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: can't write to `{}`: {e}", out.display());
+            exit::INPUT
+        }
+    }
 }

@@ -3,20 +3,29 @@
 //! 1. Resolve every user's effective instance of each consulted policy type once, using a
 //!    per-group best-assignment index (not a scan).
 //! 2. Intern users into **profiles**: users with the same effective instances and the same
-//!    decision-relevant directory attributes share one row.
-//! 3. Intern guardians into **object keys**: the packed guardian facts that decisions read,
-//!    enumerated over every (relationship, relation, blocked) combination a query can produce.
-//! 4. Evaluate every decision once per profile (and object key), required decisions first, each
-//!    from the memoised outcomes of what it requires. Identical outcomes are stored once.
+//!    decision-relevant directory attributes share one row. An attribute that conditions only
+//!    compare with constants is *projected* first: a set onto the constants it is tested
+//!    against (`user.groups intersects tenant.ParentsApp.AvailableToGroups` needs only those
+//!    groups), a number onto its position among the thresholds (`user.invites_sent >=
+//!    tenant.…InviteLimit` needs only below / at / above). Every condition then has the same
+//!    value for every user of a profile, so one representative user stands for the row.
+//! 3. For each guardian decision, intern the **guardian keys** it can see: the packed guardian
+//!    facts it reads, enumerated over every (relationship, relation, blocked) combination a
+//!    query can produce.
+//! 4. Evaluate every decision once per profile (and guardian key), required decisions first,
+//!    each from the stored outcomes of what it requires. Identical outcomes are stored once.
 //!
 //! Pure and deterministic: the same model always yields the same table.
 
+use crate::ast::CmpOp;
 use crate::eval::{self, Effective, Outcome, Reason, Via};
 use crate::model::{
     DecisionId, DirectoryAttr, Expr, Fact, GuardianAttr, MessagePart, Model, Rule, TypeId, UserAttr, Value,
 };
-use crate::table::{Column, DecisionTable, ObjectKey};
-use std::collections::HashMap;
+use crate::table::{Column, DecisionTable, GuardianColumn, ObjectKey};
+// Interning keys are our own data, not attacker-chosen: a fast non-cryptographic hash is safe.
+use foldhash::HashMap;
+use foldhash::HashMapExt as _;
 use std::sync::Arc;
 
 /// Compiles a checked model into a decision table.
@@ -24,32 +33,33 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
     let used = Used::of(&model);
     let (user_effective, effective_sets) = effective_sets(&model, &used);
     let (user_profile, profiles) = profiles(&model, &used, &user_effective, &effective_sets);
-    let objects = ObjectKey::reachable(&model, used.guardian_mask);
     let columns = columns(&model);
     let order = topological(&model);
-    let mut cells = Cells::default();
+    let guardian_columns = guardian_columns(&model, &columns, profiles.len());
     let n_user = columns.iter().filter(|c| matches!(c, Column::User(_))).count();
-    let n_guardian = columns.len() - n_user;
+    let mut cells = Cells::default();
     let mut user_cells = vec![0u32; profiles.len() * n_user];
-    let mut guardian_cells = vec![0u32; profiles.len() * n_guardian * objects.keys.len()];
+    let mut guardian_cells =
+        vec![0u32; guardian_columns.last().map_or(0, |g| g.offset + profiles.len() * g.keys.len())];
     for (p, profile) in profiles.iter().enumerate() {
         let env = Env { model: &model, used: &used, profile, object: 0 };
-        let mut memo: Vec<Option<u32>> = vec![None; model.decisions.len()];
-        for &d in order.iter().filter(|d| !model.decisions[**d].has_guardian) {
-            let id = env.decide(d, &memo, &mut cells);
-            memo[d] = Some(id);
-            if let Column::User(c) = columns[d] {
-                user_cells[p * n_user + c] = id;
-            }
-        }
-        for (o, key) in objects.keys.iter().enumerate() {
-            let env = Env { object: *key, ..env };
-            let mut memo = memo.clone();
-            for &d in order.iter().filter(|d| model.decisions[**d].has_guardian) {
-                let id = env.decide(d, &memo, &mut cells);
-                memo[d] = Some(id);
-                if let Column::Guardian(c) = columns[d] {
-                    guardian_cells[(p * n_guardian + c) * objects.keys.len() + o] = id;
+        for &d in &order {
+            match columns[d] {
+                Column::User(c) => {
+                    let id = env.decide(d, |r| user_cells[p * n_user + column_of(&columns, r)], &mut cells);
+                    user_cells[p * n_user + c] = id;
+                }
+                Column::Guardian(c) => {
+                    let gc = &guardian_columns[c];
+                    for (local, key) in gc.keys.iter().enumerate() {
+                        let env = Env { object: *key, ..env };
+                        let required = |r: DecisionId| match columns[r] {
+                            Column::User(rc) => user_cells[p * n_user + rc],
+                            Column::Guardian(rc) => guardian_cells[guardian_columns[rc].cell(p, *key)],
+                        };
+                        let id = env.decide(d, required, &mut cells);
+                        guardian_cells[gc.offset + p * gc.keys.len() + local] = id;
+                    }
                 }
             }
         }
@@ -58,42 +68,73 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
         model,
         columns,
         n_user,
-        n_guardian,
         used_types: used.types,
-        guardian_mask: used.guardian_mask,
         user_profile,
         user_effective,
         effective_sets,
         profile_count: profiles.len(),
         user_cells,
+        guardian_columns,
         guardian_cells,
-        object_index: objects.index,
-        object_count: objects.keys.len(),
         outcomes: cells.outcomes,
     }
+}
+
+fn column_of(columns: &[Column], d: DecisionId) -> usize {
+    match columns[d] {
+        Column::User(c) | Column::Guardian(c) => c,
+    }
+}
+
+/// Each guardian decision's keys: the reachable packed keys projected on what it reads.
+/// A decision reads everything its requirements read, so its keys refine theirs.
+fn guardian_columns(model: &Model, columns: &[Column], profiles: usize) -> Vec<GuardianColumn> {
+    let mut out: Vec<GuardianColumn> = Vec::new();
+    let mut offset = 0;
+    for (d, col) in columns.iter().enumerate() {
+        if !matches!(col, Column::Guardian(_)) {
+            continue;
+        }
+        let mask = model.decisions[d].consulted.iter().fold(0, |m, f| match f {
+            Fact::Guardian(a) => m | ObjectKey::mask_of(*a),
+            _ => m,
+        });
+        let objects = ObjectKey::reachable(model, mask);
+        let column = GuardianColumn { mask, index: objects.index, keys: objects.keys, offset };
+        offset += profiles * column.keys.len();
+        out.push(column);
+    }
+    out
+}
+
+/// How a user attribute enters a profile key.
+#[derive(Debug, Clone, PartialEq)]
+enum Projection {
+    /// The whole value.
+    Full,
+    /// The set's members among these (sorted) strings: the only ones conditions test.
+    Members(Vec<Value>),
+    /// The number's position among these (sorted) thresholds.
+    Thresholds(Vec<i64>),
 }
 
 /// What the decisions consult, as slots.
 struct Used {
     /// Policy types read by a condition or named in a message.
     types: Vec<TypeId>,
-    /// Directory attributes of the user.
-    attrs: Vec<UserAttr>,
-    /// Which bits of an [`ObjectKey`] any decision reads.
-    guardian_mask: u32,
+    /// Directory attributes of the user, and how each enters a profile key.
+    attrs: Vec<(UserAttr, Projection)>,
 }
 
 impl Used {
     fn of(model: &Model) -> Used {
         let mut types = Vec::new();
-        let mut attrs = Vec::new();
-        let mut guardian_mask = 0;
+        let mut attrs: Vec<UserAttr> = Vec::new();
         for d in model.decisions.values() {
             for f in &d.consulted {
                 match f {
                     Fact::Policy { ptype, .. } => types.push(*ptype),
                     Fact::User(a) => attrs.push(*a),
-                    Fact::Guardian(a) => guardian_mask |= ObjectKey::mask_of(*a),
                     _ => {}
                 }
             }
@@ -110,7 +151,48 @@ impl Used {
         types.dedup();
         attrs.sort_unstable();
         attrs.dedup();
-        Used { types, attrs, guardian_mask }
+        let mut uses: HashMap<UserAttr, Option<Vec<Value>>> = HashMap::new();
+        for d in model.decisions.values() {
+            for r in &d.rules {
+                let e = match r {
+                    Rule::Deny(v) | Rule::Warn(v) => v.fires.as_ref(),
+                    Rule::Allow { when, .. } => when.as_ref(),
+                    Rule::Require { .. } => None,
+                };
+                if let Some(e) = e {
+                    constant_uses(model, e, &mut uses);
+                }
+            }
+        }
+        let attrs = attrs
+            .into_iter()
+            .map(|a| {
+                let projection = match (uses.get(&a), a) {
+                    (Some(Some(consts)), UserAttr::Roles | UserAttr::Licenses | UserAttr::Groups) => {
+                        let mut strings: Vec<Value> = consts
+                            .iter()
+                            .flat_map(|v| match v {
+                                Value::Set(items) => items.to_vec(),
+                                other => vec![other.clone()],
+                            })
+                            .collect();
+                        strings.sort();
+                        strings.dedup();
+                        Projection::Members(strings)
+                    }
+                    (Some(Some(consts)), UserAttr::InvitesSent) => {
+                        let mut t: Vec<i64> =
+                            consts.iter().filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect();
+                        t.sort_unstable();
+                        t.dedup();
+                        Projection::Thresholds(t)
+                    }
+                    _ => Projection::Full,
+                };
+                (a, projection)
+            })
+            .collect();
+        Used { types, attrs }
     }
 
     fn type_slot(&self, t: TypeId) -> usize {
@@ -118,8 +200,64 @@ impl Used {
     }
 
     fn attr_slot(&self, a: UserAttr) -> usize {
-        self.attrs.binary_search(&a).unwrap_or(0)
+        self.attrs.iter().position(|(x, _)| *x == a).unwrap_or(0)
     }
+}
+
+/// The value of an expression that is the same for every user and guardian, if it is one.
+fn constant(model: &Model, e: &Expr) -> Option<Value> {
+    match e {
+        Expr::Const(v) => Some(v.clone()),
+        Expr::Fact(Fact::Tenant { config, setting }) => Some(model.configs[*config].values[*setting].0.clone()),
+        Expr::Fact(Fact::Directory(a)) => Some(directory_roles(model, *a)),
+        _ => None,
+    }
+}
+
+/// Records, per user attribute, the constants conditions compare it with; `None` marks an
+/// attribute used any other way (it is then kept whole).
+fn constant_uses(model: &Model, e: &Expr, uses: &mut HashMap<UserAttr, Option<Vec<Value>>>) {
+    let projectable = |op: CmpOp, attr: UserAttr, attr_on_left: bool| match attr {
+        UserAttr::Roles | UserAttr::Licenses | UserAttr::Groups => {
+            (op == CmpOp::Intersects) || (op == CmpOp::In && !attr_on_left)
+        }
+        UserAttr::InvitesSent => !matches!(op, CmpOp::In | CmpOp::Intersects),
+        _ => false,
+    };
+    match e {
+        Expr::Cmp(op, a, b) => {
+            for (side, other, left) in [(a, b, true), (b, a, false)] {
+                if let Expr::Fact(Fact::User(attr)) = side.as_ref() {
+                    match constant(model, other) {
+                        Some(v) if projectable(*op, *attr, left) => {
+                            if let Some(list) = uses.entry(*attr).or_insert_with(|| Some(Vec::new())) {
+                                list.push(v);
+                            }
+                        }
+                        _ => {
+                            uses.insert(*attr, None);
+                        }
+                    }
+                } else {
+                    constant_uses(model, side, uses);
+                }
+            }
+        }
+        Expr::Fact(Fact::User(attr)) => {
+            uses.insert(*attr, None);
+        }
+        Expr::Not(x) => constant_uses(model, x, uses),
+        Expr::And(xs) | Expr::Or(xs) => xs.iter().for_each(|x| constant_uses(model, x, uses)),
+        Expr::Const(_) | Expr::Fact(_) => {}
+    }
+}
+
+fn directory_roles(model: &Model, a: DirectoryAttr) -> Value {
+    let roles = match a {
+        DirectoryAttr::EnabledRoles => &model.directory.enabled_roles,
+        DirectoryAttr::DisabledRoles => &model.directory.disabled_roles,
+    };
+    Value::set(roles.iter().map(|r| Value::Str(r.as_str().into())).collect())
 }
 
 /// Each user's effective instances of the used types, interned.
@@ -173,8 +311,15 @@ fn effective_sets(model: &Model, used: &Used) -> (Vec<u32>, Vec<Box<[Effective]>
     (per_user, sets)
 }
 
-/// A row of the table: effective instances of the used types and the used user attributes.
+/// A row of the table: effective instances of the used types and the projected user attributes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ProfileKey {
+    instances: Box<[usize]>,
+    attrs: Box<[Value]>,
+}
+
+/// A profile: its key and the actual attribute values of a representative user.
+#[derive(Debug)]
 pub(crate) struct Profile {
     instances: Box<[usize]>,
     attrs: Box<[Value]>,
@@ -196,18 +341,32 @@ fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
     }
 }
 
+fn project(value: Value, projection: &Projection) -> Value {
+    match (projection, value) {
+        (Projection::Members(keep), Value::Set(items)) => {
+            Value::Set(items.iter().filter(|v| keep.binary_search(v).is_ok()).cloned().collect())
+        }
+        (Projection::Thresholds(t), Value::Int(v)) => {
+            // Position among the thresholds: below, at or above each one, in base 3.
+            Value::Int(t.iter().fold(0i64, |code, th| code.saturating_mul(3) + i64::from(v.cmp(th) as i8 + 1)))
+        }
+        (_, value) => value,
+    }
+}
+
 fn profiles(model: &Model, used: &Used, user_effective: &[u32], sets: &[Box<[Effective]>]) -> (Vec<u32>, Vec<Profile>) {
-    let mut interned: HashMap<Profile, u32> = HashMap::new();
+    let mut interned: HashMap<ProfileKey, u32> = HashMap::new();
     let mut list = Vec::new();
     let mut per_user = Vec::with_capacity(user_effective.len());
     for (u, &set) in user_effective.iter().enumerate() {
-        let profile = Profile {
+        let actual: Vec<Value> = used.attrs.iter().map(|(a, _)| user_attr(model, u, *a)).collect();
+        let key = ProfileKey {
             instances: sets[set as usize].iter().map(|e| e.instance).collect(),
-            attrs: used.attrs.iter().map(|a| user_attr(model, u, *a)).collect(),
+            attrs: actual.iter().zip(&used.attrs).map(|(v, (_, p))| project(v.clone(), p)).collect(),
         };
         let next = u32::try_from(list.len()).unwrap_or(u32::MAX);
-        let id = *interned.entry(profile.clone()).or_insert_with(|| {
-            list.push(profile);
+        let id = *interned.entry(key).or_insert_with_key(|key| {
+            list.push(Profile { instances: key.instances.clone(), attrs: actual.into_boxed_slice() });
             next
         });
         per_user.push(id);
@@ -283,7 +442,8 @@ struct Env<'a> {
 }
 
 impl Env<'_> {
-    fn decide(&self, d: DecisionId, memo: &[Option<u32>], cells: &mut Cells) -> u32 {
+    /// Evaluates decision `d`; `required` gives the stored outcome of a decision it requires.
+    fn decide(&self, d: DecisionId, required: impl Fn(DecisionId) -> u32, cells: &mut Cells) -> u32 {
         let mut blockers: Vec<Reason> = Vec::new();
         let mut warnings: Vec<Reason> = Vec::new();
         let mut allow = None;
@@ -291,8 +451,7 @@ impl Env<'_> {
             match rule {
                 Rule::Require { decision, .. } => {
                     // Topological order guarantees the requirement is already decided.
-                    let Some(id) = memo[*decision] else { continue };
-                    let sub = &cells.outcomes[id as usize];
+                    let sub = &cells.outcomes[required(*decision) as usize];
                     if !sub.allowed {
                         eval::extend_unique(&mut blockers, &sub.blockers);
                     }
@@ -347,13 +506,7 @@ impl Env<'_> {
                     .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone())
             }
             Fact::User(a) => self.profile.attrs[self.used.attr_slot(a)].clone(),
-            Fact::Directory(a) => {
-                let roles = match a {
-                    DirectoryAttr::EnabledRoles => &m.directory.enabled_roles,
-                    DirectoryAttr::DisabledRoles => &m.directory.disabled_roles,
-                };
-                Value::set(roles.iter().map(|r| Value::Str(r.as_str().into())).collect())
-            }
+            Fact::Directory(a) => directory_roles(m, a),
             Fact::Guardian(GuardianAttr::Relationship) => {
                 let r = crate::directory::Relationship::ALL[ObjectKey::relationship(self.object)];
                 m.relationship_value(r)

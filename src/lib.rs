@@ -9,6 +9,7 @@ pub mod directory;
 pub mod engine;
 pub mod eval;
 pub mod expect;
+pub mod generate;
 pub mod model;
 pub mod output;
 pub mod source;

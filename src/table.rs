@@ -133,18 +133,37 @@ pub struct DecisionTable {
     pub(crate) model: Arc<Model>,
     pub(crate) columns: Vec<Column>,
     pub(crate) n_user: usize,
-    pub(crate) n_guardian: usize,
     pub(crate) used_types: Vec<TypeId>,
-    pub(crate) guardian_mask: u32,
     pub(crate) user_profile: Vec<u32>,
     pub(crate) user_effective: Vec<u32>,
     pub(crate) effective_sets: Vec<Box<[Effective]>>,
     pub(crate) profile_count: usize,
+    /// Outcome ids of user-only decisions: `profile * n_user + column`.
     pub(crate) user_cells: Vec<u32>,
+    pub(crate) guardian_columns: Vec<GuardianColumn>,
+    /// Outcome ids of guardian decisions, each column at its own offset (see [`GuardianColumn::cell`]).
     pub(crate) guardian_cells: Vec<u32>,
-    pub(crate) object_index: Vec<u32>,
-    pub(crate) object_count: usize,
     pub(crate) outcomes: Vec<Outcome>,
+}
+
+/// One guardian decision's part of the table: the guardian keys it distinguishes.
+#[derive(Debug)]
+pub(crate) struct GuardianColumn {
+    /// The [`ObjectKey`] bits the decision reads.
+    pub mask: u32,
+    /// Dense index from a masked packed key to the key's position in `keys`.
+    pub index: Vec<u32>,
+    /// The distinct masked keys.
+    pub keys: Vec<u32>,
+    /// Where this column's cells start in `guardian_cells`.
+    pub offset: usize,
+}
+
+impl GuardianColumn {
+    /// The cell of a profile and a (full, unmasked) packed key.
+    pub fn cell(&self, profile: usize, key: u32) -> usize {
+        self.offset + profile * self.keys.len() + self.index[(key & self.mask) as usize] as usize
+    }
 }
 
 impl std::fmt::Debug for DecisionTable {
@@ -152,7 +171,7 @@ impl std::fmt::Debug for DecisionTable {
         f.debug_struct("DecisionTable")
             .field("users", &self.user_profile.len())
             .field("profiles", &self.profile_count)
-            .field("objects", &self.object_count)
+            .field("guardian_keys", &self.object_count())
             .field("outcomes", &self.outcomes.len())
             .finish_non_exhaustive()
     }
@@ -213,7 +232,7 @@ impl DecisionTable {
 
     /// Number of distinct guardian object keys.
     pub fn object_count(&self) -> usize {
-        self.object_count
+        self.guardian_columns.iter().map(|c| c.keys.len()).sum()
     }
 
     /// Number of distinct outcomes.
@@ -274,11 +293,10 @@ impl DecisionTable {
             (Column::Guardian(c), Some(g)) => {
                 let dir = &self.model.directory;
                 let key = match dir.guardians.get_index(g.0) {
-                    Some((_, gd)) => ObjectKey::of(dir, user.0, g.0, gd) & self.guardian_mask,
+                    Some((_, gd)) => ObjectKey::of(dir, user.0, g.0, gd),
                     None => return Err(QueryError::UnknownGuardian),
                 };
-                let object = self.object_index[key as usize] as usize;
-                self.guardian_cells[(profile * self.n_guardian + c) * self.object_count + object]
+                self.guardian_cells[self.guardian_columns[c].cell(profile, key)]
             }
             (Column::User(_), Some(_)) => {
                 return Err(QueryError::GuardianNotExpected(self.model.decisions[decision.0].name.clone()));
@@ -348,7 +366,7 @@ impl DecisionTable {
             "table: {} users, {} profiles, {} guardian keys, {} outcomes",
             self.user_profile.len(),
             self.profile_count,
-            self.object_count,
+            self.object_count(),
             self.outcomes.len()
         );
         for p in 0..self.profile_count {
