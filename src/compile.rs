@@ -22,7 +22,7 @@ use crate::eval::{self, Effective, Outcome, Reason, Via};
 use crate::model::{
     DecisionId, DirectoryAttr, Expr, Fact, GuardianAttr, MessagePart, Model, Rule, TypeId, UserAttr, Value,
 };
-use crate::table::{Column, DecisionTable, GuardianColumn, ObjectKey};
+use crate::table::{DecisionColumn, DecisionTable, ObjectKey};
 // Interning keys are our own data, not attacker-chosen: a fast non-cryptographic hash is safe.
 use foldhash::HashMap;
 use foldhash::HashMapExt as _;
@@ -33,78 +33,122 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
     let used = Used::of(&model);
     let (user_effective, effective_sets) = effective_sets(&model, &used);
     let (user_profile, profiles) = profiles(&model, &used, &user_effective, &effective_sets);
-    let columns = columns(&model);
-    let order = topological(&model);
-    let guardian_columns = guardian_columns(&model, &columns, profiles.len());
-    let n_user = columns.iter().filter(|c| matches!(c, Column::User(_))).count();
+    let reads = Reads::of(&model, &used);
     let mut cells = Cells::default();
-    let mut user_cells = vec![0u32; profiles.len() * n_user];
-    let mut guardian_cells =
-        vec![0u32; guardian_columns.last().map_or(0, |g| g.offset + profiles.len() * g.keys.len())];
-    for (p, profile) in profiles.iter().enumerate() {
-        let env = Env { model: &model, used: &used, profile, object: 0 };
-        for &d in &order {
-            match columns[d] {
-                Column::User(c) => {
-                    let id = env.decide(d, |r| user_cells[p * n_user + column_of(&columns, r)], &mut cells);
-                    user_cells[p * n_user + c] = id;
-                }
-                Column::Guardian(c) => {
-                    let gc = &guardian_columns[c];
-                    for (local, key) in gc.keys.iter().enumerate() {
-                        let env = Env { object: *key, ..env };
-                        let required = |r: DecisionId| match columns[r] {
-                            Column::User(rc) => user_cells[p * n_user + rc],
-                            Column::Guardian(rc) => guardian_cells[guardian_columns[rc].cell(p, *key)],
-                        };
-                        let id = env.decide(d, required, &mut cells);
-                        guardian_cells[gc.offset + p * gc.keys.len() + local] = id;
-                    }
-                }
+    let mut table: Vec<u32> = Vec::new();
+    let mut columns: Vec<DecisionColumn> = (0..model.decisions.len()).map(|_| DecisionColumn::default()).collect();
+    let mut row_key: Vec<u32> = Vec::new();
+    for d in topological(&model) {
+        // Rows: profiles that agree on everything `d` reads share one.
+        let mut rows: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut representatives: Vec<usize> = Vec::new();
+        let row_of_profile: Vec<u32> = profiles
+            .iter()
+            .enumerate()
+            .map(|(p, profile)| {
+                reads.key(d, 0, profile, &mut row_key);
+                let next = u32::try_from(representatives.len()).unwrap_or(u32::MAX);
+                *rows.entry(row_key.clone()).or_insert_with(|| {
+                    representatives.push(p);
+                    next
+                })
+            })
+            .collect();
+        let guardian = model.decisions[d].has_guardian;
+        let (index, keys) = if guardian {
+            let objects = ObjectKey::reachable(&model, reads.mask[d]);
+            (objects.index, objects.keys)
+        } else {
+            (Vec::new(), vec![0])
+        };
+        let column = DecisionColumn { guardian, mask: reads.mask[d], index, keys, row_of_profile, offset: table.len() };
+        table.resize(table.len() + representatives.len() * column.keys.len(), 0);
+        for (row, &p) in representatives.iter().enumerate() {
+            let env = Env { model: &model, used: &used, profile: &profiles[p], object: 0 };
+            for (local, key) in column.keys.iter().enumerate() {
+                let env = Env { object: *key, ..env };
+                // Topological order: everything `d` requires already has its column.
+                let required = |r: DecisionId| table[columns[r].cell(p, *key)];
+                let id = env.decide(d, required, &mut cells);
+                table[column.offset + row * column.keys.len() + local] = id;
             }
         }
+        columns[d] = column;
     }
     DecisionTable {
         model,
         columns,
-        n_user,
         used_types: used.types,
         user_profile,
         user_effective,
         effective_sets,
         profile_count: profiles.len(),
-        user_cells,
-        guardian_columns,
-        guardian_cells,
+        cells: table,
         outcomes: cells.outcomes,
     }
 }
 
-fn column_of(columns: &[Column], d: DecisionId) -> usize {
-    match columns[d] {
-        Column::User(c) | Column::Guardian(c) => c,
-    }
+/// What each decision reads of a profile, its requirements' reads and message placeholders
+/// included: the type slots, the attribute slots and the guardian bits.
+struct Reads {
+    types: Vec<Vec<usize>>,
+    attrs: Vec<Vec<usize>>,
+    mask: Vec<u32>,
 }
 
-/// Each guardian decision's keys: the reachable packed keys projected on what it reads.
-/// A decision reads everything its requirements read, so its keys refine theirs.
-fn guardian_columns(model: &Model, columns: &[Column], profiles: usize) -> Vec<GuardianColumn> {
-    let mut out: Vec<GuardianColumn> = Vec::new();
-    let mut offset = 0;
-    for (d, col) in columns.iter().enumerate() {
-        if !matches!(col, Column::Guardian(_)) {
-            continue;
+impl Reads {
+    fn of(model: &Model, used: &Used) -> Reads {
+        let n = model.decisions.len();
+        let mut reads = Reads { types: vec![Vec::new(); n], attrs: vec![Vec::new(); n], mask: vec![0; n] };
+        for d in 0..n {
+            let mut types: Vec<usize> = Vec::new();
+            let mut attrs: Vec<usize> = Vec::new();
+            let mut mask = 0;
+            for f in &model.decisions[d].consulted {
+                match f {
+                    Fact::Policy { ptype, .. } => types.push(used.type_slot(*ptype)),
+                    Fact::User(a) => attrs.push(used.attr_slot(*a)),
+                    Fact::Guardian(a) => mask |= ObjectKey::mask_of(*a),
+                    _ => {}
+                }
+            }
+            // Placeholders of this decision's messages and of every decision it requires.
+            let mut stack = vec![d];
+            let mut seen = vec![false; n];
+            while let Some(x) = stack.pop() {
+                if std::mem::replace(&mut seen[x], true) {
+                    continue;
+                }
+                for r in &model.decisions[x].rules {
+                    match r {
+                        Rule::Require { decision, .. } => stack.push(*decision),
+                        Rule::Deny(v) | Rule::Warn(v) => types.extend(v.message.iter().filter_map(|p| match p {
+                            MessagePart::Policy(t) => Some(used.type_slot(*t)),
+                            MessagePart::Text(_) => None,
+                        })),
+                        Rule::Allow { .. } => {}
+                    }
+                }
+            }
+            types.sort_unstable();
+            types.dedup();
+            attrs.sort_unstable();
+            attrs.dedup();
+            reads.types[d] = types;
+            reads.attrs[d] = attrs;
+            reads.mask[d] = mask;
         }
-        let mask = model.decisions[d].consulted.iter().fold(0, |m, f| match f {
-            Fact::Guardian(a) => m | ObjectKey::mask_of(*a),
-            _ => m,
-        });
-        let objects = ObjectKey::reachable(model, mask);
-        let column = GuardianColumn { mask, index: objects.index, keys: objects.keys, offset };
-        offset += profiles * column.keys.len();
-        out.push(column);
+        reads
     }
-    out
+
+    /// The memo key of decision `d` for a profile and guardian key, written into `out`.
+    fn key(&self, d: DecisionId, object: u32, profile: &Profile, out: &mut Vec<u32>) {
+        out.clear();
+        out.push(u32::try_from(d).unwrap_or(u32::MAX));
+        out.push(object & self.mask[d]);
+        out.extend(self.types[d].iter().map(|t| u32::try_from(profile.instances[*t]).unwrap_or(u32::MAX)));
+        out.extend(self.attrs[d].iter().map(|a| profile.attr_ids[*a]));
+    }
 }
 
 /// How a user attribute enters a profile key.
@@ -322,7 +366,10 @@ struct ProfileKey {
 #[derive(Debug)]
 pub(crate) struct Profile {
     instances: Box<[usize]>,
+    /// The representative's actual attribute values, for evaluation.
     attrs: Box<[Value]>,
+    /// The projected attribute values, interned per slot, for memo keys.
+    attr_ids: Box<[u32]>,
 }
 
 fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
@@ -356,6 +403,7 @@ fn project(value: Value, projection: &Projection) -> Value {
 
 fn profiles(model: &Model, used: &Used, user_effective: &[u32], sets: &[Box<[Effective]>]) -> (Vec<u32>, Vec<Profile>) {
     let mut interned: HashMap<ProfileKey, u32> = HashMap::new();
+    let mut values: Vec<HashMap<Value, u32>> = vec![HashMap::new(); used.attrs.len()];
     let mut list = Vec::new();
     let mut per_user = Vec::with_capacity(user_effective.len());
     for (u, &set) in user_effective.iter().enumerate() {
@@ -366,30 +414,21 @@ fn profiles(model: &Model, used: &Used, user_effective: &[u32], sets: &[Box<[Eff
         };
         let next = u32::try_from(list.len()).unwrap_or(u32::MAX);
         let id = *interned.entry(key).or_insert_with_key(|key| {
-            list.push(Profile { instances: key.instances.clone(), attrs: actual.into_boxed_slice() });
+            let attr_ids = key
+                .attrs
+                .iter()
+                .zip(values.iter_mut())
+                .map(|(v, ids)| {
+                    let n = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                    *ids.entry(v.clone()).or_insert(n)
+                })
+                .collect();
+            list.push(Profile { instances: key.instances.clone(), attrs: actual.into_boxed_slice(), attr_ids });
             next
         });
         per_user.push(id);
     }
     (per_user, list)
-}
-
-/// Column of each decision among the user-only or the guardian decisions.
-fn columns(model: &Model) -> Vec<Column> {
-    let (mut u, mut g) = (0, 0);
-    model
-        .decisions
-        .values()
-        .map(|d| {
-            if d.has_guardian {
-                g += 1;
-                Column::Guardian(g - 1)
-            } else {
-                u += 1;
-                Column::User(u - 1)
-            }
-        })
-        .collect()
 }
 
 /// Decisions ordered so that each comes after everything it requires.

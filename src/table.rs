@@ -10,13 +10,6 @@ use crate::model::{DecisionId, Fact, GuardianAttr, Model, TypeId};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-/// Where a decision's outcomes live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Column {
-    User(usize),
-    Guardian(usize),
-}
-
 /// Packed guardian facts: one bit per boolean attribute and four bits of relationship.
 #[derive(Debug)]
 pub struct ObjectKey;
@@ -131,38 +124,40 @@ impl QueryError {
 /// The compiled table. Build it with [`crate::compile::compile`] (or [`crate::Engine`]).
 pub struct DecisionTable {
     pub(crate) model: Arc<Model>,
-    pub(crate) columns: Vec<Column>,
-    pub(crate) n_user: usize,
+    /// Per decision (by id): where its outcomes are.
+    pub(crate) columns: Vec<DecisionColumn>,
     pub(crate) used_types: Vec<TypeId>,
     pub(crate) user_profile: Vec<u32>,
     pub(crate) user_effective: Vec<u32>,
     pub(crate) effective_sets: Vec<Box<[Effective]>>,
     pub(crate) profile_count: usize,
-    /// Outcome ids of user-only decisions: `profile * n_user + column`.
-    pub(crate) user_cells: Vec<u32>,
-    pub(crate) guardian_columns: Vec<GuardianColumn>,
-    /// Outcome ids of guardian decisions, each column at its own offset (see [`GuardianColumn::cell`]).
-    pub(crate) guardian_cells: Vec<u32>,
+    /// Outcome ids, each decision's block at its column's offset (see [`DecisionColumn::cell`]).
+    pub(crate) cells: Vec<u32>,
     pub(crate) outcomes: Vec<Outcome>,
 }
 
-/// One guardian decision's part of the table: the guardian keys it distinguishes.
-#[derive(Debug)]
-pub(crate) struct GuardianColumn {
+/// One decision's part of the table. Profiles that agree on everything the decision reads
+/// share a row; a guardian decision has one cell per row and guardian key it distinguishes.
+#[derive(Debug, Default)]
+pub(crate) struct DecisionColumn {
+    pub guardian: bool,
     /// The [`ObjectKey`] bits the decision reads.
     pub mask: u32,
-    /// Dense index from a masked packed key to the key's position in `keys`.
+    /// Dense index from a masked packed key to its position in `keys` (guardian decisions).
     pub index: Vec<u32>,
-    /// The distinct masked keys.
+    /// The distinct masked keys; a single `0` for decisions about the user only.
     pub keys: Vec<u32>,
-    /// Where this column's cells start in `guardian_cells`.
+    /// The row of each profile.
+    pub row_of_profile: Vec<u32>,
+    /// Where this decision's cells start.
     pub offset: usize,
 }
 
-impl GuardianColumn {
-    /// The cell of a profile and a (full, unmasked) packed key.
+impl DecisionColumn {
+    /// The cell of a profile and a (full, unmasked) packed guardian key.
     pub fn cell(&self, profile: usize, key: u32) -> usize {
-        self.offset + profile * self.keys.len() + self.index[(key & self.mask) as usize] as usize
+        let local = if self.guardian { self.index[(key & self.mask) as usize] as usize } else { 0 };
+        self.offset + self.row_of_profile[profile] as usize * self.keys.len() + local
     }
 }
 
@@ -232,7 +227,12 @@ impl DecisionTable {
 
     /// Number of distinct guardian object keys.
     pub fn object_count(&self) -> usize {
-        self.guardian_columns.iter().map(|c| c.keys.len()).sum()
+        self.columns.iter().filter(|c| c.guardian).map(|c| c.keys.len()).sum()
+    }
+
+    /// Number of cells, all decisions together.
+    pub fn cell_count(&self) -> usize {
+        self.cells.len()
     }
 
     /// Number of distinct outcomes.
@@ -288,23 +288,24 @@ impl DecisionTable {
         guardian: Option<GuardianHandle>,
     ) -> Result<Decision<'_>, QueryError> {
         let profile = self.user_profile[user.0] as usize;
-        let id = match (self.columns[decision.0], guardian) {
-            (Column::User(c), None) => self.user_cells[profile * self.n_user + c],
-            (Column::Guardian(c), Some(g)) => {
+        let column = &self.columns[decision.0];
+        let key = match (column.guardian, guardian) {
+            (false, None) => 0,
+            (true, Some(g)) => {
                 let dir = &self.model.directory;
-                let key = match dir.guardians.get_index(g.0) {
+                match dir.guardians.get_index(g.0) {
                     Some((_, gd)) => ObjectKey::of(dir, user.0, g.0, gd),
                     None => return Err(QueryError::UnknownGuardian),
-                };
-                self.guardian_cells[self.guardian_columns[c].cell(profile, key)]
+                }
             }
-            (Column::User(_), Some(_)) => {
+            (false, Some(_)) => {
                 return Err(QueryError::GuardianNotExpected(self.model.decisions[decision.0].name.clone()));
             }
-            (Column::Guardian(_), None) => {
+            (true, None) => {
                 return Err(QueryError::GuardianRequired(self.model.decisions[decision.0].name.clone()));
             }
         };
+        let id = self.cells[column.cell(profile, key)];
         Ok(Decision { table: self, user, decision, guardian, outcome: &self.outcomes[id as usize] })
     }
 
@@ -326,10 +327,8 @@ impl DecisionTable {
         let guardians = self.model.directory.guardians.len();
         (0..self.user_profile.len()).flat_map(move |u| {
             self.columns.iter().enumerate().flat_map(move |(d, col)| {
-                let gs: Vec<Option<GuardianHandle>> = match col {
-                    Column::User(_) => vec![None],
-                    Column::Guardian(_) => (0..guardians).map(|g| Some(GuardianHandle(g))).collect(),
-                };
+                let gs: Vec<Option<GuardianHandle>> =
+                    if col.guardian { (0..guardians).map(|g| Some(GuardianHandle(g))).collect() } else { vec![None] };
                 gs.into_iter().map(move |g| (UserHandle(u), DecisionHandle(d), g))
             })
         })
@@ -343,13 +342,12 @@ impl DecisionTable {
             let guardians = self.guardians_of(user);
             for (d, col) in self.columns.iter().enumerate() {
                 let decision = DecisionHandle(d);
-                match col {
-                    Column::User(_) => out.extend(self.decide_handles(user, decision, None)),
-                    Column::Guardian(_) => {
-                        for g in &guardians {
-                            out.extend(self.decide_handles(user, decision, Some(*g)));
-                        }
+                if col.guardian {
+                    for g in &guardians {
+                        out.extend(self.decide_handles(user, decision, Some(*g)));
                     }
+                } else {
+                    out.extend(self.decide_handles(user, decision, None));
                 }
             }
         }
@@ -363,20 +361,18 @@ impl DecisionTable {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "table: {} users, {} profiles, {} guardian keys, {} outcomes",
+            "table: {} users, {} profiles, {} guardian keys, {} cells, {} outcomes",
             self.user_profile.len(),
             self.profile_count,
             self.object_count(),
+            self.cells.len(),
             self.outcomes.len()
         );
-        for p in 0..self.profile_count {
-            let users: Vec<&str> = self
-                .user_profile
-                .iter()
-                .enumerate()
-                .filter(|(_, q)| **q as usize == p)
-                .map(|(u, _)| m.directory.users[u].upn.as_str())
-                .collect();
+        let mut members: Vec<Vec<&str>> = vec![Vec::new(); self.profile_count];
+        for (u, p) in self.user_profile.iter().enumerate() {
+            members[*p as usize].push(m.directory.users[u].upn.as_str());
+        }
+        for (p, users) in members.iter().enumerate() {
             let _ = writeln!(out, "profile {p}: {}", users.join(", "));
             if let Some(first) = users.first().and_then(|u| m.directory.user(u)) {
                 for &t in &self.used_types {
@@ -391,8 +387,8 @@ impl DecisionTable {
                 }
             }
             for (d, col) in self.columns.iter().enumerate() {
-                if let Column::User(c) = col {
-                    let o = &self.outcomes[self.user_cells[p * self.n_user + c] as usize];
+                if !col.guardian {
+                    let o = &self.outcomes[self.cells[col.cell(p, 0)] as usize];
                     let _ = writeln!(out, "  {} -> {}", m.decisions[d].name, summary(o));
                 }
             }
