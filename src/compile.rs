@@ -9,11 +9,13 @@
 //!    groups), a number onto its position among the thresholds (`user.invites_sent >=
 //!    tenant.…InviteLimit` needs only below / at / above). Every condition then has the same
 //!    value for every user of a profile, so one representative user stands for the row.
-//! 3. For each guardian decision, intern the **guardian keys** it can see: the packed guardian
+//! 3. Give each decision its own **rows**: profiles that agree on everything the decision reads
+//!    (policy types, attributes, message placeholders, its requirements' included) share one.
+//!    A guardian decision also gets the **guardian keys** it can tell apart: the packed guardian
 //!    facts it reads, enumerated over every (relationship, relation, blocked) combination a
 //!    query can produce.
-//! 4. Evaluate every decision once per profile (and guardian key), required decisions first,
-//!    each from the stored outcomes of what it requires. Identical outcomes are stored once.
+//! 4. Evaluate every decision once per row (and guardian key), required decisions first, each
+//!    from the stored outcomes of what it requires. Identical outcomes are stored once.
 //!
 //! Pure and deterministic: the same model always yields the same table.
 
