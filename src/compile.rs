@@ -395,12 +395,18 @@ fn project(value: Value, projection: &Projection) -> Value {
         (Projection::Members(keep), Value::Set(items)) => {
             Value::Set(items.iter().filter(|v| keep.binary_search(v).is_ok()).cloned().collect())
         }
-        (Projection::Thresholds(t), Value::Int(v)) => {
-            // Position among the thresholds: below, at or above each one, in base 3.
-            Value::Int(t.iter().fold(0i64, |code, th| code.saturating_mul(3) + i64::from(v.cmp(th) as i8 + 1)))
-        }
+        (Projection::Thresholds(t), Value::Int(v)) => Value::Int(position(t, v)),
         (_, value) => value,
     }
+}
+
+/// The position of `v` among sorted thresholds: `2i` when `v` lies below threshold `i` (and
+/// above the one before), `2i + 1` when it equals threshold `i`. Every comparison of `v` with a
+/// threshold has the same result for two values exactly when their positions are equal.
+fn position(thresholds: &[i64], v: i64) -> i64 {
+    let i = thresholds.partition_point(|t| *t < v);
+    let at = thresholds.get(i) == Some(&v);
+    i64::try_from(i).unwrap_or(i64::MAX / 2) * 2 + i64::from(at)
 }
 
 fn profiles(model: &Model, used: &Used, user_effective: &[u32], sets: &[Box<[Effective]>]) -> (Vec<u32>, Vec<Profile>) {
@@ -452,6 +458,27 @@ fn topological(model: &Model) -> Vec<DecisionId> {
         visit(model, d, &mut done, &mut out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position;
+
+    #[test]
+    fn positions_separate_values_that_compare_differently() {
+        let t: Vec<i64> = (0..100).map(|i| i * 10).collect();
+        let mut last = -1;
+        for v in -5..1005 {
+            let p = position(&t, v);
+            assert!(p >= last, "positions grow with the value");
+            // Equal positions exactly when every comparison agrees.
+            for w in [v - 1, v + 1] {
+                let same = t.iter().all(|th| v.cmp(th) == w.cmp(th));
+                assert_eq!(same, position(&t, w) == p, "v={v} w={w}");
+            }
+            last = p;
+        }
+    }
 }
 
 /// Interned outcomes.

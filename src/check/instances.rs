@@ -30,7 +30,7 @@ pub(super) fn instances(cx: &mut Cx, files: &[ast::File]) {
             None => {
                 let n = ptype.schema.settings.len();
                 ptype.instances.insert(
-                    "Global".into(),
+                    "global".into(),
                     Instance { name: "Global".into(), locked: false, values: vec![None; n], span: None },
                 );
                 ptype.instances.len() - 1
@@ -75,10 +75,11 @@ fn instance(cx: &mut Cx, def: &ast::InstanceDef) {
         let (first_span, first_locked) = (first.span, first.locked);
         let label = format!("{type_name} `{}`", first.identity());
         match (first_locked, def.locked.is_some()) {
-            (true, true) | (false, false) => {
+            (false, false) => {
                 cx.duplicate("policy instance", &format!("{type_name} \"{name}\""), def.identity.span, first_span)
             }
-            // Whichever comes first in load order, point at the modification and at the lock.
+            // Whichever comes first in load order, point at the modification and at the lock
+            // (a second `locked` definition modifies the first).
             (first_is_lock, _) => {
                 let (modified, lock) = if first_is_lock {
                     (Some(def.identity.span), first_span)

@@ -75,6 +75,13 @@ const USER_ATOMS: &[&str] = &[
     "\"teacher\" in directory.enabled_roles",
     "tenant.C1.M == user.P2.M",
     "user.P1.M != user.P2.M",
+    "user.invites_sent >= 2",
+    "user.invites_sent == 4",
+    "user.invites_sent != 1",
+    "user.invites_sent > user.P1.N",
+    "\"A3\" in user.licenses",
+    "[\"g0\", \"g2\"] intersects user.groups",
+    "user.roles == [\"teacher\"]",
 ];
 
 const GUARDIAN_ATOMS: &[&str] = &[
