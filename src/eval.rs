@@ -5,7 +5,7 @@
 //! operators below.
 
 use crate::ast::CmpOp;
-use crate::directory::{GuardianIdx, Relation, UserIdx};
+use crate::directory::{GuardianIdx, UserIdx};
 use crate::model::{
     ConfigSource, DecisionId, DirectoryAttr, Expr, Fact, GuardianAttr, InstanceId, MessagePart, Model, Rule, TypeId,
     UserAttr, Value, Verdict,
@@ -378,7 +378,12 @@ impl Reference<'_> {
         let Some((_, g)) = self.guardian.and_then(|g| m.directory.guardians.get_index(g)) else {
             return Value::Bool(false);
         };
-        let link = m.directory.link_for(self.user, g);
+        // Found by scanning class teams, independently of the directory's own indexes.
+        let dir = &m.directory;
+        let own = g.links.iter().find(|l| l.student == self.user);
+        let taught = g.links.iter().find(|l| {
+            dir.class_teams.values().any(|c| c.owners.contains(&self.user) && c.students.contains(&l.student))
+        });
         match a {
             GuardianAttr::HasEmail => Value::Bool(g.email.is_some()),
             GuardianAttr::HasPhone => Value::Bool(g.phone.is_some()),
@@ -387,10 +392,10 @@ impl Reference<'_> {
             GuardianAttr::Blocked => {
                 Value::Bool(self.guardian.is_some_and(|gi| m.directory.users[self.user].blocked.contains(&gi)))
             }
-            GuardianAttr::Linked => Value::Bool(matches!(link, Some((_, Relation::Linked)))),
-            GuardianAttr::OfUser => Value::Bool(matches!(link, Some((_, Relation::OfUser)))),
+            GuardianAttr::Linked => Value::Bool(taught.is_some()),
+            GuardianAttr::OfUser => Value::Bool(own.is_some()),
             GuardianAttr::Relationship => {
-                let r = link.map(|(l, _)| l.relationship).or(g.links.first().map(|l| l.relationship));
+                let r = own.or(taught).or(g.links.first()).map(|l| l.relationship);
                 m.relationship_value(r.unwrap_or(crate::directory::Relationship::Other))
             }
         }

@@ -4,7 +4,7 @@
 //! ids; nothing is parsed or allocated. Provenance is derived on request from the per-user
 //! effective instances kept beside the table.
 
-use crate::directory::{Directory, Guardian, GuardianIdx, Relation, Relationship, User, UserIdx};
+use crate::directory::{Directory, Guardian, GuardianIdx, Relation, User, UserIdx};
 use crate::eval::{self, Effective, Outcome, Provenance};
 use crate::model::{DecisionId, Fact, GuardianAttr, Model, TypeId};
 use std::fmt::Write as _;
@@ -50,32 +50,32 @@ impl ObjectKey {
             | u32::from(g.on_teams) << 3
     }
 
-    fn pack(intrinsic: u32, rel: Relationship, relation: Option<Relation>, blocked: bool) -> u32 {
+    fn pack(intrinsic: u32, r: Relation, blocked: bool) -> u32 {
         intrinsic
             | u32::from(blocked) << 4
-            | u32::from(relation == Some(Relation::Linked)) << 5
-            | u32::from(relation == Some(Relation::OfUser)) << 6
-            | (rel.index() as u32) << Self::REL_SHIFT
+            | u32::from(r.linked) << 5
+            | u32::from(r.of_user) << 6
+            | (r.relationship.index() as u32) << Self::REL_SHIFT
     }
 
     /// The packed facts of `guardian` as seen by `user`.
     pub fn of(dir: &Directory, user: UserIdx, gi: GuardianIdx, g: &Guardian) -> u32 {
-        let link = dir.link_for(user, g);
-        let rel = link.map(|(l, _)| l.relationship).or(g.links.first().map(|l| l.relationship));
         let blocked = dir.users.get_index(user).is_some_and(|(_, u)| u.blocked.binary_search(&gi).is_ok());
-        Self::pack(Self::intrinsic(g), rel.unwrap_or(Relationship::Other), link.map(|(_, r)| r), blocked)
+        Self::pack(Self::intrinsic(g), dir.relation(user, g), blocked)
     }
 
     /// Every key (projected on `mask`) that some query can produce.
     pub(crate) fn reachable(model: &Model, mask: u32) -> Objects {
         let mut index = vec![u32::MAX; Self::SPACE];
         let mut keys = Vec::new();
-        let relations = [None, Some(Relation::Linked), Some(Relation::OfUser)];
+        // A query's relationship is one of the guardian's links'; the relation bits and the
+        // block can be anything.
         for g in model.directory.guardians.values() {
             for link in &g.links {
-                for relation in relations {
+                for (of_user, linked) in [(false, false), (true, false), (false, true), (true, true)] {
                     for blocked in [false, true] {
-                        let key = Self::pack(Self::intrinsic(g), link.relationship, relation, blocked) & mask;
+                        let r = Relation { of_user, linked, relationship: link.relationship };
+                        let key = Self::pack(Self::intrinsic(g), r, blocked) & mask;
                         if index[key as usize] == u32::MAX {
                             index[key as usize] = u32::try_from(keys.len()).unwrap_or(u32::MAX);
                             keys.push(key);

@@ -238,34 +238,34 @@ impl Directory {
         out
     }
 
-    /// The guardian–student link through which `guardian` relates to `user`: the first link whose
-    /// student is the user or a student of a class team the user owns.
-    pub fn link_for(&self, user: UserIdx, guardian: &Guardian) -> Option<(GuardianLink, Relation)> {
+    /// How `guardian` relates to `user`: the guardian's own student, the guardian of a student
+    /// in a class team the user owns, both or neither. The relationship is that of the link to
+    /// the user, else of the first link to a student the user teaches, else of the first link.
+    pub fn relation(&self, user: UserIdx, guardian: &Guardian) -> Relation {
         let owner = self.users.get_index(user).map(|(_, u)| u);
-        for link in &guardian.links {
-            if link.student == user {
-                return Some((*link, Relation::OfUser));
-            }
-            if let Some(owner) = owner {
-                let taught = owner.owns.iter().any(|c| {
-                    self.class_teams.get_index(*c).is_some_and(|(_, team)| team.students.contains(&link.student))
-                });
-                if taught {
-                    return Some((*link, Relation::Linked));
-                }
-            }
-        }
-        None
+        let teaches = |student: UserIdx| {
+            owner.is_some_and(|o| {
+                o.owns
+                    .iter()
+                    .any(|c| self.class_teams.get_index(*c).is_some_and(|(_, t)| t.students.contains(&student)))
+            })
+        };
+        let own = guardian.links.iter().find(|l| l.student == user);
+        let taught = guardian.links.iter().find(|l| teaches(l.student));
+        let relationship = own.or(taught).or(guardian.links.first()).map_or(Relationship::Other, |l| l.relationship);
+        Relation { of_user: own.is_some(), linked: taught.is_some(), relationship }
     }
 }
 
 /// How a guardian relates to a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Relation {
+pub struct Relation {
     /// Guardian of the user (the user is the student).
-    OfUser,
+    pub of_user: bool,
     /// Guardian of a student in a class team the user owns.
-    Linked,
+    pub linked: bool,
+    /// The relationship used for the pair.
+    pub relationship: Relationship,
 }
 
 fn lookup<'a, T>(map: &'a IndexMap<String, T>, key: &str) -> Option<(usize, &'a T)> {
@@ -814,8 +814,10 @@ mod tests {
         assert_eq!(teacher.groups, vec![0]);
         let (_, g) = dir.guardian("p@example.com").map_or((0, None), |(i, g)| (i, Some(g)));
         let g = g.cloned().unwrap_or_else(|| panic!("guardian missing"));
-        assert_eq!(dir.link_for(0, &g).map(|(_, r)| r), Some(Relation::Linked));
-        assert_eq!(dir.link_for(1, &g).map(|(_, r)| r), Some(Relation::OfUser));
+        let (teacher, student) = (dir.relation(0, &g), dir.relation(1, &g));
+        assert!(teacher.linked && !teacher.of_user);
+        assert!(student.of_user && !student.linked);
+        assert_eq!(student.relationship, Relationship::Parent);
     }
 
     #[test]

@@ -52,8 +52,18 @@ pub fn assert_agreement(engine: &Engine) -> usize {
     for u in 0..dir.users.len() {
         let user = table.user(&dir.users[u].upn).unwrap();
         let listed: Vec<usize> = table.guardians_of(user).iter().map(|g| g.index()).collect();
-        let linked: Vec<usize> =
-            dir.guardians.values().enumerate().filter(|(_, g)| dir.link_for(u, g).is_some()).map(|(i, _)| i).collect();
+        let linked: Vec<usize> = dir
+            .guardians
+            .values()
+            .enumerate()
+            .filter(|(_, g)| {
+                g.links.iter().any(|l| {
+                    l.student == u
+                        || dir.class_teams.values().any(|c| c.owners.contains(&u) && c.students.contains(&l.student))
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
         assert_eq!(listed, linked, "guardians of {}", dir.users[u].upn);
     }
     n
