@@ -224,7 +224,8 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool
     let mut out = String::new();
     for diagnostic in diagnostics {
         let redacted;
-        let diagnostic = if diagnostic.personal {
+        let personal = diagnostic.personal || diagnostic.labels.iter().any(|l| sources.shows_personal(l.span));
+        let diagnostic = if personal {
             let location = diagnostic.primary_span().map(|s| sources.location(s)).unwrap_or_default();
             redacted = Diagnostic {
                 message: format!("{} (at {location})", diagnostic.message),

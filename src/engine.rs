@@ -116,7 +116,8 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     let mut files: Vec<ast::File> = Vec::new();
     for s in sources.policies {
         let text = s.text.clone();
-        let id = map.add(s);
+        let ranges = personal_in_policy(&text);
+        let id = map.add(s.with_personal(ranges));
         match syntax::parse(id, &text) {
             Ok(f) => files.push(f),
             Err(mut e) => diagnostics.append(&mut e),
@@ -125,7 +126,8 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     let directory = match sources.directory {
         Some(s) => {
             let text = s.text.clone();
-            let id: FileId = map.add(s);
+            let ranges = personal_in_directory(&text);
+            let id: FileId = map.add(s.with_personal(ranges));
             match directory::load(id, text) {
                 Ok(d) => d,
                 Err(mut e) => {
@@ -145,6 +147,40 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     diagnostics.append(&mut more);
     crate::diagnostic::sort(&mut diagnostics);
     (model, Report { sources: map, diagnostics })
+}
+
+/// Lines of a policy file that name a guardian: `expect` lines with a guardian argument.
+fn personal_in_policy(text: &str) -> Vec<std::ops::Range<usize>> {
+    lines(text)
+        .filter(|(_, l)| l.trim_start().starts_with("expect") && l.matches('"').count() >= 4)
+        .map(|(r, _)| r)
+        .collect()
+}
+
+/// Parts of a directory file with guardians' contact details: the `guardians:` section and
+/// `blocked_guardians` lines (guardian ids default to email addresses).
+fn personal_in_directory(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut in_guardians = false;
+    for (range, line) in lines(text) {
+        let top_level = !line.starts_with([' ', '\t', '-', '#']) && !line.trim().is_empty();
+        if top_level {
+            in_guardians = line.starts_with("guardians");
+        }
+        if in_guardians || line.contains("blocked_guardians") {
+            out.push(range);
+        }
+    }
+    out
+}
+
+fn lines(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+    let mut start = 0;
+    text.split_inclusive('\n').map(move |line| {
+        let range = start..start + line.len();
+        start += line.len();
+        (range, line)
+    })
 }
 
 /// A compiled policy set, ready for queries. Cheap to clone: the table is shared.

@@ -7,30 +7,62 @@ use std::sync::{Arc, OnceLock};
 
 /// One loaded policy or data file: its display name (a path relative to where the user pointed
 /// tenet) and its full text.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Source {
     pub name: Arc<str>,
     pub text: Arc<str>,
     /// Byte offsets of line starts, built on first use.
     lines: Arc<OnceLock<Vec<usize>>>,
+    /// Byte ranges holding personal data (guardians' contact details): diagnostics whose
+    /// snippet would show them give their location instead.
+    personal: Arc<[std::ops::Range<usize>]>,
 }
 
 impl Source {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
-        Self { name: name.into(), text: text.into(), lines: Arc::default() }
+        Self { name: name.into(), text: text.into(), lines: Arc::default(), personal: Arc::new([]) }
+    }
+
+    /// Marks byte ranges as personal data.
+    pub fn with_personal(mut self, ranges: Vec<std::ops::Range<usize>>) -> Self {
+        self.personal = ranges.into();
+        self
+    }
+
+    /// Whether a rendered snippet of `span` (its lines and one line around) would show personal
+    /// data.
+    pub fn shows_personal(&self, span: Span) -> bool {
+        if self.personal.is_empty() {
+            return false;
+        }
+        let (first, _) = self.line_col(span.start as usize);
+        let (last, _) = self.line_col(span.end as usize);
+        let lines = self.lines.get_or_init(|| line_starts(&self.text));
+        let from = lines.get(first.saturating_sub(2)).copied().unwrap_or(0);
+        let to = lines.get(last + 1).copied().unwrap_or(self.text.len());
+        self.personal.iter().any(|r| r.start < to && from < r.end)
     }
 
     /// One-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let lines = self
-            .lines
-            .get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let lines = self.lines.get_or_init(|| line_starts(&self.text));
         let line = lines.partition_point(|start| *start <= offset);
         let line_start = lines.get(line.saturating_sub(1)).copied().unwrap_or(0);
         let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
     }
+}
+
+impl std::fmt::Debug for Source {
+    /// The text is left out: a directory file holds guardians' contact details.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source").field("name", &self.name).field("bytes", &self.text.len()).finish_non_exhaustive()
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -89,6 +121,11 @@ impl SourceMap {
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &Source)> {
         self.files.iter().enumerate().map(|(i, s)| (FileId(clamp_u32(i)), s))
+    }
+
+    /// Whether a snippet of `span` would show personal data.
+    pub fn shows_personal(&self, span: Span) -> bool {
+        self.get(span.file).is_some_and(|s| s.shows_personal(span))
     }
 
     /// `file:line:col` of a span's start, for plain-text locations.

@@ -158,7 +158,7 @@ impl fmt::Debug for Guardian {
 }
 
 /// A validated directory. Keys are lower-cased UPNs, group ids, class ids and guardian ids.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Directory {
     pub users: IndexMap<String, User>,
     pub groups: IndexMap<String, Group>,
@@ -174,11 +174,30 @@ pub struct Directory {
 /// Finds where a field path (`users[3].upn`) is in the directory file. The index of every value
 /// is built on first use only — that is, when a diagnostic needs a location — so a large
 /// directory that checks clean never pays for it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Locator {
     file: FileId,
     text: Arc<str>,
     locations: Arc<OnceLock<Locations>>,
+}
+
+impl fmt::Debug for Directory {
+    /// Counts only: guardian ids default to email addresses, which are never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Directory")
+            .field("users", &self.users.len())
+            .field("groups", &self.groups.len())
+            .field("class_teams", &self.class_teams.len())
+            .field("guardians", &self.guardians.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Locator {
+    /// The file's text is left out: it holds guardians' contact details.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Locator").field("file", &self.file).finish_non_exhaustive()
+    }
 }
 
 impl Locator {
@@ -407,6 +426,13 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
     ] {
         message = message.replace(rust, words);
     }
+    // serde quotes offending values, which may be a guardian's email or phone: leave them out.
+    let mut parts = message.split('"');
+    let mut scrubbed = parts.next().unwrap_or_default().to_string();
+    for (i, part) in parts.enumerate() {
+        scrubbed.push_str(if i % 2 == 0 { "…" } else { part });
+    }
+    let message = scrubbed.replace("string …", "a string");
     let help = if message.contains("unknown field") {
         "the directory has `users`, `groups`, `class_teams` and `guardians`; see the README for their fields"
     } else if message.contains("missing field") {
@@ -827,6 +853,15 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(errs.len(), 2);
         assert!(errs.iter().all(|e| e.code == Code::DirectoryReference));
+    }
+
+    #[test]
+    fn debug_output_never_shows_contact_details() {
+        let dir = load_str("users:\n  - upn: s@x.edu\nguardians:\n  - email: p@example.com\n    phone: \"+12065550101\"\n    students: [{upn: s@x.edu, relationship: parent}]\n")
+            .unwrap_or_default();
+        let shown = format!("{dir:?} {:?}", dir.guardians.values().collect::<Vec<_>>());
+        assert!(!shown.contains("p@example.com") && !shown.contains("5550101"), "{shown}");
+        assert!(shown.contains("guardians: 1"), "{shown}");
     }
 
     #[test]
