@@ -598,6 +598,59 @@ fn placeholder(cx: &mut Cx, name: &str, span: Span, fires: Option<&Expr>) -> Opt
     None
 }
 
+/// Longest chain of `require`s accepted.
+pub const MAX_REQUIRE_DEPTH: usize = 64;
+
+/// Reports decisions whose `require` chains are longer than [`MAX_REQUIRE_DEPTH`]; returns
+/// whether all are within it. Recursion here is cut off at the limit, and a cycle counts as
+/// short (the cycle check reports it).
+pub(super) fn require_depth(cx: &mut Cx) -> bool {
+    fn depth(cx: &Cx, d: usize, level: usize, memo: &mut [Option<usize>], on_stack: &mut [bool]) -> usize {
+        if level > MAX_REQUIRE_DEPTH || on_stack[d] {
+            return 0;
+        }
+        if let Some(m) = memo[d] {
+            return m;
+        }
+        on_stack[d] = true;
+        let mut deepest = 0;
+        for r in &cx.model.decisions[d].rules {
+            if let Rule::Require { decision, .. } = r {
+                deepest = deepest.max(1 + depth(cx, *decision, level + 1, memo, on_stack));
+                if deepest > MAX_REQUIRE_DEPTH {
+                    break;
+                }
+            }
+        }
+        on_stack[d] = false;
+        memo[d] = Some(deepest);
+        deepest
+    }
+    let n = cx.model.decisions.len();
+    let mut memo = vec![None; n];
+    let mut on_stack = vec![false; n];
+    let mut ok = true;
+    for d in 0..n {
+        if depth(cx, d, 0, &mut memo, &mut on_stack) > MAX_REQUIRE_DEPTH {
+            ok = false;
+            let span = cx.model.decisions[d].span;
+            cx.push(
+                Diagnostic::error(
+                    Code::NestingTooDeep,
+                    format!(
+                        "`{}` requires a chain of more than {MAX_REQUIRE_DEPTH} decisions",
+                        cx.model.decisions[d].name
+                    ),
+                )
+                .at(span, "chain starts here")
+                .help("require fewer levels of decisions; combine rules into one decision"),
+            );
+            break;
+        }
+    }
+    ok
+}
+
 /// Reports each `require` cycle once, at the rule that closes it.
 pub(super) fn cycles(cx: &mut Cx) {
     let n = cx.model.decisions.len();

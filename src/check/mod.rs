@@ -34,9 +34,12 @@ pub fn check(sources: SourceMap, files: &[ast::File], directory: Directory) -> C
     instances::assignments(&mut cx, files);
     decisions::declare(&mut cx, files);
     decisions::rules(&mut cx, files);
-    decisions::cycles(&mut cx);
-    decisions::consulted(&mut cx);
-    decisions::never_allows(&mut cx);
+    // The passes below walk `require` chains recursively: only once they are known to be short.
+    if decisions::require_depth(&mut cx) {
+        decisions::cycles(&mut cx);
+        decisions::consulted(&mut cx);
+        decisions::never_allows(&mut cx);
+    }
     expectations::expectations(&mut cx, files);
     let mut diagnostics = cx.diagnostics;
     diagnostic::sort(&mut diagnostics);

@@ -34,9 +34,12 @@ pub fn parse(file: FileId, text: &str) -> Result<ast::File, Vec<Diagnostic>> {
     }
     if let Some(offset) = too_deep(text) {
         return Err(vec![
-            Diagnostic::error(Code::NestingTooDeep, format!("brackets are nested more than {MAX_NESTING} levels deep"))
-                .at(Span::new(file, offset, offset + 1), "too deep here")
-                .help("simplify the expression, for example by splitting it into several rules"),
+            Diagnostic::error(
+                Code::NestingTooDeep,
+                format!("brackets and `not`s are nested more than {MAX_NESTING} levels deep"),
+            )
+            .at(Span::new(file, offset, offset + 1), "too deep here")
+            .help("simplify the expression, for example by splitting it into several rules"),
         ]);
     }
     pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
@@ -60,7 +63,8 @@ pub fn parse(file: FileId, text: &str) -> Result<ast::File, Vec<Diagnostic>> {
 /// comments. Checked before parsing so deep input can't exhaust the parser's stack.
 fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
+    // `not` nests like a bracket: a run of them counts until the next other word.
+    let (mut depth, mut nots, mut i) = (0usize, 0usize, 0usize);
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
@@ -83,11 +87,26 @@ fn too_deep(text: &str) -> Option<usize> {
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth + nots > MAX_NESTING {
                     return Some(i);
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if &bytes[start..i] == b"not" {
+                    nots += 1;
+                    if depth + nots > MAX_NESTING {
+                        return Some(start);
+                    }
+                } else {
+                    nots = 0;
+                }
+                continue;
+            }
             _ => {}
         }
         i += 1;
@@ -461,6 +480,15 @@ mod tests {
     #[test]
     fn rejects_keywords_as_names() {
         assert!(parse(FileId(0), "enum and { A }").is_err());
+    }
+
+    #[test]
+    fn long_runs_of_not_count_as_nesting() {
+        let text = format!("decision d(user) {{ allow if {}true }}", "not ".repeat(2000));
+        let errs = parse(FileId(0), &text).err().unwrap_or_default();
+        assert_eq!(errs[0].code, Code::NestingTooDeep);
+        let fine = format!("decision d(user) {{ allow if {}true }}", "not ".repeat(10));
+        assert!(parse(FileId(0), &fine).is_ok());
     }
 
     #[test]

@@ -130,6 +130,13 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: Error<Rule>) -> Diag
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if let ErrorVariant::CustomError { message } = &error.variant
+        && message.contains("limit")
+    {
+        return Diagnostic::error(Code::NestingTooDeep, "this file is too deeply nested or too complex to parse")
+            .at(Span::new(file, pos, pos + 1), "parsing stopped here")
+            .help("split long conditions into several rules or decisions");
+    }
     if text[pos..].starts_with('"')
         && let Some(d) = bad_string(file, text, pos)
     {
