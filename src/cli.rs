@@ -191,6 +191,11 @@ fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
     if !io.is_empty() {
         return Err(io_failure(io, format));
     }
+    if srcs.directory.is_none() {
+        eprintln!(
+            "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
+        );
+    }
     match Engine::build(srcs) {
         Ok((engine, _)) => Ok(engine),
         Err(report) => {

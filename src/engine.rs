@@ -3,7 +3,7 @@
 use crate::check::{self, Checked};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::directory::{self, Directory};
-use crate::source::{FileId, Source, SourceMap, Span};
+use crate::source::{FileId, Source, SourceMap};
 use crate::table::{Decision, DecisionTable, QueryError};
 use crate::{ast, bundled, compile, syntax};
 use std::path::{Path, PathBuf};
@@ -38,8 +38,18 @@ impl Sources {
         let mut found_directory = None;
         for path in paths {
             if path.is_dir() {
-                if found_directory.is_none() && path.join(DIRECTORY_FILE).is_file() {
-                    found_directory = Some(path.join(DIRECTORY_FILE));
+                let candidate = path.join(DIRECTORY_FILE);
+                if directory.is_none() && candidate.is_file() {
+                    match &found_directory {
+                        None => found_directory = Some(candidate),
+                        Some(first) => errors.push(
+                            Diagnostic::error(
+                                Code::Io,
+                                format!("two directory files: `{}` and `{}`", first.display(), candidate.display()),
+                            )
+                            .help("name the one to use with --directory"),
+                        ),
+                    }
                 }
                 collect_dir(path, &mut files, &mut errors);
             } else {
@@ -213,9 +223,4 @@ impl Engine {
     pub fn decide(&self, user: &str, decision: &str, guardian: Option<&str>) -> Result<Decision<'_>, QueryError> {
         self.table.decide(user, decision, guardian)
     }
-}
-
-/// A span-less location for messages about whole files.
-pub fn file_span(file: FileId) -> Span {
-    Span::new(file, 0, 0)
 }

@@ -96,7 +96,7 @@ pub enum QueryError {
     #[error("unknown decision `{name}`{}", suggest(.suggestion))]
     UnknownDecision { name: String, suggestion: Option<String> },
     /// The guardian's id is not repeated: it may be an email address.
-    #[error("no guardian has that id or email")]
+    #[error("no guardian has that id (a guardian without an explicit `id` is named by its email)")]
     UnknownGuardian,
     #[error("decision `{0}` is about a guardian: give one with --guardian")]
     GuardianRequired(String),
@@ -273,9 +273,12 @@ impl DecisionTable {
     pub fn decide(&self, upn: &str, decision: &str, guardian: Option<&str>) -> Result<Decision<'_>, QueryError> {
         let user = self.user(upn)?;
         let decision = self.decision(decision)?;
-        let guardian = match guardian {
-            Some(g) => Some(self.guardian(g)?),
-            None => None,
+        let guardian = match (guardian, self.columns[decision.0].guardian) {
+            (Some(g), true) => Some(self.guardian(g)?),
+            (Some(_), false) => {
+                return Err(QueryError::GuardianNotExpected(self.model.decisions[decision.0].name.clone()));
+            }
+            (None, _) => None,
         };
         self.decide_handles(user, decision, guardian)
     }

@@ -192,7 +192,7 @@ impl Resolver<'_> {
                 self.expect(&t, &Ty::Bool, inner.span())?;
                 Some((Expr::Not(Box::new(x)), Ty::Bool))
             }
-            ast::Expr::Cmp { op, op_span, lhs, rhs, .. } => self.comparison(*op, *op_span, lhs, rhs),
+            ast::Expr::Cmp { op, lhs, rhs, .. } => self.comparison(*op, lhs, rhs),
             ast::Expr::Literal(v) => self.literal(v, expect),
             ast::Expr::Path(segs, span) => self.path(segs, *span, expect),
         }
@@ -220,7 +220,7 @@ impl Resolver<'_> {
         Some((Expr::Const(value), ty))
     }
 
-    fn comparison(&mut self, op: CmpOp, op_span: Span, lhs: &ast::Expr, rhs: &ast::Expr) -> Option<(Expr, Ty)> {
+    fn comparison(&mut self, op: CmpOp, lhs: &ast::Expr, rhs: &ast::Expr) -> Option<(Expr, Ty)> {
         // A bare enum value or list takes its type from the other side.
         let rhs_first = is_bare(lhs) && !is_bare(rhs);
         let (l, lt, r, rt) = match op {
@@ -277,7 +277,6 @@ impl Resolver<'_> {
             }
             _ => {}
         }
-        let _ = op_span;
         if matches!(op, CmpOp::In | CmpOp::Intersects | CmpOp::Eq | CmpOp::Ne) {
             self.group_literals(&l, rhs, &r);
             self.group_literals(&r, lhs, &l);
@@ -291,9 +290,15 @@ impl Resolver<'_> {
         if *fact != Expr::Fact(Fact::User(UserAttr::Groups)) {
             return;
         }
-        let names: Vec<&str> = match literal {
-            Expr::Const(Value::Str(s)) => vec![s],
-            Expr::Const(Value::Set(items)) => {
+        // A literal, or a tenant setting (`tenant.ParentsApp.AvailableToGroups`).
+        let value = match literal {
+            Expr::Const(v) => v.clone(),
+            Expr::Fact(Fact::Tenant { config, setting }) => self.cx.model.configs[*config].values[*setting].0.clone(),
+            _ => return,
+        };
+        let names: Vec<&str> = match &value {
+            Value::Str(s) => vec![s],
+            Value::Set(items) => {
                 items.iter().filter_map(|v| if let Value::Str(s) = v { Some(s.as_ref()) } else { None }).collect()
             }
             _ => return,

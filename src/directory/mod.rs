@@ -511,6 +511,19 @@ impl Validator {
                 self.errors.push(d);
                 continue;
             }
+            for (field, values) in [("roles", &u.roles), ("licenses", &u.licenses)] {
+                for (j, v) in values.iter().enumerate() {
+                    if v.trim().is_empty() {
+                        self.error(
+                            Code::DirectoryValue,
+                            &format!("users[{i}].{field}[{j}]"),
+                            format!("user `{}` has an empty entry in `{field}`", u.upn),
+                            "empty",
+                            Some(format!("remove the empty entry or name the {}", &field[..field.len() - 1])),
+                        );
+                    }
+                }
+            }
             let user = User {
                 upn: u.upn.trim().to_string(),
                 name: u.name.clone().unwrap_or_else(|| u.upn.trim().to_string()),
@@ -708,7 +721,17 @@ impl Validator {
                     );
                 }
                 if let (Some(student), Some(relationship)) = (student, relationship) {
-                    links.push(GuardianLink { student, relationship });
+                    if links.iter().any(|l: &GuardianLink| l.student == student) {
+                        self.error(
+                            Code::DirectoryDuplicate,
+                            &format!("{lpath}.upn"),
+                            format!("guardian {i} is linked to the same student twice"),
+                            "second link",
+                            Some("keep one link per student, with the right relationship".into()),
+                        );
+                    } else {
+                        links.push(GuardianLink { student, relationship });
+                    }
                 }
             }
             if let Some(first) = dir.guardians.get(&id) {

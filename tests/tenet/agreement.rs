@@ -208,9 +208,13 @@ fn tenant(seed: u64) -> (String, String) {
             _ => {}
         }
         d.push_str("    students:\n");
-        for _ in 0..1 + rng.below(2) {
-            let s = &users[rng.below(users.len())];
-            let _ = writeln!(d, "      - upn: {s}\n        relationship: {}", rng.pick(&relationships));
+        let first = rng.below(users.len());
+        let mut linked = vec![first];
+        if users.len() > 1 && rng.chance(50) {
+            linked.push((first + 1 + rng.below(users.len() - 1)) % users.len());
+        }
+        for s in linked {
+            let _ = writeln!(d, "      - upn: {}\n        relationship: {}", users[s], rng.pick(&relationships));
         }
     }
     // Blocks, appended to users by rewriting is awkward in YAML: give them to the first user.

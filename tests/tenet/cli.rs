@@ -222,3 +222,56 @@ fn test_runs_expectations_and_fails_on_a_wrong_one() {
     let o = tenet(&["test"]);
     assert_eq!(o.status.code(), Some(0), "the bundled example meets its expectations: {}", stdout(&o));
 }
+
+#[test]
+fn a_guardian_for_a_user_only_decision_is_an_error() {
+    let o = tenet(&[
+        "decide",
+        "--policies",
+        MINI,
+        "--user",
+        "ann@x.edu",
+        "--decision",
+        "chat",
+        "--guardian",
+        "mom@example.com",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["error"]["code"], "GUARDIAN_NOT_EXPECTED");
+}
+
+#[test]
+fn gen_writes_a_district_that_checks_and_answers() {
+    let out = std::env::temp_dir().join(format!("tenet-gen-{}", std::process::id()));
+    let o = tenet(&["gen", "--users", "300", "--seed", "3", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dir = out.to_str().unwrap();
+    let check = tenet(&["check", "policies/teams", dir]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let o = tenet(&[
+        "decide",
+        "--policies",
+        "policies/teams",
+        "--policies",
+        dir,
+        "--user",
+        "teacher0@district.edu",
+        "--decision",
+        "parents_app",
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&out);
+
+    let o = tenet(&["gen", "--users", "10", "--out", "Cargo.toml/not-a-dir"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("can't write"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_missing_directory_file_is_warned_about() {
+    let o = tenet(&["table", "--policies", "tests/fixtures/cli/broken-free"]);
+    assert!(stderr(&o).contains("no directory file") || o.status.code() == Some(1), "{}", stderr(&o));
+}
