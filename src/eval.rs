@@ -1,8 +1,15 @@
 //! Outcomes of decisions, provenance of the settings they consulted, and the **reference
 //! evaluator**: a direct, unoptimised walk over the checked model that the compiled table must
-//! agree with on every query. It resolves effective policies by scanning assignments and
-//! evaluates required decisions recursively, sharing nothing with the compiler but the value
-//! operators below.
+//! agree with on every query.
+//!
+//! What the two witnesses do differently: the reference resolves effective policies by scanning
+//! assignments, reads directory facts by scanning (group members, class teams, guardian links),
+//! and evaluates required decisions recursively; the compiler uses per-group and per-user
+//! indexes, profiles with projected attributes, per-decision rows and stored outcomes. What they
+//! share, on purpose, is the meaning of a result: the value operators ([`compare`]), how rule
+//! results combine into an outcome ([`conclude`], [`extend_unique`]) and how reasons and
+//! provenance are worded. A bug there would not be caught by their agreement; the snapshot and
+//! expectation tests cover it instead.
 
 use crate::ast::CmpOp;
 use crate::directory::{GuardianIdx, UserIdx};
