@@ -290,8 +290,14 @@ impl DecisionTable {
         decision: DecisionHandle,
         guardian: Option<GuardianHandle>,
     ) -> Result<Decision<'_>, QueryError> {
-        let profile = self.user_profile[user.0] as usize;
-        let column = &self.columns[decision.0];
+        // Handles from another table (say, before a reload) are refused, not trusted.
+        let Some(&profile) = self.user_profile.get(user.0) else {
+            return Err(QueryError::UnknownUser { upn: format!("#{}", user.0), suggestion: None });
+        };
+        let profile = profile as usize;
+        let Some(column) = self.columns.get(decision.0) else {
+            return Err(QueryError::UnknownDecision { name: format!("#{}", decision.0), suggestion: None });
+        };
         let key = match (column.guardian, guardian) {
             (false, None) => 0,
             (true, Some(g)) => {
