@@ -22,11 +22,17 @@ pub struct District {
     pub directory: String,
 }
 
-/// splitmix64: small, fast and good enough for test data.
-struct Rng(u64);
+/// splitmix64: small, fast and good enough for test data (the random tenants of the tests use
+/// it too).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -34,11 +40,13 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    fn percent(&mut self, p: u64) -> bool {
+    /// True `p` times in a hundred.
+    pub fn percent(&mut self, p: u64) -> bool {
         self.next() % 100 < p
     }
 }
@@ -53,7 +61,7 @@ const TYPES: [(&str, &[&str]); 4] = [
 
 /// Generates a district of `spec.users` users.
 pub fn district(spec: Spec) -> District {
-    let mut rng = Rng(spec.seed);
+    let mut rng = Rng::new(spec.seed);
     let n = spec.users.max(3);
     let admins = (n / 1000).max(2);
     let teachers = ((n - admins) / 16).max(1);

@@ -23,22 +23,15 @@ fn check_fixture_base_agrees_with_the_reference() {
     assert!(assert_agreement(&engine) > 0);
 }
 
-/// splitmix64: a tiny deterministic generator driven by proptest's seed.
-struct Rng(u64);
+/// The generator's random numbers, driven by proptest's seed.
+struct Rng(tenet::generate::Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        self.0.below(n)
     }
     fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.0.percent(percent)
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
@@ -137,7 +130,7 @@ fn rules(rng: &mut Rng, guardian: bool, requires: &[&str]) -> String {
 /// A random tenant: instances, assignments, users, groups, class teams, guardians, blocks and
 /// decisions with random conditions.
 fn tenant(seed: u64) -> (String, String) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(tenet::generate::Rng::new(seed));
     let mut p = String::from(SCHEMA);
     let modes = ["A", "B", "C"];
     let bools = ["true", "false"];
