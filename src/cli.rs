@@ -86,7 +86,7 @@ struct Query {
     /// The decision, such as `chat_with_guardians`
     #[arg(long)]
     decision: String,
-    /// The guardian's id (or email), for guardian decisions
+    /// The guardian's id (its email when it has no explicit id), for guardian decisions
     #[arg(long)]
     guardian: Option<String>,
     #[command(flatten)]
@@ -165,6 +165,7 @@ fn check(paths: &[PathBuf], directory: Option<PathBuf>, format: Format) -> u8 {
     if !io.is_empty() {
         return io_failure(io, format);
     }
+    let no_directory = srcs.directory.is_none();
     let (_, report) = check_sources(srcs);
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = report.diagnostics.len() - errors;
@@ -177,6 +178,9 @@ fn check(paths: &[PathBuf], directory: Option<PathBuf>, format: Format) -> u8 {
             plural(errors),
             plural(warnings)
         );
+        if no_directory {
+            eprintln!("note: no directory file was given or found, so the directory is empty");
+        }
     }
     if errors > 0 { exit::INPUT } else { exit::OK }
 }
