@@ -9,4 +9,5 @@ mod diagnostics;
 mod examples;
 mod pack;
 mod precedence;
+mod robustness;
 mod support;
