@@ -47,6 +47,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Serve decisions over HTTP (JSON), on loopback by default
+    Serve {
+        #[command(flatten)]
+        input: Input,
+        /// Address to listen on (port 0 picks a free port)
+        #[arg(long, default_value = "127.0.0.1:8181")]
+        addr: std::net::SocketAddr,
+        /// Largest request body in bytes
+        #[arg(long, default_value_t = 1024 * 1024)]
+        max_body: usize,
+        /// Most queries in one batch request
+        #[arg(long, default_value_t = 10_000)]
+        max_batch: usize,
+    },
     /// Write a synthetic district (tenant.tenet + directory.yaml) for the Teams pack
     Gen {
         /// Number of users
@@ -125,6 +139,9 @@ pub fn run() -> ExitCode {
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, format } => test(&input, format),
         Command::Gen { users, seed, out } => generate(users, seed, &out),
+        Command::Serve { input, addr, max_body, max_batch } => {
+            serve(&input, crate::server::Settings { addr, max_body, max_batch })
+        }
         Command::Table { input, format } => table(&input, format),
     })
 }
@@ -313,6 +330,27 @@ fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
         }
         Err(e) => {
             eprintln!("error: can't write to `{}`: {e}", out.display());
+            exit::INPUT
+        }
+    }
+}
+
+fn serve(input: &Input, settings: crate::server::Settings) -> u8 {
+    let engine = match engine(input, Format::Text) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: can't start the server runtime: {e}");
+            return exit::INPUT;
+        }
+    };
+    match runtime.block_on(crate::server::serve(engine, settings)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: can't serve: {e}");
             exit::INPUT
         }
     }

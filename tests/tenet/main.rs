@@ -10,4 +10,5 @@ mod examples;
 mod pack;
 mod precedence;
 mod robustness;
+mod server;
 mod support;

@@ -1,0 +1,254 @@
+//! `tenet serve`: the decision table over HTTP, with the JSON of `tenet decide --format json`.
+//!
+//! Front end only: every answer comes from the same [`Engine`] the CLI uses. Errors are
+//! `{"error": {"code", "message"}}` with 400 (bad request or unknown user/decision/guardian),
+//! 404 (route), 405 (method), 413 (body too large) or 500 (a handler panicked; the server keeps
+//! serving). Request bodies and error messages never carry a guardian's contact details back out
+//! beyond what the caller sent.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use tenet::Engine;
+use tenet::output::DecisionJson;
+use tenet::table::{DecisionTable, QueryError};
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Most queries in one batch.
+    pub max_batch: usize,
+}
+
+#[derive(Clone)]
+struct AppState {
+    engine: Engine,
+    max_batch: usize,
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+pub async fn serve(engine: Engine, settings: Settings) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    eprintln!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(engine, &settings)).with_graceful_shutdown(shutdown()).await
+}
+
+fn router(engine: Engine, settings: &Settings) -> Router {
+    let state = AppState { engine, max_batch: settings.max_batch };
+    Router::new()
+        .route("/v1/decide", post(decide))
+        .route("/v1/decide/batch", post(batch))
+        .route("/v1/users/{upn}/decisions", get(user_decisions))
+        .route("/v1/explain", get(explain))
+        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/readyz", get(ready))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this route does not take that method")
+        })
+        .layer(DefaultBodyLimit::max(settings.max_body))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the request failed inside the server")
+        }))
+        .with_state(state)
+}
+
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+fn query_error(e: &QueryError) -> Response {
+    error(StatusCode::BAD_REQUEST, e.code(), &e.to_string())
+}
+
+/// Leaves out values serde quotes from the body (they may be a guardian's email).
+fn scrub(message: &str) -> String {
+    let mut parts = message.split('"');
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for (i, part) in parts.enumerate() {
+        out.push_str(if i % 2 == 0 { "…" } else { part });
+    }
+    out
+}
+
+fn json_rejection(r: &JsonRejection) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", "the request body is over the limit");
+    }
+    error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &scrub(&r.body_text()))
+}
+
+/// One query: `{user, decision, guardian?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideRequest {
+    user: String,
+    decision: String,
+    #[serde(default)]
+    guardian: Option<String>,
+}
+
+fn answer<'t>(table: &'t DecisionTable, q: &DecideRequest) -> Result<DecisionJson<'t>, QueryError> {
+    let d = table.decide(&q.user, &q.decision, q.guardian.as_deref())?;
+    Ok(DecisionJson::new(&d))
+}
+
+/// A batch slot: the decision, or the error of that one query.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Slot<'t> {
+    Decision(DecisionJson<'t>),
+    Error { error: ErrorBody },
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Batch<'t> {
+    results: Vec<Slot<'t>>,
+}
+
+#[derive(Serialize)]
+struct UserDecisions<'t> {
+    user: &'t str,
+    decisions: Vec<DecisionJson<'t>>,
+}
+
+/// The decision's JSON and the admin-facing explanation text.
+#[derive(Serialize)]
+struct Explained<'t> {
+    #[serde(flatten)]
+    decision: DecisionJson<'t>,
+    explanation: String,
+}
+
+async fn decide(State(s): State<AppState>, body: Result<Json<DecideRequest>, JsonRejection>) -> Response {
+    let Json(q) = match body {
+        Ok(b) => b,
+        Err(r) => return json_rejection(&r),
+    };
+    match answer(s.engine.table(), &q) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => query_error(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    queries: Vec<DecideRequest>,
+}
+
+async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonRejection>) -> Response {
+    let Json(b) = match body {
+        Ok(b) => b,
+        Err(r) => return json_rejection(&r),
+    };
+    if b.queries.len() > s.max_batch {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BATCH_TOO_LARGE",
+            &format!("{} queries, over the limit of {} per batch", b.queries.len(), s.max_batch),
+        );
+    }
+    let table = s.engine.table();
+    let results: Vec<Slot<'_>> = b
+        .queries
+        .iter()
+        .map(|q| match answer(table, q) {
+            Ok(v) => Slot::Decision(v),
+            Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: e.to_string() } },
+        })
+        .collect();
+    Json(Batch { results }).into_response()
+}
+
+async fn user_decisions(State(s): State<AppState>, Path(upn): Path<String>) -> Response {
+    let table = s.engine.table();
+    let user = match table.user(&upn) {
+        Ok(u) => u,
+        Err(e) => return query_error(&e),
+    };
+    let guardians = table.guardians_of(user);
+    let mut decisions = Vec::new();
+    for name in table.model().decisions.keys() {
+        let Ok(handle) = table.decision(name) else { continue };
+        if table.model().decisions[handle.index()].has_guardian {
+            for g in &guardians {
+                if let Ok(d) = table.decide_handles(user, handle, Some(*g)) {
+                    decisions.push(DecisionJson::new(&d));
+                }
+            }
+        } else if let Ok(d) = table.decide_handles(user, handle, None) {
+            decisions.push(DecisionJson::new(&d));
+        }
+    }
+    Json(UserDecisions { user: &table.model().directory.users[user.index()].upn, decisions }).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainParams {
+    user: String,
+    decision: String,
+    guardian: Option<String>,
+}
+
+async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>, QueryRejection>) -> Response {
+    let Query(p) = match params {
+        Ok(p) => p,
+        Err(r) => return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &scrub(&r.body_text())),
+    };
+    let q = DecideRequest { user: p.user, decision: p.decision, guardian: p.guardian };
+    let table = s.engine.table();
+    match table.decide(&q.user, &q.decision, q.guardian.as_deref()) {
+        Ok(d) => {
+            Json(Explained { decision: DecisionJson::new(&d), explanation: tenet::output::explain(&d) }).into_response()
+        }
+        Err(e) => query_error(&e),
+    }
+}
+
+async fn ready(State(s): State<AppState>) -> Response {
+    let t = s.engine.table();
+    Json(serde_json::json!({
+        "ready": true,
+        "users": t.model().directory.users.len(),
+        "decisions": t.model().decisions.len(),
+        "profiles": t.profile_count(),
+    }))
+    .into_response()
+}
