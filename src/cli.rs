@@ -60,6 +60,9 @@ enum Command {
         /// Most queries in one batch request
         #[arg(long, default_value_t = 10_000)]
         max_batch: usize,
+        /// Reload when a source file changes (SIGHUP always reloads)
+        #[arg(long)]
+        watch: bool,
     },
     /// Write a synthetic district (tenant.tenet + directory.yaml) for the Teams pack
     Gen {
@@ -139,8 +142,8 @@ pub fn run() -> ExitCode {
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, format } => test(&input, format),
         Command::Gen { users, seed, out } => generate(users, seed, &out),
-        Command::Serve { input, addr, max_body, max_batch } => {
-            serve(&input, crate::server::Settings { addr, max_body, max_batch })
+        Command::Serve { input, addr, max_body, max_batch, watch } => {
+            serve(input, crate::server::Settings { addr, max_body, max_batch }, watch)
         }
         Command::Table { input, format } => table(&input, format),
     })
@@ -335,11 +338,23 @@ fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
     }
 }
 
-fn serve(input: &Input, settings: crate::server::Settings) -> u8 {
-    let engine = match engine(input, Format::Text) {
+fn serve(input: Input, settings: crate::server::Settings, watch: bool) -> u8 {
+    let engine = match engine(&input, Format::Text) {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let mut watched: Vec<PathBuf> = input.policies.clone();
+    watched.extend(input.directory.clone());
+    let rebuild: crate::server::Rebuild = std::sync::Arc::new(move || {
+        let (srcs, io) = sources(&input.policies, input.directory.clone());
+        if !io.is_empty() {
+            return Err(render_human(&io, &Default::default(), false));
+        }
+        Engine::build(srcs).map(|(e, _)| e).map_err(|report| {
+            let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
+            render_human(&errors, &report.sources, false)
+        })
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -347,7 +362,8 @@ fn serve(input: &Input, settings: crate::server::Settings) -> u8 {
             return exit::INPUT;
         }
     };
-    match runtime.block_on(crate::server::serve(engine, settings)) {
+    let watched = if watch { watched } else { Vec::new() };
+    match runtime.block_on(crate::server::serve(engine, settings, rebuild, watched)) {
         Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("error: can't serve: {e}");

@@ -1,11 +1,17 @@
 //! `tenet serve`: the decision table over HTTP, with the JSON of `tenet decide --format json`.
 //!
+//! Reload: on SIGHUP (and, with `--watch`, when a source file's modification time changes) the
+//! sources are read, checked and compiled off the request path; a table that builds replaces
+//! the served one atomically, one that doesn't is reported on `/readyz` while the last good
+//! table keeps serving. Each request reads one table from start to end.
+//!
 //! Front end only: every answer comes from the same [`Engine`] the CLI uses. Errors are
 //! `{"error": {"code", "message"}}` with 400 (bad request or unknown user/decision/guardian),
 //! 404 (route), 405 (method), 413 (body too large) or 500 (a handler panicked; the server keeps
 //! serving). Request bodies and error messages never carry a guardian's contact details back out
 //! beyond what the caller sent.
 
+use arc_swap::ArcSwap;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
@@ -14,6 +20,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tenet::Engine;
 use tenet::output::DecisionJson;
 use tenet::table::{DecisionTable, QueryError};
@@ -30,19 +39,115 @@ pub struct Settings {
 
 #[derive(Clone)]
 struct AppState {
-    engine: Engine,
+    table: Arc<ArcSwap<DecisionTable>>,
+    reloads: Arc<Reloads>,
     max_batch: usize,
 }
 
-/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
-pub async fn serve(engine: Engine, settings: Settings) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
-    eprintln!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(engine, &settings)).with_graceful_shutdown(shutdown()).await
+/// What reloading has done so far.
+#[derive(Default)]
+struct Reloads {
+    generation: AtomicU64,
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    last_error: Mutex<Option<String>>,
 }
 
-fn router(engine: Engine, settings: &Settings) -> Router {
-    let state = AppState { engine, max_batch: settings.max_batch };
+/// Builds a fresh engine from the sources, or says why it can't.
+pub type Rebuild = Arc<dyn Fn() -> Result<Engine, String> + Send + Sync>;
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. `rebuild`
+/// reloads the sources; `watch` lists files whose changes trigger a reload.
+pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: Vec<PathBuf>) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    log(&format!("listening on http://{}", listener.local_addr()?));
+    let state = AppState {
+        table: Arc::new(ArcSwap::new(engine.table().clone())),
+        reloads: Arc::new(Reloads::default()),
+        max_batch: settings.max_batch,
+    };
+    tokio::spawn(reloader(state.clone(), rebuild, watch));
+    axum::serve(listener, router(state, &settings)).with_graceful_shutdown(shutdown()).await
+}
+
+/// Waits for SIGHUP or a watched file's change, then rebuilds and swaps.
+async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>) {
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut stamp = modified(&watch);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        #[cfg(unix)]
+        let signalled = async {
+            match hangup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let signalled = std::future::pending::<()>();
+        tokio::select! {
+            () = signalled => {}
+            _ = tick.tick(), if !watch.is_empty() => {
+                let now = modified(&watch);
+                if now == stamp {
+                    continue;
+                }
+                stamp = now;
+            }
+        }
+        let rebuild = rebuild.clone();
+        let built = tokio::task::spawn_blocking(move || rebuild()).await.unwrap_or_else(|e| Err(e.to_string()));
+        let r = &state.reloads;
+        match built {
+            Ok(engine) => {
+                state.table.store(engine.table().clone());
+                r.generation.fetch_add(1, Ordering::SeqCst);
+                r.succeeded.fetch_add(1, Ordering::SeqCst);
+                if let Ok(mut e) = r.last_error.lock() {
+                    *e = None;
+                }
+                log(&format!("reloaded: table generation {}", r.generation.load(Ordering::SeqCst)));
+            }
+            Err(why) => {
+                r.failed.fetch_add(1, Ordering::SeqCst);
+                log("reload failed; still serving the last good table (see /readyz)");
+                if let Ok(mut e) = r.last_error.lock() {
+                    *e = Some(why);
+                }
+            }
+        }
+    }
+}
+
+/// A line on stderr; a closed stderr is no reason to stop serving.
+fn log(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The latest modification time among the watched files and the files in watched directories.
+fn modified(paths: &[PathBuf]) -> Option<std::time::SystemTime> {
+    fn walk(p: &std::path::Path, latest: &mut Option<std::time::SystemTime>) {
+        if let Ok(m) = std::fs::metadata(p).and_then(|m| m.modified()) {
+            *latest = (*latest).max(Some(m));
+        }
+        if let Ok(entries) = std::fs::read_dir(p) {
+            for e in entries.flatten() {
+                walk(&e.path(), latest);
+            }
+        }
+    }
+    let mut latest = None;
+    for p in paths {
+        walk(p, &mut latest);
+    }
+    latest
+}
+
+fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
         .route("/v1/decide", post(decide))
         .route("/v1/decide/batch", post(batch))
@@ -160,7 +265,8 @@ async fn decide(State(s): State<AppState>, body: Result<Json<DecideRequest>, Jso
         Ok(b) => b,
         Err(r) => return json_rejection(&r),
     };
-    match answer(s.engine.table(), &q) {
+    let table = s.table.load_full();
+    match answer(&table, &q) {
         Ok(v) => Json(v).into_response(),
         Err(e) => query_error(&e),
     }
@@ -184,11 +290,11 @@ async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonR
             &format!("{} queries, over the limit of {} per batch", b.queries.len(), s.max_batch),
         );
     }
-    let table = s.engine.table();
+    let table = s.table.load_full();
     let results: Vec<Slot<'_>> = b
         .queries
         .iter()
-        .map(|q| match answer(table, q) {
+        .map(|q| match answer(&table, q) {
             Ok(v) => Slot::Decision(v),
             Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: e.to_string() } },
         })
@@ -197,7 +303,7 @@ async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonR
 }
 
 async fn user_decisions(State(s): State<AppState>, Path(upn): Path<String>) -> Response {
-    let table = s.engine.table();
+    let table = s.table.load_full();
     let user = match table.user(&upn) {
         Ok(u) => u,
         Err(e) => return query_error(&e),
@@ -233,7 +339,7 @@ async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>,
         Err(r) => return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &scrub(&r.body_text())),
     };
     let q = DecideRequest { user: p.user, decision: p.decision, guardian: p.guardian };
-    let table = s.engine.table();
+    let table = s.table.load_full();
     match table.decide(&q.user, &q.decision, q.guardian.as_deref()) {
         Ok(d) => {
             Json(Explained { decision: DecisionJson::new(&d), explanation: tenet::output::explain(&d) }).into_response()
@@ -243,12 +349,17 @@ async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>,
 }
 
 async fn ready(State(s): State<AppState>) -> Response {
-    let t = s.engine.table();
+    let t = s.table.load_full();
+    let r = &s.reloads;
+    let last_error = r.last_error.lock().ok().and_then(|e| e.clone());
     Json(serde_json::json!({
         "ready": true,
+        "generation": r.generation.load(Ordering::SeqCst),
         "users": t.model().directory.users.len(),
         "decisions": t.model().decisions.len(),
         "profiles": t.profile_count(),
+        "reloads": { "succeeded": r.succeeded.load(Ordering::SeqCst), "failed": r.failed.load(Ordering::SeqCst) },
+        "last_reload_error": last_error,
     }))
     .into_response()
 }

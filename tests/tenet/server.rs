@@ -9,7 +9,20 @@ use std::process::{Child, Command, Stdio};
 /// A running server, stopped when dropped.
 struct Server {
     child: Child,
+    client: Client,
+}
+
+/// Sends HTTP/1.1 requests to a server.
+#[derive(Clone)]
+struct Client {
     addr: String,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
 }
 
 impl Server {
@@ -24,16 +37,21 @@ impl Server {
             .spawn()
             .expect("the server starts");
         let stderr = child.stderr.take().expect("stderr is piped");
+        let mut reader = BufReader::new(stderr);
         let mut line = String::new();
-        BufReader::new(stderr).read_line(&mut line).expect("the server says where it listens");
+        reader.read_line(&mut line).expect("the server says where it listens");
+        // Keep reading what the server logs, so its writes never meet a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let addr = line
             .trim()
             .strip_prefix("listening on http://")
             .unwrap_or_else(|| panic!("unexpected: {line}"))
             .to_string();
-        Server { child, addr }
+        Server { child, client: Client { addr } }
     }
+}
 
+impl Client {
     /// Sends one request; returns the status and the body.
     fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).expect("connects");
@@ -187,4 +205,125 @@ fn sigterm_stops_the_server_cleanly() {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = server.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+/// A scratch copy of the pack and the Lakeside tenant, for reload tests.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tenet-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["teams", "lakeside"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    for (from, to) in [("policies/teams", "teams"), ("policies/examples/lakeside", "lakeside")] {
+        for e in std::fs::read_dir(repo().join(from)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "tenet" || x == "yaml") {
+                std::fs::copy(&p, dir.join(to).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+fn set_privacy(dir: &std::path::Path, on: bool, broken: bool) {
+    let path = dir.join("lakeside/tenant.tenet");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace("EnablePrivacyMode = false", &format!("EnablePrivacyMode = {on}"))
+        .replace("EnablePrivacyMode = true", &format!("EnablePrivacyMode = {on}"))
+        .replace("\nthis is not a policy\n", "\n");
+    let text = if broken { format!("{text}\nthis is not a policy\n") } else { text };
+    std::fs::write(&path, text).unwrap();
+}
+
+fn presence(server: &Client) -> String {
+    let (status, v) = server.json(
+        "POST",
+        "/v1/decide",
+        r#"{"user": "ana.rivera@lakeside.edu", "decision": "presence_visible_to_guardians"}"#,
+    );
+    assert_eq!(status, 200);
+    v["reason"]["code"].as_str().unwrap().to_string()
+}
+
+/// Polls until `ready` says what `until` wants (at most ten seconds).
+fn wait_ready(server: &Server, until: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    for _ in 0..200 {
+        let (_, v) = server.json("GET", "/readyz", "");
+        if until(&v) {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the server did not reload in time");
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_reloads_and_a_broken_reload_keeps_the_last_good_table() {
+    let dir = scratch("hup");
+    let (teams, lakeside) = (dir.join("teams"), dir.join("lakeside"));
+    let server = Server::start(&["--policies", teams.to_str().unwrap(), "--policies", lakeside.to_str().unwrap()]);
+    assert_eq!(presence(&server), "ALLOW");
+    let hup =
+        || assert!(Command::new("kill").args(["-HUP", &server.child.id().to_string()]).status().unwrap().success());
+
+    set_privacy(&dir, true, false);
+    hup();
+    wait_ready(&server, |v| v["generation"] == 1);
+    assert_eq!(presence(&server), "PRIVACY_MODE_ON");
+
+    set_privacy(&dir, false, true);
+    hup();
+    let v = wait_ready(&server, |v| v["reloads"]["failed"] == 1);
+    assert!(v["last_reload_error"].as_str().unwrap().contains("E0004"), "{v}");
+    assert_eq!(v["generation"], 1);
+    assert_eq!(presence(&server), "PRIVACY_MODE_ON", "the last good table still serves");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn watch_reloads_when_a_file_changes() {
+    let dir = scratch("watch");
+    let (teams, lakeside) = (dir.join("teams"), dir.join("lakeside"));
+    let server =
+        Server::start(&["--watch", "--policies", teams.to_str().unwrap(), "--policies", lakeside.to_str().unwrap()]);
+    assert_eq!(presence(&server), "ALLOW");
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // a new modification time
+    set_privacy(&dir, true, false);
+    wait_ready(&server, |v| v["generation"].as_u64().unwrap_or(0) >= 1);
+    assert_eq!(presence(&server), "PRIVACY_MODE_ON");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn reloads_under_load_never_fail_a_request() {
+    let dir = scratch("load");
+    let (teams, lakeside) = (dir.join("teams"), dir.join("lakeside"));
+    let server = Server::start(&["--policies", teams.to_str().unwrap(), "--policies", lakeside.to_str().unwrap()]);
+    let pid = server.child.id().to_string();
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let client = server.client.clone();
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                for _ in 0..150 {
+                    seen.push(presence(&client));
+                }
+                seen
+            })
+        })
+        .collect();
+    for i in 0..12 {
+        set_privacy(&dir, i % 2 == 0, i % 3 == 2);
+        assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+        std::thread::sleep(std::time::Duration::from_millis(40));
+    }
+    for c in clients {
+        for answer in c.join().unwrap() {
+            assert!(answer == "ALLOW" || answer == "PRIVACY_MODE_ON", "an answer from neither table: {answer}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
