@@ -63,6 +63,9 @@ enum Command {
         /// Reload when a source file changes (SIGHUP always reloads)
         #[arg(long)]
         watch: bool,
+        /// File holding a bearer token required on every route but /healthz
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
     },
     /// Write a synthetic district (tenant.tenet + directory.yaml) for the Teams pack
     Gen {
@@ -142,8 +145,19 @@ pub fn run() -> ExitCode {
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, format } => test(&input, format),
         Command::Gen { users, seed, out } => generate(users, seed, &out),
-        Command::Serve { input, addr, max_body, max_batch, watch } => {
-            serve(input, crate::server::Settings { addr, max_body, max_batch }, watch)
+        Command::Serve { input, addr, max_body, max_batch, watch, token_file } => {
+            let token = match token_file.as_deref().map(std::fs::read_to_string).transpose() {
+                Ok(t) => t.map(|t| t.trim().to_string()),
+                Err(e) => {
+                    eprintln!("error: can't read the token file: {e}");
+                    return ExitCode::from(exit::INPUT);
+                }
+            };
+            if token.as_deref() == Some("") {
+                eprintln!("error: the token file is empty");
+                return ExitCode::from(exit::INPUT);
+            }
+            serve(input, crate::server::Settings { addr, max_body, max_batch, token }, watch)
         }
         Command::Table { input, format } => table(&input, format),
     })

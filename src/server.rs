@@ -35,6 +35,8 @@ pub struct Settings {
     pub max_body: usize,
     /// Most queries in one batch.
     pub max_batch: usize,
+    /// When set, every route but `/healthz` needs `Authorization: Bearer <token>`.
+    pub token: Option<String>,
 }
 
 #[derive(Clone)]
@@ -59,6 +61,8 @@ pub type Rebuild = Arc<dyn Fn() -> Result<Engine, String> + Send + Sync>;
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. `rebuild`
 /// reloads the sources; `watch` lists files whose changes trigger a reload.
 pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: Vec<PathBuf>) -> std::io::Result<()> {
+    // Signal handlers first: a signal that arrives once we say we listen must find them.
+    let signals = Signals::install()?;
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     log(&format!("listening on http://{}", listener.local_addr()?));
     let state = AppState {
@@ -66,14 +70,43 @@ pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: 
         reloads: Arc::new(Reloads::default()),
         max_batch: settings.max_batch,
     };
-    tokio::spawn(reloader(state.clone(), rebuild, watch));
-    axum::serve(listener, router(state, &settings)).with_graceful_shutdown(shutdown()).await
+    let Signals { hangup, terminate } = signals;
+    tokio::spawn(reloader(state.clone(), rebuild, watch, hangup));
+    axum::serve(listener, router(state, &settings)).with_graceful_shutdown(shutdown(terminate)).await
+}
+
+/// The signals the server handles: SIGHUP reloads, SIGTERM (like Ctrl-C) stops.
+struct Signals {
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(not(unix))]
+    hangup: Option<()>,
+    #[cfg(not(unix))]
+    terminate: Option<()>,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self { hangup: Some(signal(SignalKind::hangup())?), terminate: Some(signal(SignalKind::terminate())?) })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> std::io::Result<Self> {
+        Ok(Self { hangup: None, terminate: None })
+    }
 }
 
 /// Waits for SIGHUP or a watched file's change, then rebuilds and swaps.
-async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>) {
-    #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = Option<()>;
+
+async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>, mut hangup: Hangup) {
     let mut stamp = modified(&watch);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
     loop {
@@ -87,7 +120,10 @@ async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>) {
             }
         };
         #[cfg(not(unix))]
-        let signalled = std::future::pending::<()>();
+        let signalled = {
+            let _ = &mut hangup;
+            std::future::pending::<()>()
+        };
         tokio::select! {
             () = signalled => {}
             _ = tick.tick(), if !watch.is_empty() => {
@@ -147,7 +183,32 @@ fn modified(paths: &[PathBuf]) -> Option<std::time::SystemTime> {
     latest
 }
 
+/// Checks the bearer token, in constant time, on every route but `/healthz`.
+async fn authorize(
+    State(token): State<Option<Arc<str>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use subtle::ConstantTimeEq as _;
+    let Some(token) = token else { return next.run(request).await };
+    if request.uri().path() == "/healthz" {
+        return next.run(request).await;
+    }
+    let given = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        next.run(request).await
+    } else {
+        error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "send `Authorization: Bearer <token>`")
+    }
+}
+
 fn router(state: AppState, settings: &Settings) -> Router {
+    let token: Option<Arc<str>> = settings.token.as_deref().map(Arc::from);
     Router::new()
         .route("/v1/decide", post(decide))
         .route("/v1/decide/batch", post(batch))
@@ -160,27 +221,31 @@ fn router(state: AppState, settings: &Settings) -> Router {
             error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this route does not take that method")
         })
         .layer(DefaultBodyLimit::max(settings.max_body))
+        .layer(axum::middleware::from_fn_with_state(token, authorize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the request failed inside the server")
         }))
         .with_state(state)
 }
 
-async fn shutdown() {
+async fn shutdown(#[allow(unused_mut)] mut terminate: Hangup) {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     #[cfg(unix)]
     let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match terminate.as_mut() {
+            Some(s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
+    let terminate = {
+        let _ = &mut terminate;
+        std::future::pending::<()>()
+    };
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},

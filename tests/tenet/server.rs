@@ -327,3 +327,39 @@ fn reloads_under_load_never_fail_a_request() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+impl Client {
+    /// Like [`Client::request`], with an `Authorization` header.
+    fn request_with(&self, method: &str, path: &str, authorization: &str) -> u16 {
+        let mut stream = TcpStream::connect(&self.addr).expect("connects");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {authorization}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).expect("sends");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+}
+
+#[test]
+fn a_token_guards_every_route_but_healthz() {
+    let file = std::env::temp_dir().join(format!("tenet-token-{}", std::process::id()));
+    std::fs::write(&file, "s3cret-token\n").unwrap();
+    let server = Server::start(&["--token-file", file.to_str().unwrap()]);
+    assert_eq!(server.request("GET", "/healthz", "").0, 200);
+    let (status, text) = server.request("GET", "/readyz", "");
+    assert_eq!(status, 401, "{text}");
+    assert!(text.contains("UNAUTHORIZED"));
+    assert_eq!(server.request_with("GET", "/readyz", "Bearer wrong"), 401);
+    assert_eq!(server.request_with("GET", "/readyz", "Bearer s3cret-token"), 200);
+    assert_eq!(server.request_with("GET", "/v1/users/ana.rivera@lakeside.edu/decisions", "Bearer s3cret-token"), 200);
+    let _ = std::fs::remove_file(&file);
+
+    let missing = Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--token-file", "no/such/token"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+}
