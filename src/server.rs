@@ -18,6 +18,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,7 +48,71 @@ pub struct Settings {
 struct AppState {
     table: Arc<ArcSwap<DecisionTable>>,
     reloads: Arc<Reloads>,
+    metrics: Arc<Metrics>,
     max_batch: usize,
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+/// Prometheus metrics, served on `/metrics` in the OpenMetrics text format.
+struct Metrics {
+    registry: Registry,
+    requests: Family<Labels, Counter>,
+    decisions: Family<Labels, Counter>,
+    latency: Histogram,
+    generation: Gauge,
+    reloads: Family<Labels, Counter>,
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<Labels, Counter>::default();
+        let decisions = Family::<Labels, Counter>::default();
+        let latency = Histogram::new(exponential_buckets(0.000_01, 2.0, 20));
+        let generation = Gauge::default();
+        let reloads = Family::<Labels, Counter>::default();
+        registry.register("tenet_http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register("tenet_decisions", "Decisions answered, by decision and outcome", decisions.clone());
+        registry.register("tenet_http_request_duration_seconds", "Time to answer a request", latency.clone());
+        registry.register("tenet_table_generation", "Generation of the served table (0 at start)", generation.clone());
+        registry.register("tenet_reloads", "Reloads by result", reloads.clone());
+        Self { registry, requests, decisions, latency, generation, reloads }
+    }
+
+    fn decided(&self, decision: &str, allowed: bool) {
+        let outcome = if allowed { "allow" } else { "deny" };
+        self.decisions.get_or_create(&vec![("decision", decision.to_string()), ("outcome", outcome.to_string())]).inc();
+    }
+
+    fn reloaded(&self, ok: bool, generation: u64) {
+        self.reloads.get_or_create(&vec![("result", if ok { "success" } else { "failure" }.to_string())]).inc();
+        self.generation.set(i64::try_from(generation).unwrap_or(i64::MAX));
+    }
+}
+
+/// Counts every request by route and status, and times it.
+async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    matched: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = matched.map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let start = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.latency.observe(start.elapsed().as_secs_f64());
+    metrics.requests.get_or_create(&vec![("route", route), ("status", response.status().as_u16().to_string())]).inc();
+    response
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    let mut text = String::new();
+    if prometheus_client::encoding::text::encode(&mut text, &s.metrics.registry).is_err() {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "metrics could not be encoded");
+    }
+    ([(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+        .into_response()
 }
 
 /// What reloading has done so far.
@@ -68,6 +137,7 @@ pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: 
     let state = AppState {
         table: Arc::new(ArcSwap::new(engine.table().clone())),
         reloads: Arc::new(Reloads::default()),
+        metrics: Arc::new(Metrics::new()),
         max_batch: settings.max_batch,
     };
     let Signals { hangup, terminate } = signals;
@@ -140,8 +210,9 @@ async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>, mut ha
         match built {
             Ok(engine) => {
                 state.table.store(engine.table().clone());
-                r.generation.fetch_add(1, Ordering::SeqCst);
+                let generation = r.generation.fetch_add(1, Ordering::SeqCst) + 1;
                 r.succeeded.fetch_add(1, Ordering::SeqCst);
+                state.metrics.reloaded(true, generation);
                 if let Ok(mut e) = r.last_error.lock() {
                     *e = None;
                 }
@@ -149,6 +220,7 @@ async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>, mut ha
             }
             Err(why) => {
                 r.failed.fetch_add(1, Ordering::SeqCst);
+                state.metrics.reloaded(false, r.generation.load(Ordering::SeqCst));
                 log("reload failed; still serving the last good table (see /readyz)");
                 if let Ok(mut e) = r.last_error.lock() {
                     *e = Some(why);
@@ -209,7 +281,9 @@ async fn authorize(
 
 fn router(state: AppState, settings: &Settings) -> Router {
     let token: Option<Arc<str>> = settings.token.as_deref().map(Arc::from);
+    let metrics = state.metrics.clone();
     Router::new()
+        .route("/metrics", get(self::metrics))
         .route("/v1/decide", post(decide))
         .route("/v1/decide/batch", post(batch))
         .route("/v1/users/{upn}/decisions", get(user_decisions))
@@ -222,6 +296,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         })
         .layer(DefaultBodyLimit::max(settings.max_body))
         .layer(axum::middleware::from_fn_with_state(token, authorize))
+        .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), track))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the request failed inside the server")
         }))
@@ -332,7 +407,10 @@ async fn decide(State(s): State<AppState>, body: Result<Json<DecideRequest>, Jso
     };
     let table = s.table.load_full();
     match answer(&table, &q) {
-        Ok(v) => Json(v).into_response(),
+        Ok(v) => {
+            s.metrics.decided(v.decision, v.allowed);
+            Json(v).into_response()
+        }
         Err(e) => query_error(&e),
     }
 }
@@ -360,7 +438,10 @@ async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonR
         .queries
         .iter()
         .map(|q| match answer(&table, q) {
-            Ok(v) => Slot::Decision(v),
+            Ok(v) => {
+                s.metrics.decided(v.decision, v.allowed);
+                Slot::Decision(v)
+            }
             Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: e.to_string() } },
         })
         .collect();

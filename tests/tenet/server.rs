@@ -279,6 +279,14 @@ fn sighup_reloads_and_a_broken_reload_keeps_the_last_good_table() {
     assert!(v["last_reload_error"].as_str().unwrap().contains("E0004"), "{v}");
     assert_eq!(v["generation"], 1);
     assert_eq!(presence(&server), "PRIVACY_MODE_ON", "the last good table still serves");
+    let metrics = server.request("GET", "/metrics", "").1;
+    for line in [
+        r#"tenet_reloads_total{result="success"} 1"#,
+        r#"tenet_reloads_total{result="failure"} 1"#,
+        "tenet_table_generation 1",
+    ] {
+        assert!(metrics.contains(line), "missing `{line}` in:\n{metrics}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -362,4 +370,25 @@ fn a_token_guards_every_route_but_healthz() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn metrics_count_requests_decisions_and_reloads() {
+    let server = Server::start(&[]);
+    server.request("POST", "/v1/decide", r#"{"user": "ana.rivera@lakeside.edu", "decision": "parents_app"}"#);
+    server.request("POST", "/v1/decide", r#"{"user": "liam.chen@lakeside.edu", "decision": "parents_app"}"#);
+    server.request("POST", "/v1/decide", r#"{"user": "nobody@lakeside.edu", "decision": "parents_app"}"#);
+    let (status, text) = server.request("GET", "/metrics", "");
+    assert_eq!(status, 200);
+    for line in [
+        r#"tenet_decisions_total{decision="parents_app",outcome="allow"} 1"#,
+        r#"tenet_decisions_total{decision="parents_app",outcome="deny"} 1"#,
+        r#"tenet_http_requests_total{route="/v1/decide",status="200"} 2"#,
+        r#"tenet_http_requests_total{route="/v1/decide",status="400"} 1"#,
+        "tenet_table_generation 0",
+        "tenet_http_request_duration_seconds_count",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF");
 }
