@@ -66,6 +66,9 @@ enum Command {
         /// File holding a bearer token required on every route but /healthz
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
+        /// Request log format on stderr
+        #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+        log_format: LogFormat,
     },
     /// Write a synthetic district (tenant.tenet + directory.yaml) for the Teams pack
     Gen {
@@ -122,6 +125,14 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One readable line per request (coloured on a terminal)
+    Human,
+    /// One JSON object per request
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TableFormat {
     Text,
     Json,
@@ -145,7 +156,14 @@ pub fn run() -> ExitCode {
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, format } => test(&input, format),
         Command::Gen { users, seed, out } => generate(users, seed, &out),
-        Command::Serve { input, addr, max_body, max_batch, watch, token_file } => {
+        Command::Serve { input, addr, max_body, max_batch, watch, token_file, log_format } => {
+            let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false);
+            let _ = match log_format {
+                LogFormat::Json => logs.json().try_init(),
+                LogFormat::Human => {
+                    logs.with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()).try_init()
+                }
+            };
             let token = match token_file.as_deref().map(std::fs::read_to_string).transpose() {
                 Ok(t) => t.map(|t| t.trim().to_string()),
                 Err(e) => {

@@ -91,7 +91,20 @@ impl Metrics {
     }
 }
 
-/// Counts every request by route and status, and times it.
+/// What a handler tells the request log about its query. Never a guardian's id: it may be an
+/// email address.
+#[derive(Clone)]
+struct Logged {
+    user: String,
+    decision: String,
+}
+
+fn logged(mut response: Response, user: &str, decision: &str) -> Response {
+    response.extensions_mut().insert(Logged { user: user.to_string(), decision: decision.to_string() });
+    response
+}
+
+/// Counts every request by route and status, times it, and logs one line for it.
 async fn track(
     State(metrics): State<Arc<Metrics>>,
     matched: Option<axum::extract::MatchedPath>,
@@ -99,10 +112,18 @@ async fn track(
     next: axum::middleware::Next,
 ) -> Response {
     let route = matched.map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = request.method().to_string();
     let start = std::time::Instant::now();
     let response = next.run(request).await;
-    metrics.latency.observe(start.elapsed().as_secs_f64());
-    metrics.requests.get_or_create(&vec![("route", route), ("status", response.status().as_u16().to_string())]).inc();
+    let elapsed = start.elapsed();
+    metrics.latency.observe(elapsed.as_secs_f64());
+    let status = response.status().as_u16();
+    let (user, decision) = match response.extensions().get::<Logged>() {
+        Some(l) => (l.user.as_str(), l.decision.as_str()),
+        None => ("", ""),
+    };
+    tracing::info!(method, route, status, latency_us = elapsed.as_micros() as u64, user, decision, "request");
+    metrics.requests.get_or_create(&vec![("route", route), ("status", status.to_string())]).inc();
     response
 }
 
@@ -409,9 +430,10 @@ async fn decide(State(s): State<AppState>, body: Result<Json<DecideRequest>, Jso
     match answer(&table, &q) {
         Ok(v) => {
             s.metrics.decided(v.decision, v.allowed);
-            Json(v).into_response()
+            let (user, decision) = (v.user.to_string(), v.decision.to_string());
+            logged(Json(v).into_response(), &user, &decision)
         }
-        Err(e) => query_error(&e),
+        Err(e) => logged(query_error(&e), &q.user, &q.decision),
     }
 }
 
@@ -445,7 +467,8 @@ async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonR
             Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: e.to_string() } },
         })
         .collect();
-    Json(Batch { results }).into_response()
+    let n = results.len();
+    logged(Json(Batch { results }).into_response(), "", &format!("batch of {n}"))
 }
 
 async fn user_decisions(State(s): State<AppState>, Path(upn): Path<String>) -> Response {
@@ -468,7 +491,8 @@ async fn user_decisions(State(s): State<AppState>, Path(upn): Path<String>) -> R
             decisions.push(DecisionJson::new(&d));
         }
     }
-    Json(UserDecisions { user: &table.model().directory.users[user.index()].upn, decisions }).into_response()
+    let upn = &table.model().directory.users[user.index()].upn;
+    logged(Json(UserDecisions { user: upn, decisions }).into_response(), upn, "*")
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 struct Server {
     child: Child,
     client: Client,
+    /// What the server wrote on stderr after announcing its address.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Sends HTTP/1.1 requests to a server.
@@ -41,13 +43,19 @@ impl Server {
         let mut line = String::new();
         reader.read_line(&mut line).expect("the server says where it listens");
         // Keep reading what the server logs, so its writes never meet a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
         let addr = line
             .trim()
             .strip_prefix("listening on http://")
             .unwrap_or_else(|| panic!("unexpected: {line}"))
             .to_string();
-        Server { child, client: Client { addr } }
+        Server { child, client: Client { addr }, log }
     }
 }
 
@@ -391,4 +399,31 @@ fn metrics_count_requests_decisions_and_reloads() {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
     assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF");
+}
+
+#[test]
+fn json_request_logs_name_route_status_user_and_decision_but_no_guardian() {
+    let server = Server::start(&["--log-format", "json"]);
+    server.request(
+        "POST",
+        "/v1/decide",
+        r#"{"user": "ana.rivera@lakeside.edu", "decision": "call_guardian", "guardian": "maria.kim@example.com"}"#,
+    );
+    let mut line = None;
+    for _ in 0..100 {
+        line = server.log.lock().unwrap().iter().find(|l| l.contains("/v1/decide")).cloned();
+        if line.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let line = line.expect("a log line for the request");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let f = &v["fields"];
+    assert_eq!(f["route"], "/v1/decide", "{line}");
+    assert_eq!(f["status"], 200, "{line}");
+    assert_eq!(f["user"], "ana.rivera@lakeside.edu", "{line}");
+    assert_eq!(f["decision"], "call_guardian", "{line}");
+    assert!(f["latency_us"].is_u64(), "{line}");
+    assert!(!server.log.lock().unwrap().iter().any(|l| l.contains("maria.kim")), "no guardian in the logs");
 }
