@@ -301,9 +301,14 @@ async fn authorize(
 }
 
 fn router(state: AppState, settings: &Settings) -> Router {
+    router_with(state, settings, Router::new())
+}
+
+/// The routes, with `extra` ones merged in before the layers (tests add a panicking one).
+fn router_with(state: AppState, settings: &Settings, extra: Router<AppState>) -> Router {
     let token: Option<Arc<str>> = settings.token.as_deref().map(Arc::from);
     let metrics = state.metrics.clone();
-    Router::new()
+    extra
         .route("/metrics", get(self::metrics))
         .route("/v1/decide", post(decide))
         .route("/v1/decide/batch", post(batch))
@@ -532,4 +537,53 @@ async fn ready(State(s): State<AppState>) -> Response {
         "last_reload_error": last_error,
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+        let Ok((engine, _)) = Engine::bundled() else { panic!("the bundled example checks") };
+        let state = AppState {
+            table: Arc::new(ArcSwap::new(engine.table().clone())),
+            reloads: Arc::new(Reloads::default()),
+            metrics: Arc::new(Metrics::new()),
+            max_batch: 10,
+        };
+        let settings =
+            Settings { addr: SocketAddr::from(([127, 0, 0, 1], 0)), max_body: 1024, max_batch: 10, token: None };
+        async fn boom() -> StatusCode {
+            let fail = true;
+            assert!(!fail, "a handler bug");
+            StatusCode::OK
+        }
+        let extra = Router::new().route("/boom", get(boom));
+        let app = router_with(state, &settings, extra);
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            panic!("a runtime")
+        };
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(settings.addr).await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            let get = |path: &'static str| {
+                tokio::task::spawn_blocking(move || {
+                    use std::io::{Read, Write};
+                    let mut s = std::net::TcpStream::connect(addr).unwrap();
+                    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                    s.write_all(req.as_bytes()).unwrap();
+                    let mut out = String::new();
+                    let _ = s.read_to_string(&mut out);
+                    out
+                })
+            };
+            let boom = get("/boom").await.unwrap();
+            assert!(boom.starts_with("HTTP/1.1 500"), "{boom}");
+            assert!(boom.contains("INTERNAL"), "{boom}");
+            let health = get("/healthz").await.unwrap();
+            assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        });
+    }
 }
