@@ -60,7 +60,7 @@ enum Command {
         /// Most queries in one batch request
         #[arg(long, default_value_t = 10_000)]
         max_batch: usize,
-        /// Reload when a source file changes (SIGHUP always reloads)
+        /// Reload when a source path changes (SIGHUP always reloads)
         #[arg(long)]
         watch: bool,
         /// File holding a bearer token required on every route but /healthz

@@ -1,6 +1,6 @@
 //! `tenet serve`: the decision table over HTTP, with the JSON of `tenet decide --format json`.
 //!
-//! Reload: on SIGHUP (and, with `--watch`, when a source file's modification time changes) the
+//! Reload: on SIGHUP (and, with `--watch`, when `notify` reports a change to a source path) the
 //! sources are read, checked and compiled off the request path; a table that builds replaces
 //! the served one atomically, one that doesn't is reported on `/readyz` while the last good
 //! table keeps serving. Each request reads one table from start to end.
@@ -151,8 +151,10 @@ pub type Rebuild = Arc<dyn Fn() -> Result<Engine, String> + Send + Sync>;
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. `rebuild`
 /// reloads the sources; `watch` lists files whose changes trigger a reload.
 pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: Vec<PathBuf>) -> std::io::Result<()> {
-    // Signal handlers first: a signal that arrives once we say we listen must find them.
+    // Signal handlers and the file watcher first: what arrives once we say we listen must
+    // find them.
     let signals = Signals::install()?;
+    let watching = watcher(&watch);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     log(&format!("listening on http://{}", listener.local_addr()?));
     let state = AppState {
@@ -162,7 +164,7 @@ pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: 
         max_batch: settings.max_batch,
     };
     let Signals { hangup, terminate } = signals;
-    tokio::spawn(reloader(state.clone(), rebuild, watch, hangup));
+    tokio::spawn(reloader(state.clone(), rebuild, watching, hangup));
     axum::serve(listener, router(state, &settings)).with_graceful_shutdown(shutdown(terminate)).await
 }
 
@@ -197,9 +199,35 @@ type Hangup = Option<tokio::signal::unix::Signal>;
 #[cfg(not(unix))]
 type Hangup = Option<()>;
 
-async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>, mut hangup: Hangup) {
-    let mut stamp = modified(&watch);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+/// Watches the source paths with `notify`; each burst of file events becomes one message.
+fn watcher(paths: &[PathBuf]) -> Watching {
+    use notify::Watcher as _;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    if paths.is_empty() {
+        return (None, rx);
+    }
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            let _ = tx.send(());
+        }
+    });
+    let Ok(mut watcher) = watcher else {
+        log("can't watch the source files; reload with SIGHUP");
+        return (None, rx);
+    };
+    for p in paths {
+        if watcher.watch(p, notify::RecursiveMode::Recursive).is_err() {
+            log(&format!("can't watch {}; reload with SIGHUP", p.display()));
+        }
+    }
+    (Some(watcher), rx)
+}
+
+type Watching = (Option<notify::RecommendedWatcher>, tokio::sync::mpsc::UnboundedReceiver<()>);
+
+async fn reloader(state: AppState, rebuild: Rebuild, watching: Watching, mut hangup: Hangup) {
+    // The watcher is kept alive for as long as the reloader runs.
+    let (_watcher, mut changes) = watching;
     loop {
         #[cfg(unix)]
         let signalled = async {
@@ -217,12 +245,10 @@ async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>, mut ha
         };
         tokio::select! {
             () = signalled => {}
-            _ = tick.tick(), if !watch.is_empty() => {
-                let now = modified(&watch);
-                if now == stamp {
-                    continue;
-                }
-                stamp = now;
+            Some(()) = changes.recv() => {
+                // An editor's save is several events: let the burst settle, then reload once.
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                while changes.try_recv().is_ok() {}
             }
         }
         let rebuild = rebuild.clone();
@@ -255,25 +281,6 @@ async fn reloader(state: AppState, rebuild: Rebuild, watch: Vec<PathBuf>, mut ha
 fn log(line: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// The latest modification time among the watched files and the files in watched directories.
-fn modified(paths: &[PathBuf]) -> Option<std::time::SystemTime> {
-    fn walk(p: &std::path::Path, latest: &mut Option<std::time::SystemTime>) {
-        if let Ok(m) = std::fs::metadata(p).and_then(|m| m.modified()) {
-            *latest = (*latest).max(Some(m));
-        }
-        if let Ok(entries) = std::fs::read_dir(p) {
-            for e in entries.flatten() {
-                walk(&e.path(), latest);
-            }
-        }
-    }
-    let mut latest = None;
-    for p in paths {
-        walk(p, &mut latest);
-    }
-    latest
 }
 
 /// Checks the bearer token, in constant time, on every route but `/healthz`.
