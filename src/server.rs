@@ -163,42 +163,54 @@ pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: 
         metrics: Arc::new(Metrics::new()),
         max_batch: settings.max_batch,
     };
-    let Signals { hangup, terminate } = signals;
+    let Signals { hangup, terminate, interrupt } = signals;
     tokio::spawn(reloader(state.clone(), rebuild, watching, hangup));
-    axum::serve(listener, router(state, &settings)).with_graceful_shutdown(shutdown(terminate)).await
+    axum::serve(listener, router(state, &settings)).with_graceful_shutdown(shutdown(terminate, interrupt)).await
 }
 
-/// The signals the server handles: SIGHUP reloads, SIGTERM (like Ctrl-C) stops.
+/// A signal stream, where the platform has one.
+#[cfg(unix)]
+type SignalStream = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type SignalStream = Option<()>;
+
+/// The signals the server handles: SIGHUP reloads, SIGTERM and SIGINT stop.
 struct Signals {
-    #[cfg(unix)]
-    hangup: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
-    #[cfg(not(unix))]
-    hangup: Option<()>,
-    #[cfg(not(unix))]
-    terminate: Option<()>,
+    hangup: SignalStream,
+    terminate: SignalStream,
+    interrupt: SignalStream,
 }
 
 impl Signals {
     #[cfg(unix)]
     fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self { hangup: Some(signal(SignalKind::hangup())?), terminate: Some(signal(SignalKind::terminate())?) })
+        Ok(Self {
+            hangup: Some(signal(SignalKind::hangup())?),
+            terminate: Some(signal(SignalKind::terminate())?),
+            interrupt: Some(signal(SignalKind::interrupt())?),
+        })
     }
 
     #[cfg(not(unix))]
     fn install() -> std::io::Result<Self> {
-        Ok(Self { hangup: None, terminate: None })
+        Ok(Self { hangup: None, terminate: None, interrupt: None })
     }
 }
 
-/// Waits for SIGHUP or a watched file's change, then rebuilds and swaps.
-#[cfg(unix)]
-type Hangup = Option<tokio::signal::unix::Signal>;
-#[cfg(not(unix))]
-type Hangup = Option<()>;
+/// Waits for the next delivery of a signal; never returns where there is none.
+async fn received(signal: &mut SignalStream) {
+    #[cfg(unix)]
+    if let Some(s) = signal.as_mut()
+        && s.recv().await.is_some()
+    {
+        return;
+    }
+    let _ = signal;
+    std::future::pending::<()>().await
+}
 
+/// Waits for SIGHUP or a watched file's change, then rebuilds and swaps.
 /// Watches the source paths with `notify`; each burst of file events becomes one message.
 fn watcher(paths: &[PathBuf]) -> Watching {
     use notify::Watcher as _;
@@ -225,26 +237,12 @@ fn watcher(paths: &[PathBuf]) -> Watching {
 
 type Watching = (Option<notify::RecommendedWatcher>, tokio::sync::mpsc::UnboundedReceiver<()>);
 
-async fn reloader(state: AppState, rebuild: Rebuild, watching: Watching, mut hangup: Hangup) {
+async fn reloader(state: AppState, rebuild: Rebuild, watching: Watching, mut hangup: SignalStream) {
     // The watcher is kept alive for as long as the reloader runs.
     let (_watcher, mut changes) = watching;
     loop {
-        #[cfg(unix)]
-        let signalled = async {
-            match hangup.as_mut() {
-                Some(h) => {
-                    h.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let signalled = {
-            let _ = &mut hangup;
-            std::future::pending::<()>()
-        };
         tokio::select! {
-            () = signalled => {}
+            () = received(&mut hangup) => {}
             Some(()) = changes.recv() => {
                 // An editor's save is several events: let the burst settle, then reload once.
                 tokio::time::sleep(std::time::Duration::from_millis(150)).await;
@@ -336,27 +334,17 @@ fn router_with(state: AppState, settings: &Settings, extra: Router<AppState>) ->
         .with_state(state)
 }
 
-async fn shutdown(#[allow(unused_mut)] mut terminate: Hangup) {
-    let interrupt = async {
+async fn shutdown(mut terminate: SignalStream, mut interrupt: SignalStream) {
+    #[cfg(not(unix))]
+    let interrupted = async {
+        let _ = &mut interrupt;
         let _ = tokio::signal::ctrl_c().await;
     };
     #[cfg(unix)]
-    let terminate = async {
-        match terminate.as_mut() {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = {
-        let _ = &mut terminate;
-        std::future::pending::<()>()
-    };
+    let interrupted = received(&mut interrupt);
     tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        () = interrupted => {},
+        () = received(&mut terminate) => {},
     }
 }
 

@@ -207,12 +207,14 @@ fn bad_requests_get_json_errors_with_the_right_status() {
 
 #[cfg(unix)]
 #[test]
-fn sigterm_stops_the_server_cleanly() {
-    let mut server = Server::start(&[]);
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = server.child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+fn sigterm_and_sigint_stop_the_server_cleanly() {
+    for signal in ["-TERM", "-INT"] {
+        let mut server = Server::start(&[]);
+        let pid = server.child.id().to_string();
+        assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
+        let status = server.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "after {signal}");
+    }
 }
 
 /// A scratch copy of the pack and the Lakeside tenant, for reload tests.
