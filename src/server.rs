@@ -99,6 +99,15 @@ struct Logged {
     decision: String,
 }
 
+/// The user and decision of a failed query as the log may show them: only names the table
+/// knows, since a caller may have sent a guardian's email or phone in any field.
+fn known(table: &DecisionTable, user: &str, decision: &str) -> (String, String) {
+    let user = table.user(user).map(|u| table.model().directory.users[u.index()].upn.clone()).unwrap_or_default();
+    let decision =
+        table.decision(decision).map(|d| table.model().decisions[d.index()].name.clone()).unwrap_or_default();
+    (user, decision)
+}
+
 fn logged(mut response: Response, user: &str, decision: &str) -> Response {
     response.extensions_mut().insert(Logged { user: user.to_string(), decision: decision.to_string() });
     response
@@ -433,7 +442,10 @@ async fn decide(State(s): State<AppState>, body: Result<Json<DecideRequest>, Jso
             let (user, decision) = (v.user.to_string(), v.decision.to_string());
             logged(Json(v).into_response(), &user, &decision)
         }
-        Err(e) => logged(query_error(&e), &q.user, &q.decision),
+        Err(e) => {
+            let (user, decision) = known(&table, &q.user, &q.decision);
+            logged(query_error(&e), &user, &decision)
+        }
     }
 }
 
