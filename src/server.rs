@@ -452,7 +452,8 @@ async fn decide(State(s): State<AppState>, body: Result<Json<DecideRequest>, Jso
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BatchRequest {
-    queries: Vec<DecideRequest>,
+    /// Parsed one by one, so a malformed query fails only its own slot.
+    queries: Vec<serde_json::Value>,
 }
 
 async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonRejection>) -> Response {
@@ -471,12 +472,15 @@ async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonR
     let results: Vec<Slot<'_>> = b
         .queries
         .iter()
-        .map(|q| match answer(&table, q) {
-            Ok(v) => {
-                s.metrics.decided(v.decision, v.allowed);
-                Slot::Decision(v)
-            }
-            Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: e.to_string() } },
+        .map(|q| match serde_json::from_value::<DecideRequest>(q.clone()) {
+            Err(e) => Slot::Error { error: ErrorBody { code: "BAD_REQUEST", message: scrub(&e.to_string()) } },
+            Ok(q) => match answer(&table, &q) {
+                Ok(v) => {
+                    s.metrics.decided(v.decision, v.allowed);
+                    Slot::Decision(v)
+                }
+                Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: e.to_string() } },
+            },
         })
         .collect();
     let n = results.len();

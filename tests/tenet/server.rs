@@ -119,12 +119,14 @@ fn batch_answers_in_order_with_errors_in_their_slots() {
         r#"{"queries": [
             {"user": "ana.rivera@lakeside.edu", "decision": "chat_with_guardians"},
             {"user": "nobody@lakeside.edu", "decision": "chat_with_guardians"},
-            {"user": "david.cohen@lakeside.edu", "decision": "chat_with_guardians"}
+            {"user": "david.cohen@lakeside.edu", "decision": "chat_with_guardians"},
+            {"user": "ana.rivera@lakeside.edu"}
         ]}"#,
     );
     assert_eq!(status, 200);
     let r = v["results"].as_array().unwrap();
-    assert_eq!(r.len(), 3);
+    assert_eq!(r.len(), 4);
+    assert_eq!(r[3]["error"]["code"], "BAD_REQUEST", "a malformed query fails only its slot");
     assert_eq!(r[0]["allowed"], true);
     assert_eq!(r[1]["error"]["code"], "UNKNOWN_USER");
     assert_eq!(r[2]["reason"]["code"], "CHAT_OFF");
