@@ -12,6 +12,9 @@ use std::sync::Arc;
 /// Name of the directory file found beside policy files when none is named.
 pub const DIRECTORY_FILE: &str = "directory.yaml";
 
+/// Where the bundled Teams policy pack lives in the repository.
+pub const PACK_DIR: &str = "policies/teams/";
+
 /// Where a policy set comes from.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -27,6 +30,16 @@ impl Sources {
         let policies = bundled::POLICIES.iter().map(|(name, text)| Source::new(*name, *text)).collect();
         let directory = Some(Source::new(bundled::DIRECTORY.0, bundled::DIRECTORY.1));
         Self { policies, directory }
+    }
+
+    /// The bundled Teams policy pack alone (no tenant, no directory): what imports build on.
+    pub fn pack() -> Self {
+        let policies = bundled::POLICIES
+            .iter()
+            .filter(|(name, _)| name.starts_with(PACK_DIR))
+            .map(|(name, text)| Source::new(*name, *text))
+            .collect();
+        Self { policies, directory: None }
     }
 
     /// Reads policy files and directories (recursively, `*.tenet` in name order) and the

@@ -1,0 +1,193 @@
+//! The tenant as the readers assemble it, before it is written as policy files and a directory.
+//!
+//! Readers run in dependency order (groups and users before the assignments and links that name
+//! them), so a reader can refuse a row that names something no file defined, at that row.
+
+use crate::directory::Relationship;
+use indexmap::{IndexMap, IndexSet};
+use std::collections::BTreeSet;
+
+/// A setting value in the policy language's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    /// An enum variant, by name.
+    Enum(String),
+    Set(Vec<String>),
+}
+
+/// The values of one configuration object or policy instance, by setting name.
+pub type Values = IndexMap<String, Literal>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectAssignment {
+    pub policy_type: String,
+    /// The instance name without `Tag:`.
+    pub instance: String,
+    pub upn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupAssignment {
+    pub policy_type: String,
+    pub instance: String,
+    pub group: String,
+    pub rank: Option<i64>,
+}
+
+/// Tenant-wide configuration, policy instances and assignments.
+#[derive(Debug, Default, Clone)]
+pub struct TenantDraft {
+    /// Configuration object → its values.
+    pub configs: IndexMap<String, Values>,
+    /// Policy type → instance name (`Global` or the name without `Tag:`) → its values.
+    pub instances: IndexMap<String, IndexMap<String, Values>>,
+    pub direct: Vec<DirectAssignment>,
+    pub groups: Vec<GroupAssignment>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserDraft {
+    /// As the first file wrote it.
+    pub upn: String,
+    pub name: Option<String>,
+    pub roles: BTreeSet<String>,
+    pub licenses: BTreeSet<String>,
+    pub enabled: Option<bool>,
+    pub invites_sent: Option<u32>,
+    /// Guardian ids.
+    pub blocked_guardians: BTreeSet<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct GroupDraft {
+    pub id: String,
+    pub name: Option<String>,
+    /// Lower-case UPNs.
+    pub members: IndexSet<String>,
+    pub hidden_membership: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ClassDraft {
+    pub id: String,
+    pub name: Option<String>,
+    /// Lower-case UPNs of the class team's owners (the class's teachers).
+    pub owners: IndexSet<String>,
+    /// Lower-case UPNs of its students.
+    pub students: IndexSet<String>,
+}
+
+/// A parent or guardian. Email and phone are personal data: never logged.
+#[derive(Clone, Default)]
+pub struct GuardianDraft {
+    /// The query id: the email lower-cased, else the id the source file gave the contact.
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub on_teams: bool,
+    /// Student (lower-case UPN) → relationship.
+    pub links: IndexMap<String, Relationship>,
+    /// Where the contact was first read, as `file row N` (no contact details).
+    pub origin: String,
+}
+
+impl std::fmt::Debug for GuardianDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardianDraft")
+            .field("name", &self.name)
+            .field("links", &self.links)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything read so far.
+#[derive(Debug, Default, Clone)]
+pub struct Draft {
+    /// Lower-case UPN → user.
+    pub users: IndexMap<String, UserDraft>,
+    /// Lower-case group id → group.
+    pub groups: IndexMap<String, GroupDraft>,
+    /// Lower-case class id → class team.
+    pub classes: IndexMap<String, ClassDraft>,
+    /// Guardian id → guardian.
+    pub guardians: IndexMap<String, GuardianDraft>,
+    pub tenant: TenantDraft,
+    /// When School Data Sync last synced the contacts; approved manual updates made later win.
+    pub sds_synced_at: Option<jiff::Timestamp>,
+}
+
+impl Draft {
+    /// The user with this UPN, added if new.
+    pub fn user_mut(&mut self, upn: &str) -> &mut UserDraft {
+        let key = key(upn);
+        self.users.entry(key).or_insert_with(|| UserDraft { upn: upn.trim().to_string(), ..UserDraft::default() })
+    }
+
+    pub fn has_user(&self, upn: &str) -> bool {
+        self.users.contains_key(&key(upn))
+    }
+
+    /// The group with this id, added if new.
+    pub fn group_mut(&mut self, id: &str) -> &mut GroupDraft {
+        self.groups.entry(key(id)).or_insert_with(|| GroupDraft { id: id.trim().to_string(), ..GroupDraft::default() })
+    }
+
+    /// The class team with this id, added if new.
+    pub fn class_mut(&mut self, id: &str) -> &mut ClassDraft {
+        self.classes.entry(key(id)).or_insert_with(|| ClassDraft { id: id.trim().to_string(), ..ClassDraft::default() })
+    }
+
+    /// Adds a guardian, or merges it into the one with the same id: links are joined; contact
+    /// details already known are kept (the caller reports a disagreement, see
+    /// [`GuardianDraft::disagrees`]). Returns the guardian's id.
+    pub fn add_guardian(&mut self, g: GuardianDraft) -> String {
+        let id = g.id.clone();
+        match self.guardians.get_mut(&id) {
+            Some(known) => {
+                for (student, rel) in g.links {
+                    known.links.entry(student).or_insert(rel);
+                }
+                known.on_teams |= g.on_teams;
+                if known.phone.is_none() {
+                    known.phone = g.phone;
+                }
+                if known.email.is_none() {
+                    known.email = g.email;
+                }
+            }
+            None => {
+                self.guardians.insert(id.clone(), g);
+            }
+        }
+        id
+    }
+}
+
+impl GuardianDraft {
+    /// The id a contact gets: its email lower-cased, else `source_id` (an SDS id, or a key the
+    /// reader built). `None` when there is neither.
+    pub fn id_for(email: Option<&str>, source_id: Option<&str>) -> Option<String> {
+        email
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .or_else(|| source_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+    }
+
+    /// Whether another record of the same guardian has different contact details (names are
+    /// not compared: sources spell them differently).
+    pub fn disagrees(&self, other: &GuardianDraft) -> bool {
+        let differs =
+            |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x.trim() != y.trim());
+        differs(&self.phone, &other.phone) || differs(&self.email, &other.email)
+    }
+}
+
+/// The key of a UPN, group id or class id: trimmed and lower-cased.
+pub fn key(text: &str) -> String {
+    text.trim().to_lowercase()
+}

@@ -1,0 +1,204 @@
+//! Imports a district's real admin state — Teams PowerShell exports, Microsoft Graph JSON,
+//! School Data Sync CSV, approved contact updates — as a tenant `tenet` can check and decide on.
+//!
+//! Files are found by name under the `--from` directories (see the README's import section),
+//! read in dependency order into a [`Draft`], and written as a policy file and a directory file.
+//! Every file gets a section in the [`ImportReport`]: what was read, used, ignored, rejected, and
+//! why. Nothing is dropped without a line in the report.
+
+pub mod draft;
+pub mod report;
+pub mod text;
+mod write;
+
+mod approvals;
+mod graph;
+mod sds;
+mod supplement;
+mod teams;
+
+pub use draft::Draft;
+pub use report::{At, FileReport, ImportReport, Problem, Severity};
+
+use crate::engine::Sources;
+use crate::model::Model;
+use crate::source::Source;
+use std::path::{Path, PathBuf};
+
+/// Choices an export can't carry.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The Teams app id of Parents. Microsoft doesn't publish it, and exports name apps by id
+    /// only, so app permission policies and the app catalog are matched against this id.
+    pub parents_app_id: Option<String>,
+    /// The Teams app id of Approvals, for the same reason.
+    pub approvals_app_id: Option<String>,
+}
+
+/// One file found under a `--from` directory.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub path: PathBuf,
+    /// The path shown in reports: relative to the `--from` directory, with `/` separators.
+    pub shown: String,
+    pub kind: Kind,
+}
+
+/// What a file is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// Microsoft Graph `/groups?$expand=members` pages.
+    GraphGroups,
+    /// Microsoft Graph `/directoryRoles?$expand=members` pages (Global and Teams admins).
+    GraphDirectoryRoles,
+    /// A Teams PowerShell export.
+    Teams(teams::Cmdlet),
+    /// A School Data Sync CSV file (v1 or v2.1, told apart by its header).
+    Sds,
+    /// Microsoft Graph educationUser pages with `relatedContacts`.
+    GraphRelatedContacts,
+    /// Manual contact updates and their approvals (`approvals.csv`).
+    Approvals,
+    /// What no export carries (`supplement.yaml`).
+    Supplement,
+}
+
+/// An imported tenant and the report of its import.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub draft: Draft,
+    pub report: ImportReport,
+}
+
+/// Name of the policy file an import writes.
+pub const TENANT_FILE: &str = "tenant.tenet";
+
+impl Imported {
+    /// The tenant as a policy file.
+    pub fn tenant_file(&self) -> String {
+        write::tenant_file(&self.draft, HEADER)
+    }
+
+    /// The directory as a YAML file `tenet check` reads.
+    pub fn directory_file(&self) -> Result<String, serde_yaml::Error> {
+        write::directory_file(&self.draft, HEADER)
+    }
+
+    /// The imported tenant on top of `pack` (the policy pack it was imported for), as sources
+    /// named after the first `--from` directory.
+    pub fn sources(&self, pack: Vec<Source>, from: &Path) -> Result<Sources, serde_yaml::Error> {
+        let mut policies = pack;
+        policies.push(Source::new(format!("{} (imported {TENANT_FILE})", from.display()), self.tenant_file()));
+        let directory = Source::new(
+            format!("{} (imported {})", from.display(), crate::engine::DIRECTORY_FILE),
+            self.directory_file()?,
+        );
+        Ok(Sources { policies, directory: Some(directory) })
+    }
+}
+
+const HEADER: &str = "Written by `tenet import` from exports of the tenant's admin state.\nEdit the exports and import again rather than editing this file.";
+
+/// Imports every file found under `dirs` for the policy `pack` (checked, so its policy types
+/// and configuration objects say which properties are settings and of what type).
+pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
+    let mut report = ImportReport::default();
+    let mut files = Vec::new();
+    for dir in dirs {
+        find(dir, dir, &mut files, &mut report);
+    }
+    files.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.path.cmp(&b.path)));
+    let mut draft = Draft::default();
+    let of = |kind: fn(&Kind) -> bool| files.iter().filter(|f| kind(&f.kind)).cloned().collect::<Vec<_>>();
+    graph::read_groups(&of(|k| *k == Kind::GraphGroups), &mut draft, &mut report);
+    graph::read_directory_roles(&of(|k| *k == Kind::GraphDirectoryRoles), &mut draft, &mut report);
+    teams::read(&of(|k| matches!(k, Kind::Teams(_))), pack, options, &mut draft, &mut report);
+    sds::read(&of(|k| *k == Kind::Sds), &mut draft, &mut report);
+    graph::read_related_contacts(&of(|k| *k == Kind::GraphRelatedContacts), &mut draft, &mut report);
+    // The supplement may set the School Data Sync sync time that approvals are compared with.
+    let supplements = of(|k| *k == Kind::Supplement);
+    supplement::read_sync_time(&supplements, &mut draft, &mut report);
+    approvals::read(&of(|k| *k == Kind::Approvals), &mut draft, &mut report);
+    supplement::read(&supplements, pack, &mut draft, &mut report);
+    Imported { draft, report }
+}
+
+/// Finds import files under `dir`, recursively, and notes every file it skips.
+fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, report: &mut ImportReport) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            let shown = dir.display().to_string();
+            report.file(&shown, "directory").note(
+                Problem::error(At::file(), format!("can't read the directory: {e}"))
+                    .help("check the path given to --from / --import"),
+            );
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            find(root, &path, out, report);
+            continue;
+        }
+        let shown = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        match classify(&name) {
+            Some(kind) => out.push(Found { path, shown, kind }),
+            None => report.notes.push(format!(
+                "skipped `{shown}`: not a file tenet imports (see the README's import section for the file names)"
+            )),
+        }
+    }
+}
+
+/// What a file is, from its lower-cased name.
+fn classify(name: &str) -> Option<Kind> {
+    if name.ends_with(".csv") {
+        let stem = name.trim_end_matches(".csv");
+        if stem == "approvals" {
+            return Some(Kind::Approvals);
+        }
+        return sds::FILES.contains(&stem).then_some(Kind::Sds);
+    }
+    if name == "supplement.yaml" || name == "supplement.yml" {
+        return Some(Kind::Supplement);
+    }
+    let stem = name.strip_suffix(".json")?;
+    let page_of = |prefix: &str| {
+        stem.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.', '_']))
+    };
+    if page_of("groups") {
+        return Some(Kind::GraphGroups);
+    }
+    if page_of("directoryroles") {
+        return Some(Kind::GraphDirectoryRoles);
+    }
+    if page_of("educationusers") || page_of("relatedcontacts") {
+        return Some(Kind::GraphRelatedContacts);
+    }
+    teams::Cmdlet::from_file_stem(stem).map(Kind::Teams)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_told_apart_by_name() {
+        assert_eq!(classify("users.csv"), Some(Kind::Sds));
+        assert_eq!(classify("guardianrelationship.csv"), Some(Kind::Sds));
+        assert_eq!(classify("approvals.csv"), Some(Kind::Approvals));
+        assert_eq!(classify("groups.json"), Some(Kind::GraphGroups));
+        assert_eq!(classify("groups-2.json"), Some(Kind::GraphGroups));
+        assert_eq!(classify("groupsettings.json"), None);
+        assert_eq!(classify("directoryroles.json"), Some(Kind::GraphDirectoryRoles));
+        assert_eq!(classify("educationusers.1.json"), Some(Kind::GraphRelatedContacts));
+        assert_eq!(classify("supplement.yaml"), Some(Kind::Supplement));
+        assert_eq!(classify("notes.txt"), None);
+        assert!(matches!(classify("get-csonlineuser.json"), Some(Kind::Teams(_))));
+        assert!(matches!(classify("csonlineuser.json"), Some(Kind::Teams(_))));
+    }
+}

@@ -1,0 +1,330 @@
+//! What an import read, used, ignored and rejected, file by file, and why.
+//!
+//! Values that are a guardian's email or phone are marked personal: they are shown only when the
+//! admin asks for them (`tenet import --show-contacts`), never in logs.
+
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+/// The report of one import: a section per file read, in reading order.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ImportReport {
+    pub files: Vec<FileReport>,
+    /// Facts about the import as a whole (files skipped, sources combined, options applied).
+    pub notes: Vec<String>,
+}
+
+/// What one file held and what became of it.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FileReport {
+    /// The file, as the user named it (relative to the `--from` directory it was found in).
+    pub file: String,
+    /// The format read: `Get-CsOnlineUser`, `SDS v1 user.csv`, `Graph groups`...
+    pub format: String,
+    /// `UTF-8`, `UTF-16LE with BOM`...
+    pub encoding: String,
+    /// Rows (CSV) or objects (JSON) read.
+    pub read: usize,
+    /// Rows or objects that went into the tenant.
+    pub used: usize,
+    /// Rows or objects read but deliberately left out (each with a warning saying why).
+    pub ignored: usize,
+    /// Rows or objects refused (each with an error saying why).
+    pub rejected: usize,
+    /// Properties present in the file that tenet does not read.
+    pub unknown_properties: BTreeSet<String>,
+    /// Properties absent from the file, so their documented default was used.
+    pub defaulted: BTreeSet<String>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Where in a file: a CSV row and column, or a JSON line and property path.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct At {
+    /// 1-based line in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based data row of a CSV file (the header is row 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// The column header (CSV) or property path (JSON, `[3].DefaultCatalogApps`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl At {
+    pub fn file() -> Self {
+        Self::default()
+    }
+
+    pub fn line(line: usize) -> Self {
+        Self { line: Some(line), ..Self::default() }
+    }
+
+    /// A CSV cell: `row` counts data rows from 1, `line` is the file line it starts on.
+    pub fn cell(line: usize, row: usize, column: &str) -> Self {
+        Self { line: Some(line), row: Some(row), field: Some(column.to_string()) }
+    }
+
+    /// A JSON property: its path and, when known, its line.
+    pub fn property(line: Option<usize>, path: impl Into<String>) -> Self {
+        Self { line, row: None, field: Some(path.into()) }
+    }
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        if let Some(l) = self.line {
+            let _ = write!(out, "line {l}");
+        }
+        if let Some(r) = self.row {
+            let _ = write!(out, "{}row {r}", if out.is_empty() { "" } else { ", " });
+        }
+        if let Some(f) = &self.field {
+            let _ = write!(out, "{}`{f}`", if out.is_empty() { "" } else { ", " });
+        }
+        if out.is_empty() { "whole file".into() } else { out }
+    }
+}
+
+/// A value quoted in a problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub text: String,
+    /// A guardian's email or phone (or anything that may be one).
+    pub personal: bool,
+}
+
+impl Serialize for Shown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // JSON reports are files an admin may pass around: personal values stay out unless the
+        // report was rendered with them (see `ImportReport::with_personal`).
+        if self.personal { s.serialize_str(REDACTED) } else { s.serialize_str(&self.text) }
+    }
+}
+
+/// What a personal value is replaced with.
+pub const REDACTED: &str = "<contact detail hidden: --show-contacts shows it>";
+
+/// One error or warning about a file, row or property.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    pub at: At,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Shown>,
+    pub help: String,
+}
+
+impl Problem {
+    pub fn error(at: At, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Error, at, message: message.into(), value: None, help: String::new() }
+    }
+
+    pub fn warning(at: At, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(at, message) }
+    }
+
+    /// Quotes the offending value.
+    pub fn value(mut self, text: impl Into<String>) -> Self {
+        self.value = Some(Shown { text: text.into(), personal: false });
+        self
+    }
+
+    /// Quotes an offending value that is a guardian's contact detail.
+    pub fn personal_value(mut self, text: impl Into<String>) -> Self {
+        self.value = Some(Shown { text: text.into(), personal: true });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+}
+
+impl FileReport {
+    pub fn new(file: impl Into<String>, format: impl Into<String>) -> Self {
+        Self { file: file.into(), format: format.into(), ..Self::default() }
+    }
+
+    /// A row or object went into the tenant.
+    pub fn use_one(&mut self) {
+        self.read += 1;
+        self.used += 1;
+    }
+
+    /// A row or object went into the tenant with a caveat.
+    pub fn use_with(&mut self, warning: Problem) {
+        self.use_one();
+        self.problems.push(warning);
+    }
+
+    /// A row or object is refused.
+    pub fn reject(&mut self, error: Problem) {
+        self.read += 1;
+        self.rejected += 1;
+        self.problems.push(Problem { severity: Severity::Error, ..error });
+    }
+
+    /// A row or object is read but deliberately not used.
+    pub fn ignore(&mut self, warning: Problem) {
+        self.read += 1;
+        self.ignored += 1;
+        self.problems.push(Problem { severity: Severity::Warning, ..warning });
+    }
+
+    /// A problem of the file as a whole, or of a row already counted.
+    pub fn note(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    /// Moves a counted row from used to rejected (a later check refused it).
+    pub fn reject_used(&mut self, error: Problem) {
+        self.used = self.used.saturating_sub(1);
+        self.rejected += 1;
+        self.problems.push(Problem { severity: Severity::Error, ..error });
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.severity == Severity::Error)
+    }
+}
+
+impl ImportReport {
+    /// The section for `file`, added if new.
+    pub fn file(&mut self, file: &str, format: &str) -> &mut FileReport {
+        let i = match self.files.iter().position(|f| f.file == file) {
+            Some(i) => i,
+            None => {
+                self.files.push(FileReport::new(file, format));
+                self.files.len() - 1
+            }
+        };
+        &mut self.files[i]
+    }
+
+    pub fn rejected(&self) -> usize {
+        self.files.iter().map(|f| f.rejected).sum()
+    }
+
+    /// Whether any file has an error (a rejected row or an unreadable file).
+    pub fn has_errors(&self) -> bool {
+        self.files.iter().any(FileReport::has_errors)
+    }
+
+    pub fn errors(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.files.iter().flat_map(|f| &f.problems).filter(|p| p.severity == severity).count()
+    }
+
+    /// A copy whose personal values are shown even in JSON.
+    pub fn with_personal(&self) -> Self {
+        let mut out = self.clone();
+        for p in out.files.iter_mut().flat_map(|f| f.problems.iter_mut()) {
+            if let Some(v) = &mut p.value {
+                v.personal = false;
+            }
+        }
+        out
+    }
+
+    /// The report as text for a terminal; personal values only if `show_personal`.
+    pub fn render(&self, show_personal: bool) -> String {
+        let mut out = String::new();
+        for f in &self.files {
+            let _ = writeln!(
+                out,
+                "{} ({}{}): {} read, {} used, {} ignored, {} rejected",
+                f.file,
+                f.format,
+                if f.encoding.is_empty() { String::new() } else { format!(", {}", f.encoding) },
+                f.read,
+                f.used,
+                f.ignored,
+                f.rejected
+            );
+            for p in &f.problems {
+                let kind = match p.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                let _ = write!(out, "  {kind}: {}: {}", p.at.render(), p.message);
+                if let Some(v) = &p.value {
+                    let text = if v.personal && !show_personal { REDACTED } else { &v.text };
+                    let _ = write!(out, " (value: {text:?})");
+                }
+                out.push('\n');
+                if !p.help.is_empty() {
+                    let _ = writeln!(out, "    help: {}", p.help);
+                }
+            }
+            if !f.defaulted.is_empty() {
+                let list: Vec<&str> = f.defaulted.iter().map(String::as_str).collect();
+                let _ = writeln!(out, "  defaults used for missing properties: {}", list.join(", "));
+            }
+            if !f.unknown_properties.is_empty() {
+                let list: Vec<&str> = f.unknown_properties.iter().map(String::as_str).collect();
+                let _ = writeln!(out, "  properties not read by tenet: {}", list.join(", "));
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
+        let (read, used, ignored, rejected) = self
+            .files
+            .iter()
+            .fold((0, 0, 0, 0), |(r, u, i, x), f| (r + f.read, u + f.used, i + f.ignored, x + f.rejected));
+        let _ = writeln!(
+            out,
+            "{} files: {read} read, {used} used, {ignored} ignored, {rejected} rejected; {} errors, {} warnings",
+            self.files.len(),
+            self.errors(),
+            self.warnings()
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_add_up_and_personal_values_stay_hidden() {
+        let mut report = ImportReport::default();
+        let f = report.file("sds/user.csv", "SDS v1 user.csv");
+        f.use_one();
+        f.reject(
+            Problem::error(At::cell(3, 2, "Phone"), "not a phone number")
+                .personal_value("+1 555 0100")
+                .help("write it in E.164"),
+        );
+        f.ignore(Problem::warning(At::cell(4, 3, "Role"), "ignored").value("Coach"));
+        let text = report.render(false);
+        assert!(text.contains("3 read, 1 used, 1 ignored, 1 rejected"), "{text}");
+        assert!(!text.contains("+1 555 0100") && text.contains(REDACTED), "{text}");
+        assert!(text.contains("\"Coach\""), "{text}");
+        assert!(report.render(true).contains("+1 555 0100"));
+        let json = serde_json::to_string(&report).unwrap_or_default();
+        assert!(!json.contains("+1 555 0100") && json.contains("Coach"), "{json}");
+        let shown = serde_json::to_string(&report.with_personal()).unwrap_or_default();
+        assert!(shown.contains("+1 555 0100"));
+        assert_eq!((report.rejected(), report.errors(), report.warnings()), (1, 1, 1));
+    }
+}
