@@ -3,7 +3,7 @@
 //! Everything is checked before anything is used: unknown references, duplicates and bad values
 //! are located errors (file, line, column, field), and nothing is silently dropped.
 
-mod locate;
+pub(crate) mod locate;
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::{FileId, Span};

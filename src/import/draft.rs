@@ -117,6 +117,9 @@ pub struct Draft {
     /// Guardian id → guardian.
     pub guardians: IndexMap<String, GuardianDraft>,
     pub tenant: TenantDraft,
+    /// Approved contacts whose student is no longer in the directory: Teams keeps them (deleting
+    /// a student does not delete contacts), so the import keeps and lists them too.
+    pub orphaned_contacts: Vec<GuardianDraft>,
     /// When School Data Sync last synced the contacts; approved manual updates made later win.
     pub sds_synced_at: Option<jiff::Timestamp>,
 }
