@@ -82,6 +82,25 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Import a tenant from exports: write tenant.tenet and directory.yaml, report every row
+    Import {
+        /// A directory of exports (searched recursively); repeat for several
+        #[arg(long = "from", value_name = "DIR", required = true)]
+        from: Vec<PathBuf>,
+        /// Where to write the tenant (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The policy pack the tenant is imported for (default: the bundled Teams pack)
+        #[arg(long = "policies", value_name = "PATH")]
+        policies: Vec<PathBuf>,
+        #[command(flatten)]
+        options: ImportArgs,
+        /// Show guardians' emails and phone numbers in the report where they are the problem
+        #[arg(long)]
+        show_contacts: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Every user × every decision (guardian decisions for each guardian the user deals with)
     Table {
         #[command(flatten)]
@@ -93,12 +112,42 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Input {
-    /// Policy files or directories; repeat for several (default: the bundled example district)
+    /// Policy files or directories; repeat for several (default: the bundled example district;
+    /// with --import, the bundled Teams pack)
     #[arg(long = "policies", value_name = "PATH")]
     policies: Vec<PathBuf>,
     /// The directory file (default: `directory.yaml` in a given policy directory)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "import")]
     directory: Option<PathBuf>,
+    /// Decide on a tenant imported from exports (Teams PowerShell, Graph, School Data Sync,
+    /// approvals) found under DIR; repeat for several directories
+    #[arg(long = "import", value_name = "DIR")]
+    import: Vec<PathBuf>,
+    #[command(flatten)]
+    import_options: ImportArgs,
+}
+
+/// Choices for reading exports.
+#[derive(Debug, Clone, Args)]
+struct ImportArgs {
+    /// The Teams app id of Parents (Microsoft doesn't publish it; exports name apps by id)
+    #[arg(long, value_name = "GUID")]
+    parents_app_id: Option<String>,
+    /// The Teams app id of Approvals
+    #[arg(long, value_name = "GUID")]
+    approvals_app_id: Option<String>,
+    /// Go on when rows were rejected (they are still reported)
+    #[arg(long)]
+    allow_rejects: bool,
+}
+
+impl ImportArgs {
+    fn options(&self) -> tenet::import::Options {
+        tenet::import::Options {
+            parents_app_id: self.parents_app_id.clone(),
+            approvals_app_id: self.approvals_app_id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +227,9 @@ pub fn run() -> ExitCode {
             serve(input, crate::server::Settings { addr, max_body, max_batch, token }, watch)
         }
         Command::Table { input, format } => table(&input, format),
+        Command::Import { from, out, policies, options, show_contacts, format } => {
+            import(&from, out.as_deref(), &policies, &options, show_contacts, format)
+        }
     })
 }
 
@@ -241,12 +293,96 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// Why the sources of a command could not be gathered.
+enum Gather {
+    Io(Vec<Diagnostic>),
+    /// The policy pack an import builds on has errors.
+    Pack(Report),
+    /// The import rejected rows (and --allow-rejects was not given), or wrote a bad directory.
+    Import(tenet::import::ImportReport),
+    Text(String),
+}
+
+impl Gather {
+    /// Prints the failure and returns the exit code.
+    fn print(self, format: Format) -> u8 {
+        match self {
+            Gather::Io(errors) => io_failure(errors, format),
+            Gather::Pack(report) => {
+                print_report(&report, format, true);
+                exit::INPUT
+            }
+            Gather::Import(report) => {
+                eprint!("{}", report.render(false));
+                eprintln!(
+                    "error: the import rejected rows: fix them (see above), or pass --allow-rejects to go on without them"
+                );
+                exit::INPUT
+            }
+            Gather::Text(message) => {
+                eprintln!("error: {message}");
+                exit::INPUT
+            }
+        }
+    }
+
+    /// The failure as text (for a server reload).
+    fn text(self) -> String {
+        match self {
+            Gather::Io(errors) => render_human(&errors, &Default::default(), false),
+            Gather::Pack(report) => {
+                let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
+                render_human(&errors, &report.sources, false)
+            }
+            Gather::Import(report) => report.render(false),
+            Gather::Text(message) => message,
+        }
+    }
+}
+
+/// The policy pack an import builds on: `--policies` paths, else the bundled Teams pack.
+fn pack(policies: &[PathBuf]) -> Result<(Sources, tenet::model::Model), Gather> {
+    let srcs = if policies.is_empty() {
+        Sources::pack()
+    } else {
+        let (srcs, io) = Sources::read(policies, None);
+        if !io.is_empty() {
+            return Err(Gather::Io(io));
+        }
+        srcs
+    };
+    match check_sources(Sources { policies: srcs.policies.clone(), directory: None }) {
+        (Some(model), _) => Ok((Sources { policies: srcs.policies, directory: None }, model)),
+        (None, report) => Err(Gather::Pack(report)),
+    }
+}
+
+/// The sources a command decides on: policy files and a directory, or a pack and an import.
+fn gather(input: &Input) -> Result<Sources, Gather> {
+    if input.import.is_empty() {
+        let (srcs, io) = sources(&input.policies, input.directory.clone());
+        return if io.is_empty() { Ok(srcs) } else { Err(Gather::Io(io)) };
+    }
+    let (pack, model) = pack(&input.policies)?;
+    let imported = tenet::import::import(&input.import, &model, &input.import_options.options());
+    if imported.report.has_errors() && !input.import_options.allow_rejects {
+        return Err(Gather::Import(imported.report));
+    }
+    let r = &imported.report;
+    eprintln!(
+        "imported {} files: {} errors, {} warnings (`tenet import --from` shows the report)",
+        r.files.len(),
+        r.errors(),
+        r.warnings()
+    );
+    imported
+        .sources(pack.policies, &input.import[0])
+        .map_err(|e| Gather::Text(format!("can't write the imported directory: {e}")))
+}
+
 /// Builds the engine, printing errors (never warnings) on failure.
 fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
-    let (srcs, io) = sources(&input.policies, input.directory.clone());
-    if !io.is_empty() {
-        return Err(io_failure(io, format));
-    }
+    let srcs = gather(input).map_err(|g| g.print(format))?;
     if srcs.directory.is_none() {
         eprintln!(
             "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
@@ -370,6 +506,72 @@ fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
     }
 }
 
+/// `tenet import`: reads exports, prints the report, checks the result, writes it.
+fn import(
+    from: &[PathBuf],
+    out: Option<&std::path::Path>,
+    policies: &[PathBuf],
+    args: &ImportArgs,
+    show_contacts: bool,
+    format: Format,
+) -> u8 {
+    let (pack, model) = match pack(policies) {
+        Ok(p) => p,
+        Err(g) => return g.print(format),
+    };
+    let imported = tenet::import::import(from, &model, &args.options());
+    let report = &imported.report;
+    match format {
+        Format::Text => print!("{}", report.render(show_contacts)),
+        Format::Json => {
+            let shown = if show_contacts { report.with_personal() } else { report.clone() };
+            println!("{}", json(&shown));
+        }
+    }
+    let rejected = report.has_errors();
+    // What was imported must be a tenant `tenet check` accepts.
+    let srcs = match imported.sources(pack.policies, &from[0]) {
+        Ok(s) => s,
+        Err(e) => return Gather::Text(format!("can't write the imported directory: {e}")).print(format),
+    };
+    let (_, checked) = check_sources(srcs);
+    if checked.has_errors() {
+        print_report(&checked, Format::Text, true);
+        eprintln!("error: the imported tenant does not check (see above); nothing was written");
+        return exit::INPUT;
+    }
+    if let Some(out) = out {
+        let written = std::fs::create_dir_all(out).and_then(|()| {
+            std::fs::write(out.join(tenet::import::TENANT_FILE), imported.tenant_file())?;
+            let directory = imported.directory_file().map_err(std::io::Error::other)?;
+            std::fs::write(out.join(tenet::engine::DIRECTORY_FILE), directory)?;
+            if let Some(orphans) = imported.orphaned_contacts_file().map_err(std::io::Error::other)? {
+                std::fs::write(out.join(tenet::import::ORPHANS_FILE), orphans)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            eprintln!("error: can't write to `{}`: {e}", out.display());
+            return exit::INPUT;
+        }
+        eprintln!(
+            "wrote {} and {}: use with `--policies {}`",
+            out.join(tenet::import::TENANT_FILE).display(),
+            out.join(tenet::engine::DIRECTORY_FILE).display(),
+            if policies.is_empty() {
+                format!("policies/teams --policies {}", out.display())
+            } else {
+                format!("<pack> --policies {}", out.display())
+            }
+        );
+    }
+    if rejected && !args.allow_rejects {
+        eprintln!("error: the import rejected rows (see the report): fix them, or pass --allow-rejects");
+        return exit::INPUT;
+    }
+    exit::OK
+}
+
 fn serve(input: Input, settings: crate::server::Settings, watch: bool) -> u8 {
     let engine = match engine(&input, Format::Text) {
         Ok(e) => e,
@@ -377,11 +579,9 @@ fn serve(input: Input, settings: crate::server::Settings, watch: bool) -> u8 {
     };
     let mut watched: Vec<PathBuf> = input.policies.clone();
     watched.extend(input.directory.clone());
+    watched.extend(input.import.iter().cloned());
     let rebuild: crate::server::Rebuild = std::sync::Arc::new(move || {
-        let (srcs, io) = sources(&input.policies, input.directory.clone());
-        if !io.is_empty() {
-            return Err(render_human(&io, &Default::default(), false));
-        }
+        let srcs = gather(&input).map_err(Gather::text)?;
         Engine::build(srcs).map(|(e, _)| e).map_err(|report| {
             let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
             render_human(&errors, &report.sources, false)

@@ -7,6 +7,7 @@
 //! why. Nothing is dropped without a line in the report.
 
 pub mod draft;
+pub mod json;
 pub mod report;
 pub mod text;
 mod write;
@@ -72,6 +73,8 @@ pub struct Imported {
 
 /// Name of the policy file an import writes.
 pub const TENANT_FILE: &str = "tenant.tenet";
+/// Name of the file listing approved contacts whose student is gone.
+pub const ORPHANS_FILE: &str = "orphaned-contacts.yaml";
 
 impl Imported {
     /// The tenant as a policy file.
@@ -82,6 +85,15 @@ impl Imported {
     /// The directory as a YAML file `tenet check` reads.
     pub fn directory_file(&self) -> Result<String, serde_yaml::Error> {
         write::directory_file(&self.draft, HEADER)
+    }
+
+    /// Approved contacts whose student was deleted (Teams keeps them), or `None` if there are
+    /// none. Holds contact details: written only where the admin asked for output.
+    pub fn orphaned_contacts_file(&self) -> Result<Option<String>, serde_yaml::Error> {
+        if self.draft.orphaned_contacts.is_empty() {
+            return Ok(None);
+        }
+        write::orphans_file(&self.draft, HEADER).map(Some)
     }
 
     /// The imported tenant on top of `pack` (the policy pack it was imported for), as sources

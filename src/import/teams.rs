@@ -1,12 +1,22 @@
-//! Teams PowerShell exports (`Get-X | ConvertTo-Json -Depth 5 > X.json`).
+//! Teams PowerShell exports (`Get-X | ConvertTo-Json -Depth 5 > X.json`), as Windows PowerShell
+//! 5.1 and PowerShell 7 write them.
+//!
+//! Which properties are settings, and of what type, comes from the policy pack: a configuration
+//! object or policy type of the pack named like the cmdlet's noun (`Get-CsTeamsMessagingPolicy`
+//! → `TeamsMessagingPolicy`). Properties the pack doesn't model are listed in the report as not
+//! read; settings the export lacks keep the pack's default and are listed too.
 
-use super::{Draft, Found, ImportReport, Options};
-use crate::model::Model;
+use super::draft::{DirectAssignment, Draft, GroupAssignment, Literal, Values, key};
+use super::json::{Element, Elements};
+use super::report::{At, FileReport, ImportReport, Problem};
+use super::{Found, Options, text};
+use crate::model::{Model, Schema, Ty, Value};
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeSet;
 
 /// The exports read, by the cmdlet that wrote them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cmdlet {
-    OnlineUser,
     TenantFederationConfiguration,
     TeamsEducationConfiguration,
     PrivacyConfiguration,
@@ -17,13 +27,15 @@ pub enum Cmdlet {
     TeamsMeetingPolicy,
     TeamsCallingPolicy,
     TeamsAppPermissionPolicy,
-    GroupPolicyAssignment,
     AllM365TeamsApps,
+    /// After the policies: direct assignments name their instances.
+    OnlineUser,
+    /// After the users and the Graph groups.
+    GroupPolicyAssignment,
 }
 
 impl Cmdlet {
     pub const ALL: [Cmdlet; 13] = [
-        Cmdlet::OnlineUser,
         Cmdlet::TenantFederationConfiguration,
         Cmdlet::TeamsEducationConfiguration,
         Cmdlet::PrivacyConfiguration,
@@ -34,8 +46,9 @@ impl Cmdlet {
         Cmdlet::TeamsMeetingPolicy,
         Cmdlet::TeamsCallingPolicy,
         Cmdlet::TeamsAppPermissionPolicy,
-        Cmdlet::GroupPolicyAssignment,
         Cmdlet::AllM365TeamsApps,
+        Cmdlet::OnlineUser,
+        Cmdlet::GroupPolicyAssignment,
     ];
 
     /// The cmdlet, as `Get-<this>`.
@@ -57,6 +70,14 @@ impl Cmdlet {
         }
     }
 
+    /// The pack's configuration object or policy type this export fills, if any.
+    fn target(self) -> Option<&'static str> {
+        match self {
+            Cmdlet::OnlineUser | Cmdlet::GroupPolicyAssignment | Cmdlet::AllM365TeamsApps => None,
+            other => other.noun().strip_prefix("Cs"),
+        }
+    }
+
     /// The export a file holds, from its lower-cased stem: `Get-CsOnlineUser`, `CsOnlineUser`
     /// or `OnlineUser`; `M365TeamsApp` (one app) reads like `AllM365TeamsApps`.
     pub fn from_file_stem(stem: &str) -> Option<Cmdlet> {
@@ -71,11 +92,724 @@ impl Cmdlet {
     }
 }
 
-pub(super) fn read(
-    _files: &[Found],
-    _pack: &Model,
-    _options: &Options,
-    _draft: &mut Draft,
-    _report: &mut ImportReport,
-) {
+/// Reads every PowerShell export, configurations and policies first.
+pub(super) fn read(files: &[Found], pack: &Model, options: &Options, draft: &mut Draft, report: &mut ImportReport) {
+    let mut files: Vec<(Cmdlet, &Found)> = files
+        .iter()
+        .filter_map(|f| match f.kind {
+            super::Kind::Teams(c) => Some((c, f)),
+            _ => None,
+        })
+        .collect();
+    files.sort_by_key(|(c, f)| (*c, f.path.clone()));
+    for (name, id) in [("ParentsApp", &options.parents_app_id), ("ApprovalsApp", &options.approvals_app_id)] {
+        if let Some(id) = id {
+            draft.tenant.configs.entry(name.into()).or_default().insert("Id".into(), Literal::Str(id.clone()));
+        }
+    }
+    for (cmdlet, found) in files {
+        let format = format!("Get-{}", cmdlet.noun());
+        let file = report.file(&found.shown, &format);
+        let Some(objects) = objects(found, file) else { continue };
+        let mut reader = Reader { pack, options, draft, file, seen: Vec::new() };
+        for item in objects {
+            match item {
+                Ok((element, object)) => reader.object(cmdlet, &element, object),
+                Err(problem) => reader.file.reject(*problem),
+            }
+        }
+        reader.finish(cmdlet);
+    }
+}
+
+type Object = Map<String, Json>;
+
+/// The file's objects, or `None` (with a file-level error) if it can't be opened.
+fn objects(
+    found: &Found,
+    file: &mut FileReport,
+) -> Option<impl Iterator<Item = Result<(Element, Object), Box<Problem>>> + use<>> {
+    let (reader, encoding) = match text::open(&found.path) {
+        Ok(r) => r,
+        Err(e) => {
+            file.note(Problem::error(At::file(), format!("can't read the file: {e}")).help(EXPORT_HELP));
+            return None;
+        }
+    };
+    file.encoding = encoding.to_string();
+    let elements = Elements::new(reader);
+    Some(elements.map(|e| {
+        let e = e.map_err(|e| Box::new(Problem::error(At::line(e.line), e.message).help(EXPORT_HELP)))?;
+        match serde_json::from_str::<Object>(&e.text) {
+            Ok(o) => Ok((e, o)),
+            Err(err) => Err(Box::new(Problem::error(
+                At::line(e.line + err.line().saturating_sub(1)),
+                format!("not a JSON object: {}", scrub(&err.to_string())),
+            )
+            .help(EXPORT_HELP))),
+        }
+    }))
+}
+
+const EXPORT_HELP: &str =
+    "export again with `Get-X | ConvertTo-Json -Depth 5 > X.json` (see the README's import section)";
+
+/// serde_json's message without the quoted value (it could be anything the file holds).
+fn scrub(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let mut out = String::new();
+    for (i, part) in message.split('`').enumerate() {
+        out.push_str(if i % 2 == 1 { "…" } else { part });
+    }
+    out
+}
+
+struct Reader<'a> {
+    pack: &'a Model,
+    options: &'a Options,
+    draft: &'a mut Draft,
+    file: &'a mut FileReport,
+    /// Keys already read from this file, with the line of their first object.
+    seen: Vec<(String, usize)>,
+}
+
+/// Properties every Teams export carries that are about the object, not a setting.
+const METADATA: &[&str] = &["Identity", "Key", "ScopeClass", "Anchor", "XsAnyElements", "Element", "TypeName"];
+
+impl Reader<'_> {
+    fn object(&mut self, cmdlet: Cmdlet, element: &Element, object: Object) {
+        match cmdlet {
+            Cmdlet::OnlineUser => self.user(element, &object),
+            Cmdlet::GroupPolicyAssignment => self.group_assignment(element, &object),
+            Cmdlet::AllM365TeamsApps => self.app(element, &object),
+            _ => self.settings(cmdlet, element, &object),
+        }
+    }
+
+    fn finish(&mut self, cmdlet: Cmdlet) {
+        if cmdlet == Cmdlet::AllM365TeamsApps {
+            if self.file.ignored > 0 {
+                let n = self.file.ignored;
+                self.file.note(Problem::warning(
+                    At::file(),
+                    format!(
+                        "{n} app{} other than Parents and Approvals {} not read: no decision depends on them",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "is" } else { "are" }
+                    ),
+                ));
+            }
+            for (config, option, id) in [
+                ("ParentsApp", "--parents-app-id", &self.options.parents_app_id),
+                ("ApprovalsApp", "--approvals-app-id", &self.options.approvals_app_id),
+            ] {
+                match id {
+                    None => self.file.note(
+                        Problem::warning(At::file(), format!("the {config} app's id is not known, so its entry in this export can't be found and the pack's defaults for {config} apply"))
+                            .help(format!("Microsoft doesn't publish it: look it up in Teams admin center > Teams apps > Manage apps and pass {option} GUID")),
+                    ),
+                    Some(id) if !self.seen.iter().any(|(k, _)| k.eq_ignore_ascii_case(id)) => self.file.note(
+                        Problem::warning(At::file(), format!("no app in this export has the {config} id given with {option}, so the pack's defaults for {config} apply"))
+                            .value(id.clone())
+                            .help(format!("check {option} against Teams admin center > Teams apps > Manage apps")),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Remembers `key`; returns the line of an earlier object with the same key.
+    fn first_seen(&mut self, key: String, line: usize) -> Option<usize> {
+        if let Some((_, first)) = self.seen.iter().find(|(k, _)| *k == key) {
+            return Some(*first);
+        }
+        self.seen.push((key, line));
+        None
+    }
+
+    // --------------------------------------------------------------------------------------
+    // Configuration objects and policy instances
+
+    fn settings(&mut self, cmdlet: Cmdlet, element: &Element, object: &Object) {
+        let Some(target) = cmdlet.target() else { return };
+        let identity = match object.get("Identity") {
+            Some(Json::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            None | Some(Json::Null) => "Global".to_string(),
+            Some(_) => {
+                return self.file.reject(
+                    Problem::error(
+                        At::property(Some(element.line_of("Identity")), "Identity"),
+                        "`Identity` is not a string",
+                    )
+                    .help("an identity is `Global` or `Tag:<name>`"),
+                );
+            }
+        };
+        let name = identity.strip_prefix("Tag:").or_else(|| identity.strip_prefix("tag:")).unwrap_or(&identity).trim();
+        let name = if name.eq_ignore_ascii_case("Global") { "Global".to_string() } else { name.to_string() };
+        if let Some(first) = self.first_seen(key(&name), element.line) {
+            return self.file.reject(
+                Problem::error(
+                    At::property(Some(element.line), "Identity"),
+                    format!("`{identity}` is in this export twice (first on line {first})"),
+                )
+                .value(identity.clone())
+                .help("export again: each identity appears once"),
+            );
+        }
+        if let Some(config) = self.pack.configs.get(target) {
+            if name != "Global" {
+                return self.file.ignore(
+                    Problem::warning(
+                        At::property(Some(element.line), "Identity"),
+                        format!("{target} is tenant-wide: only its `Global` identity is read"),
+                    )
+                    .value(identity),
+                );
+            }
+            let values = self.values(&config.schema, element, object);
+            self.draft.tenant.configs.entry(target.to_string()).or_default().extend(values);
+            return self.file.use_one();
+        }
+        let Some(ty) = self.pack.policy_types.get(target) else {
+            return self.file.ignore(
+                Problem::warning(
+                    At::line(element.line),
+                    format!("the policy pack has no `{target}`, so this export is not read"),
+                )
+                .help("use the bundled pack, or add the type to your pack"),
+            );
+        };
+        let values = self.values(&ty.schema, element, object);
+        if let Some(locked) = ty.instances.values().find(|i| i.locked && i.name.eq_ignore_ascii_case(&name)) {
+            // A subscription default: the pack defines it; the export must agree.
+            let mut differs = Vec::new();
+            for (i, (setting, s)) in ty.schema.settings.iter().enumerate() {
+                let pack_value = locked.values.get(i).and_then(|v| v.as_ref()).map_or(&s.default, |(v, _)| v);
+                if let Some(v) = values.get(setting).filter(|v| !same(self.pack, pack_value, v)) {
+                    differs.push(format!("{setting} (export {}, pack {})", show(v), self.pack.show(pack_value)));
+                }
+            }
+            if differs.is_empty() {
+                self.file.use_one();
+            } else {
+                self.file.use_with(
+                    Problem::warning(
+                        At::property(Some(element.line), "Identity"),
+                        format!("the subscription default `{identity}` differs from the pack's locked definition in {}; the pack's values are used", differs.join(", ")),
+                    )
+                    .help("Microsoft doesn't publish these values; if the export is right, report it so the pack can be corrected (policies/teams/subscription-defaults.tenet)"),
+                );
+            }
+            return;
+        }
+        self.draft.tenant.instances.entry(target.to_string()).or_default().insert(name, values);
+        self.file.use_one();
+    }
+
+    /// The settings of `schema` found in `object`, typed; problems are reported per property.
+    fn values(&mut self, schema: &Schema, element: &Element, object: &Object) -> Values {
+        let mut values = Values::new();
+        for (setting, s) in &schema.settings {
+            let found = object.iter().find(|(k, _)| k.eq_ignore_ascii_case(setting));
+            match found {
+                None | Some((_, Json::Null)) => {
+                    self.file.defaulted.insert(format!("{}.{setting}", schema.name));
+                }
+                Some((k, v)) => match literal(self.pack, &s.ty, v) {
+                    Ok(l) => {
+                        values.insert(setting.clone(), l);
+                    }
+                    Err(bad) => {
+                        let at = At::property(Some(element.line_of(k)), k.clone());
+                        self.file.note(bad.problem(at, setting));
+                    }
+                },
+            }
+        }
+        for k in object.keys() {
+            if !schema.settings.keys().any(|s| s.eq_ignore_ascii_case(k))
+                && !METADATA.iter().any(|m| m.eq_ignore_ascii_case(k))
+            {
+                self.file.unknown_properties.insert(k.clone());
+            }
+        }
+        values
+    }
+
+    // --------------------------------------------------------------------------------------
+    // Users
+
+    fn user(&mut self, element: &Element, object: &Object) {
+        let upn = match object.get("UserPrincipalName") {
+            Some(Json::String(s)) if s.contains('@') && !s.trim().contains(' ') => s.trim().to_string(),
+            other => {
+                let mut p = Problem::error(
+                    At::property(Some(element.line), "UserPrincipalName"),
+                    "the user has no `UserPrincipalName` of the form name@domain",
+                )
+                .help(
+                    "export users with `Get-CsOnlineUser | ConvertTo-Json -Depth 5`, which includes UserPrincipalName",
+                );
+                if let Some(Json::String(s)) = other {
+                    p = p.value(s.clone());
+                }
+                return self.file.reject(p);
+            }
+        };
+        if let Some(first) = self.first_seen(key(&upn), element.line) {
+            return self.file.reject(
+                Problem::error(
+                    At::property(Some(element.line), "UserPrincipalName"),
+                    format!("user `{upn}` is in this export twice (first on line {first})"),
+                )
+                .help("export again: each user appears once"),
+            );
+        }
+        let mut read: BTreeSet<&str> = ["UserPrincipalName"].into();
+        let user = self.draft.user_mut(&upn);
+        if let Some(Json::String(name)) = object.get("DisplayName") {
+            read.insert("DisplayName");
+            user.name.get_or_insert_with(|| name.clone());
+        }
+        match object.get("AccountEnabled") {
+            Some(Json::Bool(b)) => {
+                read.insert("AccountEnabled");
+                user.enabled = Some(*b);
+            }
+            None | Some(Json::Null) => {
+                self.file.defaulted.insert("AccountEnabled (true)".into());
+            }
+            Some(_) => {
+                read.insert("AccountEnabled");
+                self.file.note(
+                    Problem::error(
+                        At::property(Some(element.line_of("AccountEnabled")), "AccountEnabled"),
+                        "`AccountEnabled` is not true or false",
+                    )
+                    .help(EXPORT_HELP),
+                );
+            }
+        }
+        for (lic, _) in licences(object, &mut read) {
+            user.licenses.insert(lic.to_string());
+        }
+        // Direct assignments: a policy column per type of the pack; null means Global applies.
+        for (ty_name, ty) in &self.pack.policy_types {
+            let Some((column, value)) = object.iter().find(|(k, _)| k.eq_ignore_ascii_case(ty_name)) else { continue };
+            read.insert(column.as_str());
+            let name = match value {
+                Json::Null => continue,
+                Json::String(s) => s.clone(),
+                Json::Object(o) => match o.get("Name") {
+                    Some(Json::String(s)) => s.clone(),
+                    _ => {
+                        self.file.note(bad_assignment(element, column, "an object without a `Name`"));
+                        continue;
+                    }
+                },
+                _ => {
+                    self.file.note(bad_assignment(element, column, "neither a name nor null"));
+                    continue;
+                }
+            };
+            let name = name.strip_prefix("Tag:").unwrap_or(&name).trim().to_string();
+            if name.is_empty() || name.eq_ignore_ascii_case("Global") {
+                continue;
+            }
+            match self.instance(ty_name, ty, &name) {
+                Some(instance) => self.draft.tenant.direct.push(DirectAssignment {
+                    policy_type: ty_name.clone(),
+                    instance,
+                    upn: upn.clone(),
+                }),
+                None => self.file.note(unknown_instance(
+                    At::property(Some(element.line_of(column)), column.clone()),
+                    ty_name,
+                    &name,
+                )),
+            }
+        }
+        for k in object.keys() {
+            if !read.contains(k.as_str()) {
+                self.file.unknown_properties.insert(k.clone());
+            }
+        }
+        self.file.use_one();
+    }
+
+    /// The instance `name` of a policy type as imported or defined locked by the pack.
+    fn instance(&self, ty_name: &str, ty: &crate::model::PolicyType, name: &str) -> Option<String> {
+        let imported =
+            self.draft.tenant.instances.get(ty_name).and_then(|m| m.keys().find(|k| k.eq_ignore_ascii_case(name)));
+        let locked = ty.instances.values().find(|i| i.locked && i.name.eq_ignore_ascii_case(name)).map(|i| &i.name);
+        imported.or(locked).cloned()
+    }
+
+    // --------------------------------------------------------------------------------------
+    // Group policy assignments
+
+    fn group_assignment(&mut self, element: &Element, object: &Object) {
+        let text = |k: &str| match object.get(k) {
+            Some(Json::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            _ => None,
+        };
+        let (Some(group), Some(ty_name), Some(name)) = (text("GroupId"), text("PolicyType"), text("PolicyName")) else {
+            let missing: Vec<&str> =
+                ["GroupId", "PolicyType", "PolicyName"].into_iter().filter(|k| text(k).is_none()).collect();
+            return self.file.reject(
+                Problem::error(At::line(element.line), format!("the assignment has no {}", missing.join(", ")))
+                    .help("export with `Get-CsGroupPolicyAssignment | ConvertTo-Json -Depth 5`"),
+            );
+        };
+        for k in object.keys() {
+            if !["GroupId", "PolicyType", "PolicyName", "Rank", "Priority"].contains(&k.as_str()) {
+                self.file.unknown_properties.insert(k.clone());
+            }
+        }
+        let rank = match object.get("Rank").or_else(|| object.get("Priority")) {
+            Some(Json::Number(n)) if n.as_i64().is_some_and(|r| r >= 1) => n.as_i64(),
+            None | Some(Json::Null) => None,
+            Some(other) => {
+                return self.file.reject(
+                    Problem::error(
+                        At::property(Some(element.line_of("Rank")), "Rank"),
+                        "`Rank` is not a whole number of 1 or more",
+                    )
+                    .value(other.to_string())
+                    .help("ranks start at 1 (the highest precedence)"),
+                );
+            }
+        };
+        let Some((ty_key, ty)) = self.pack.policy_types.iter().find(|(k, _)| k.eq_ignore_ascii_case(&ty_name)) else {
+            return self.file.ignore(
+                Problem::warning(
+                    At::property(Some(element.line_of("PolicyType")), "PolicyType"),
+                    "the policy pack doesn't model this policy type, so the assignment is not read",
+                )
+                .value(ty_name),
+            );
+        };
+        if ty.direct_only {
+            // Product decision 14: the documentation wins over the cmdlet's parameter list.
+            return self.file.ignore(
+                Problem::warning(
+                    At::property(Some(element.line_of("PolicyType")), "PolicyType"),
+                    format!("{ty_key} can't be assigned to groups (Teams applies it per user only), so this group assignment is ignored"),
+                )
+                .value(format!("{ty_key} {name} → group {group}"))
+                .help(format!("remove it (Remove-CsGroupPolicyAssignment -GroupId {group} -PolicyType {ty_key}) and grant the policy to users with Grant-Cs{ty_key}")),
+            );
+        }
+        let at = |field: &str| At::property(Some(element.line_of(field)), field);
+        if !self.draft.groups.contains_key(&key(&group)) {
+            return self.file.reject(
+                Problem::error(at("GroupId"), "no group with this id was imported")
+                    .value(group)
+                    .help("export the groups from Microsoft Graph (`/groups?$expand=members`, see the README) into the same --from directory"),
+            );
+        }
+        let Some(instance) = self.instance(ty_key, ty, &name) else {
+            return self.file.reject(unknown_instance(at("PolicyName"), ty_key, &name));
+        };
+        let same_group =
+            self.draft.tenant.groups.iter().any(|a| a.policy_type == *ty_key && key(&a.group) == key(&group));
+        if same_group {
+            return self.file.reject(
+                Problem::error(at("GroupId"), format!("the group already has a {ty_key} assignment"))
+                    .value(group)
+                    .help("a group holds one assignment per policy type: export again"),
+            );
+        }
+        if let Some(r) =
+            rank.filter(|r| self.draft.tenant.groups.iter().any(|a| a.policy_type == *ty_key && a.rank == Some(*r)))
+        {
+            return self.file.reject(
+                Problem::error(at("Rank"), format!("two {ty_key} group assignments have rank {r}"))
+                    .help("ranks are unique per policy type: export again"),
+            );
+        }
+        self.draft.tenant.groups.push(GroupAssignment { policy_type: ty_key.clone(), instance, group, rank });
+        self.file.use_one();
+    }
+
+    // --------------------------------------------------------------------------------------
+    // App catalog
+
+    fn app(&mut self, element: &Element, object: &Object) {
+        let Some(Json::String(id)) = object.get("Id") else {
+            return self.file.reject(
+                Problem::error(At::line(element.line), "the app has no `Id`")
+                    .help("export with `Get-AllM365TeamsApps | ConvertTo-Json -Depth 5`"),
+            );
+        };
+        let id = id.trim().to_string();
+        self.seen.push((id.clone(), element.line));
+        let config = [("ParentsApp", &self.options.parents_app_id), ("ApprovalsApp", &self.options.approvals_app_id)]
+            .into_iter()
+            .find(|(_, known)| known.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(&id)))
+            .map(|(c, _)| c);
+        let Some(config) = config else {
+            // One of the catalog's many apps: counted, not listed one by one.
+            self.file.read += 1;
+            self.file.ignored += 1;
+            return;
+        };
+        let mut values = Values::new();
+        match object.get("IsBlocked") {
+            Some(Json::Bool(b)) => {
+                values.insert("Status".into(), Literal::Enum(if *b { "Blocked" } else { "Allowed" }.into()));
+            }
+            Some(Json::String(s)) if s.eq_ignore_ascii_case("Blocked") || s.eq_ignore_ascii_case("Unblocked") => {
+                let blocked = s.eq_ignore_ascii_case("Blocked");
+                values.insert("Status".into(), Literal::Enum(if blocked { "Blocked" } else { "Allowed" }.into()));
+            }
+            None | Some(Json::Null) => {
+                self.file.defaulted.insert(format!("{config}.Status"));
+            }
+            Some(other) => self.file.note(
+                Problem::error(
+                    At::property(Some(element.line_of("IsBlocked")), "IsBlocked"),
+                    "`IsBlocked` is not true/false or Blocked/Unblocked",
+                )
+                .value(other.to_string()),
+            ),
+        }
+        if let Some(Json::Object(to)) = object.get("AvailableTo") {
+            match to.get("AssignmentType").and_then(Json::as_str).map(str::to_lowercase).as_deref() {
+                Some("everyone") => {
+                    values.insert("Availability".into(), Literal::Enum("Everyone".into()));
+                }
+                Some("usersandgroups") => {
+                    values.insert("Availability".into(), Literal::Enum("SpecificUsersOrGroups".into()));
+                }
+                Some("noone") => {
+                    values.insert("Availability".into(), Literal::Enum("NoOne".into()));
+                }
+                _ => self.file.note(
+                    Problem::error(
+                        At::property(Some(element.line_of("AvailableTo.AssignmentType")), "AvailableTo.AssignmentType"),
+                        "expected Everyone, UsersAndGroups or Noone",
+                    )
+                    .value(to.get("AssignmentType").map(Json::to_string).unwrap_or_default()),
+                ),
+            }
+            let groups: Vec<String> = match to.get("Groups") {
+                Some(Json::Array(items)) => items.iter().filter_map(item_id).collect(),
+                Some(single @ Json::Object(_)) => item_id(single).into_iter().collect(),
+                _ => Vec::new(),
+            };
+            if let Some(Json::Array(users)) = to.get("Users").filter(|u| u.as_array().is_some_and(|a| !a.is_empty())) {
+                self.file.note(
+                    Problem::warning(At::property(Some(element.line_of("AvailableTo.Users")), "AvailableTo.Users"), format!("{} users are given {config} one by one; tenet models availability through groups only, so they are not read", users.len()))
+                        .help("make the app available to a group holding those users"),
+                );
+            }
+            values.insert("AvailableToGroups".into(), Literal::Set(groups));
+        } else {
+            self.file.defaulted.insert(format!("{config}.Availability"));
+        }
+        for k in object.keys() {
+            if !["Id", "IsBlocked", "AvailableTo"].contains(&k.as_str()) {
+                self.file.unknown_properties.insert(k.clone());
+            }
+        }
+        self.draft.tenant.configs.entry(config.to_string()).or_default().extend(values);
+        self.file.use_one();
+    }
+}
+
+/// An app or group id in a list: a string, or an object with `Id`.
+fn item_id(item: &Json) -> Option<String> {
+    match item {
+        Json::String(s) => Some(s.trim().to_string()),
+        Json::Object(o) => o.get("Id").or_else(|| o.get("id")).and_then(Json::as_str).map(|s| s.trim().to_string()),
+        _ => None,
+    }
+}
+
+fn bad_assignment(element: &Element, column: &str, what: &str) -> Problem {
+    Problem::error(At::property(Some(element.line_of(column)), column), format!("the `{column}` column is {what}"))
+        .help("it holds the directly assigned policy's name, or null when Global applies")
+}
+
+fn unknown_instance(at: At, ty: &str, name: &str) -> Problem {
+    Problem::error(at, format!("no {ty} named `{name}` was imported"))
+        .value(name.to_string())
+        .help(format!("export the policies with `Get-Cs{ty} | ConvertTo-Json -Depth 5` into the same --from directory"))
+}
+
+/// Licences from the telephony columns of `Get-CsOnlineUser`, in the pack's names, with the
+/// column each came from. Marks the columns read.
+fn licences<'a>(object: &'a Object, read: &mut BTreeSet<&'a str>) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    let mut calling_plan = false;
+    if let Some((k, Json::Array(features))) = object.get_key_value("FeatureTypes") {
+        read.insert(k);
+        for f in features.iter().filter_map(Json::as_str) {
+            match f {
+                "PhoneSystem" => out.push(("TeamsPhoneStandard", "FeatureTypes")),
+                "CallingPlan" => {
+                    calling_plan = true;
+                    out.push(("TeamsCallingPlan", "FeatureTypes"));
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some((k, Json::Array(plans))) = object.get_key_value("AssignedPlan") {
+        read.insert(k);
+        for plan in plans.iter().filter_map(Json::as_object) {
+            let enabled =
+                plan.get("CapabilityStatus").and_then(Json::as_str).is_none_or(|s| s.eq_ignore_ascii_case("Enabled"));
+            match plan.get("Capability").and_then(Json::as_str) {
+                Some("MCOEV") if enabled => out.push(("TeamsPhoneStandard", "AssignedPlan")),
+                Some(c) if enabled && c.starts_with("MCOPSTN") => {
+                    calling_plan = true;
+                    out.push(("TeamsCallingPlan", "AssignedPlan"));
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some((k, v)) = object.get_key_value("TeamsSharedCallingRoutingPolicy") {
+        read.insert(k);
+        if !v.is_null() {
+            out.push(("SharedCalling", "TeamsSharedCallingRoutingPolicy"));
+        }
+    }
+    if let Some((k, v)) = object.get_key_value("LineUri") {
+        read.insert(k);
+        // A number not from a Calling Plan is carried by Direct Routing, Operator Connect or
+        // Teams Phone Mobile; all give PSTN connectivity, recorded as DirectRouting.
+        if v.as_str().is_some_and(|s| !s.trim().is_empty()) && !calling_plan {
+            out.push(("DirectRouting", "LineUri"));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Why a JSON value is not a setting's value.
+enum Bad {
+    /// A nested value ConvertTo-Json cut at its `-Depth`: it wrote the type's name instead.
+    Truncated(String),
+    /// An enum written as its number.
+    EnumNumber(String),
+    Wrong {
+        expected: String,
+        found: String,
+    },
+}
+
+impl Bad {
+    fn problem(self, at: At, setting: &str) -> Problem {
+        match self {
+            Bad::Truncated(found) => Problem::error(at, format!("`{setting}` was cut short by ConvertTo-Json: the export holds a type name instead of the value"))
+                .value(found)
+                .help("export again with a larger depth: `Get-X | ConvertTo-Json -Depth 5 > X.json` (the default depth, 2, truncates lists of objects)"),
+            Bad::EnumNumber(found) => Problem::error(at, format!("`{setting}` is written as a number, not as the name of its value"))
+                .value(found)
+                .help("in PowerShell 7 export with `ConvertTo-Json -Depth 5 -EnumsAsStrings`"),
+            Bad::Wrong { expected, found } => {
+                Problem::error(at, format!("`{setting}` should be {expected}")).value(found).help("fix the value or export again")
+            }
+        }
+    }
+}
+
+/// A JSON value as a setting of type `ty`, or a function that makes the problem for a location
+/// and setting name.
+pub(super) fn setting_literal(
+    pack: &Model,
+    ty: &Ty,
+    v: &Json,
+) -> Result<Literal, impl FnOnce(At, &str) -> Problem + use<>> {
+    literal(pack, ty, v).map_err(|bad| move |at: At, setting: &str| bad.problem(at, setting))
+}
+
+/// Whether a string is what ConvertTo-Json writes for an object beyond its `-Depth`.
+fn truncated(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with("@{")
+        || (["System.", "Microsoft.", "Deserialized."].iter().any(|p| s.starts_with(p))
+            && !s.contains(char::is_whitespace))
+}
+
+/// A JSON value as a setting of type `ty`.
+fn literal(pack: &Model, ty: &Ty, v: &Json) -> Result<Literal, Bad> {
+    let wrong = |expected: &str| Bad::Wrong { expected: expected.into(), found: v.to_string() };
+    if let Json::String(s) = v
+        && truncated(s)
+        && !matches!(ty, Ty::Str)
+    {
+        return Err(Bad::Truncated(s.clone()));
+    }
+    match ty {
+        Ty::Bool => match v {
+            Json::Bool(b) => Ok(Literal::Bool(*b)),
+            Json::String(s) if s.eq_ignore_ascii_case("true") => Ok(Literal::Bool(true)),
+            Json::String(s) if s.eq_ignore_ascii_case("false") => Ok(Literal::Bool(false)),
+            _ => Err(wrong("true or false")),
+        },
+        Ty::Int => v.as_i64().map(Literal::Int).ok_or_else(|| wrong("a whole number")),
+        Ty::Str => match v {
+            Json::String(s) => Ok(Literal::Str(s.clone())),
+            _ => Err(wrong("a string")),
+        },
+        Ty::Enum(id) => {
+            let Some((name, def)) = pack.enums.get_index(*id) else { return Err(wrong("a known value")) };
+            match v {
+                Json::String(s) => def
+                    .variants
+                    .iter()
+                    .find(|var| var.eq_ignore_ascii_case(s.trim()))
+                    .map(|var| Literal::Enum(var.clone()))
+                    .ok_or_else(|| wrong(&format!("one of {} ({name})", def.variants.join(", ")))),
+                Json::Number(n) => Err(Bad::EnumNumber(n.to_string())),
+                _ => Err(wrong(&format!("one of {}", def.variants.join(", ")))),
+            }
+        }
+        Ty::Set(_) => {
+            let items: Vec<&Json> = match v {
+                Json::Array(items) => items.iter().collect(),
+                // A one-element list, written as its element.
+                other => vec![other],
+            };
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    Json::String(s) if truncated(s) => return Err(Bad::Truncated(s.clone())),
+                    Json::Null => {}
+                    other => {
+                        out.push(item_id(other).ok_or_else(|| wrong("a list of strings or of objects with `Id`"))?)
+                    }
+                }
+            }
+            Ok(Literal::Set(out))
+        }
+    }
+}
+
+/// Whether an imported literal equals a pack value.
+fn same(pack: &Model, value: &Value, literal: &Literal) -> bool {
+    pack.show(value) == show(literal)
+}
+
+/// A literal as the policy language writes it (and as [`Model::show`] shows values).
+fn show(l: &Literal) -> String {
+    match l {
+        Literal::Bool(b) => b.to_string(),
+        Literal::Int(i) => i.to_string(),
+        Literal::Str(s) => format!("{s:?}"),
+        Literal::Enum(e) => e.clone(),
+        Literal::Set(items) => {
+            let mut items: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+            items.sort();
+            items.dedup();
+            format!("[{}]", items.join(", "))
+        }
+    }
 }

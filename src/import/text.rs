@@ -112,7 +112,7 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, DecodeError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(DecodeError {
             line: 1,
             message: "the file has a UTF-16 byte order mark but an odd number of bytes".into(),

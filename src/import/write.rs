@@ -234,3 +234,39 @@ pub fn directory_file(draft: &Draft, header: &str) -> Result<String, serde_yaml:
 fn rel(r: Relationship) -> &'static str {
     r.as_str()
 }
+
+#[derive(Serialize)]
+struct YamlOrphan<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+    /// The students (no longer in the directory) the contact was approved for.
+    students: Vec<YamlLink<'a>>,
+    /// Where the contact was read.
+    origin: &'a str,
+}
+
+/// Approved contacts whose student is no longer in the directory.
+pub fn orphans_file(draft: &Draft, header: &str) -> Result<String, serde_yaml::Error> {
+    let orphans: Vec<YamlOrphan<'_>> = draft
+        .orphaned_contacts
+        .iter()
+        .map(|g| YamlOrphan {
+            name: &g.name,
+            email: g.email.as_deref(),
+            phone: g.phone.as_deref(),
+            students: g.links.iter().map(|(s, r)| YamlLink { upn: s, relationship: rel(*r) }).collect(),
+            origin: &g.origin,
+        })
+        .collect();
+    let mut out = String::new();
+    for line in header.lines() {
+        let _ = writeln!(out, "# {line}");
+    }
+    out.push_str("# Approved contacts whose student is no longer in the directory. Teams keeps them until an\n");
+    out.push_str("# admin deletes them in Dataverse (Approval table, filtered by the student's object id).\n");
+    out.push_str(&serde_yaml::to_string(&orphans)?);
+    Ok(out)
+}
