@@ -1,17 +1,28 @@
 //! `tenet serve` end to end: the real binary on an ephemeral loopback port, every route and
 //! every error status.
+//!
+//! Hygiene: a started server is killed and reaped on every path (also when an assertion fails),
+//! nothing waits on the server without a deadline, and each test's scratch files live in a
+//! directory of their own that is removed when the test ends.
 
 use crate::support::repo;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// A running server, stopped when dropped.
+/// How long a test waits for the server to do something it should do at once.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A running server, killed and reaped when dropped.
 struct Server {
     child: Child,
     client: Client,
     /// What the server wrote on stderr after announcing its address.
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 /// Sends HTTP/1.1 requests to a server.
@@ -29,7 +40,7 @@ impl std::ops::Deref for Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenet"))
+        let child = Command::new(env!("CARGO_BIN_EXE_tenet"))
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
@@ -38,54 +49,185 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .expect("the server starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut reader = BufReader::new(stderr);
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("the server says where it listens");
+        // From here on the guard owns the process: a failed start still kills it.
+        let mut server = Server { child, client: Client { addr: String::new() }, log: Arc::default() };
+        let stderr = server.child.stderr.take().expect("stderr is piped");
+        let (first, announced) = std::sync::mpsc::channel();
+        let sink = server.log.clone();
         // Keep reading what the server logs, so its writes never meet a closed pipe.
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = log.clone();
         std::thread::spawn(move || {
-            for line in reader.lines().map_while(Result::ok) {
+            let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+            let _ = first.send(lines.next().unwrap_or_default());
+            for line in lines {
                 sink.lock().unwrap().push(line);
             }
         });
-        let addr = line
+        let line = announced.recv_timeout(PATIENCE).expect("the server says where it listens");
+        server.client.addr = line
             .trim()
             .strip_prefix("listening on http://")
             .unwrap_or_else(|| panic!("unexpected: {line}"))
             .to_string();
-        Server { child, client: Client { addr }, log }
-    }
-}
-
-impl Client {
-    /// Sends one request; returns the status and the body.
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.addr).expect("connects");
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).expect("sends");
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-        (status, body)
+        server
     }
 
-    fn json(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
-        let (status, text) = self.request(method, path, body);
-        (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
+    /// Sends a signal (`-HUP`, `-TERM`, ...) to the server.
+    #[cfg(unix)]
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success(), "kill {signal}");
+    }
+
+    /// The exit status, if the process ends within `limit`.
+    fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
-        let _ = self.child.wait();
+        // SIGKILL can't be caught: a bounded wait reaps the process.
+        let _ = self.exited_within(PATIENCE);
     }
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn parse(bytes: &[u8]) -> Reply {
+        let text = String::from_utf8_lossy(bytes);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        Reply { status, head: head.to_string(), body: body.to_string() }
+    }
+
+    /// A header's value (the name compared case-insensitively).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then_some(v.trim())
+        })
+    }
+
+    /// Whether the body is as long as `Content-Length` says.
+    fn complete(&self) -> bool {
+        self.header("content-length").and_then(|n| n.parse::<usize>().ok()) == Some(self.body.len())
+    }
+}
+
+impl Client {
+    /// A connection that gives up on a silent server after [`PATIENCE`].
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(&self.addr).expect("connects");
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        stream.set_write_timeout(Some(PATIENCE)).unwrap();
+        stream
+    }
+
+    /// Sends raw bytes on a fresh connection and reads the response to the end.
+    fn send(&self, raw: &str) -> Reply {
+        let mut stream = self.connect();
+        stream.write_all(raw.as_bytes()).expect("sends");
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        Reply::parse(&bytes)
+    }
+
+    /// Sends one request; returns the status and the body.
+    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let reply = self.send(&format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ));
+        (reply.status, reply.body)
+    }
+
+    fn json(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let (status, text) = self.request(method, path, body);
+        (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
+    }
+
+    /// Like [`Client::request`], with an `Authorization` header.
+    fn request_with(&self, method: &str, path: &str, authorization: &str) -> Reply {
+        self.send(&format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {authorization}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ))
+    }
+
+    /// The `/metrics` text.
+    fn metrics(&self) -> String {
+        let (status, text) = self.request("GET", "/metrics", "");
+        assert_eq!(status, 200, "{text}");
+        text
+    }
+}
+
+/// A directory of one test's own, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("tenet-server-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// A scratch copy of the pack (`teams/`) and the Lakeside tenant (`lakeside/`), for reload tests.
+    fn policies(name: &str) -> Scratch {
+        let dir = Scratch::new(name);
+        for (from, to) in [("policies/teams", "teams"), ("policies/examples/lakeside", "lakeside")] {
+            std::fs::create_dir_all(dir.join(to)).unwrap();
+            for e in std::fs::read_dir(repo().join(from)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "tenet" || x == "yaml") {
+                    std::fs::copy(&p, dir.join(to).join(p.file_name().unwrap())).unwrap();
+                }
+            }
+        }
+        dir
+    }
+
+    /// `--policies teams --policies lakeside`, as strings for [`Server::start`].
+    fn policy_args(&self) -> Vec<String> {
+        let path = |sub: &str| self.join(sub).to_str().unwrap().to_string();
+        vec!["--policies".into(), path("teams"), "--policies".into(), path("lakeside")]
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn args(owned: &[String]) -> Vec<&str> {
+    owned.iter().map(String::as_str).collect()
 }
 
 #[test]
@@ -212,40 +354,25 @@ fn bad_requests_get_json_errors_with_the_right_status() {
 fn sigterm_and_sigint_stop_the_server_cleanly() {
     for signal in ["-TERM", "-INT"] {
         let mut server = Server::start(&[]);
-        let pid = server.child.id().to_string();
-        assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
-        let status = server.child.wait().unwrap();
+        server.signal(signal);
+        let status = server.exited_within(PATIENCE).unwrap_or_else(|| panic!("still running after {signal}"));
         assert_eq!(status.code(), Some(0), "after {signal}");
     }
 }
 
-/// A scratch copy of the pack and the Lakeside tenant, for reload tests.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tenet-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["teams", "lakeside"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    for (from, to) in [("policies/teams", "teams"), ("policies/examples/lakeside", "lakeside")] {
-        for e in std::fs::read_dir(repo().join(from)).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "tenet" || x == "yaml") {
-                std::fs::copy(&p, dir.join(to).join(p.file_name().unwrap())).unwrap();
-            }
-        }
-    }
-    dir
-}
-
-fn set_privacy(dir: &std::path::Path, on: bool, broken: bool) {
-    let path = dir.join("lakeside/tenant.tenet");
-    let text = std::fs::read_to_string(&path).unwrap();
+/// The Lakeside tenant with privacy mode on or off, and with a line that breaks it or not.
+fn tenant_text(dir: &Path, on: bool, broken: bool) -> String {
+    let text = std::fs::read_to_string(dir.join("lakeside/tenant.tenet")).unwrap();
     let text = text
         .replace("EnablePrivacyMode = false", &format!("EnablePrivacyMode = {on}"))
         .replace("EnablePrivacyMode = true", &format!("EnablePrivacyMode = {on}"))
         .replace("\nthis is not a policy\n", "\n");
-    let text = if broken { format!("{text}\nthis is not a policy\n") } else { text };
-    std::fs::write(&path, text).unwrap();
+    if broken { format!("{text}\nthis is not a policy\n") } else { text }
+}
+
+fn set_privacy(dir: &Path, on: bool, broken: bool) {
+    let text = tenant_text(dir, on, broken);
+    std::fs::write(dir.join("lakeside/tenant.tenet"), text).unwrap();
 }
 
 fn presence(server: &Client) -> String {
@@ -258,40 +385,38 @@ fn presence(server: &Client) -> String {
     v["reason"]["code"].as_str().unwrap().to_string()
 }
 
-/// Polls until `ready` says what `until` wants (at most ten seconds).
+/// Polls `/readyz` until it says what `until` wants (at most [`PATIENCE`]).
 fn wait_ready(server: &Server, until: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    for _ in 0..200 {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
         let (_, v) = server.json("GET", "/readyz", "");
         if until(&v) {
             return v;
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(Instant::now() < deadline, "the server did not reload in time: {v}");
+        std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("the server did not reload in time");
 }
 
 #[cfg(unix)]
 #[test]
 fn sighup_reloads_and_a_broken_reload_keeps_the_last_good_table() {
-    let dir = scratch("hup");
-    let (teams, lakeside) = (dir.join("teams"), dir.join("lakeside"));
-    let server = Server::start(&["--policies", teams.to_str().unwrap(), "--policies", lakeside.to_str().unwrap()]);
+    let dir = Scratch::policies("hup");
+    let server = Server::start(&args(&dir.policy_args()));
     assert_eq!(presence(&server), "ALLOW");
-    let hup =
-        || assert!(Command::new("kill").args(["-HUP", &server.child.id().to_string()]).status().unwrap().success());
 
     set_privacy(&dir, true, false);
-    hup();
+    server.signal("-HUP");
     wait_ready(&server, |v| v["generation"] == 1);
     assert_eq!(presence(&server), "PRIVACY_MODE_ON");
 
     set_privacy(&dir, false, true);
-    hup();
+    server.signal("-HUP");
     let v = wait_ready(&server, |v| v["reloads"]["failed"] == 1);
     assert!(v["last_reload_error"].as_str().unwrap().contains("E0004"), "{v}");
     assert_eq!(v["generation"], 1);
     assert_eq!(presence(&server), "PRIVACY_MODE_ON", "the last good table still serves");
-    let metrics = server.request("GET", "/metrics", "").1;
+    let metrics = server.metrics();
     for line in [
         r#"tenet_reloads_total{result="success"} 1"#,
         r#"tenet_reloads_total{result="failure"} 1"#,
@@ -299,88 +424,111 @@ fn sighup_reloads_and_a_broken_reload_keeps_the_last_good_table() {
     ] {
         assert!(metrics.contains(line), "missing `{line}` in:\n{metrics}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn watch_reloads_when_a_file_changes() {
-    let dir = scratch("watch");
-    let (teams, lakeside) = (dir.join("teams"), dir.join("lakeside"));
-    let server =
-        Server::start(&["--watch", "--policies", teams.to_str().unwrap(), "--policies", lakeside.to_str().unwrap()]);
+    let dir = Scratch::policies("watch");
+    let mut argv = vec!["--watch".to_string()];
+    argv.extend(dir.policy_args());
+    let server = Server::start(&args(&argv));
     assert_eq!(presence(&server), "ALLOW");
     set_privacy(&dir, true, false);
     wait_ready(&server, |v| v["generation"].as_u64().unwrap_or(0) >= 1);
     assert_eq!(presence(&server), "PRIVACY_MODE_ON");
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What the presence query answered, checked to be a whole, well-formed decision.
+fn checked_presence(reply: &Reply) -> String {
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(reply.complete(), "a cut-off body: {reply:?}");
+    let v: serde_json::Value =
+        serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {reply:?}"));
+    assert_eq!(v["user"], "ana.rivera@lakeside.edu", "{v}");
+    assert_eq!(v["decision"], "presence_visible_to_guardians", "{v}");
+    let code = v["reason"]["code"].as_str().unwrap_or_default().to_string();
+    assert_eq!(v["allowed"], code == "ALLOW", "{v}");
+    assert!(code == "ALLOW" || code == "PRIVACY_MODE_ON", "an answer from neither table: {v}");
+    code
 }
 
 #[cfg(unix)]
 #[test]
-fn reloads_under_load_never_fail_a_request() {
-    let dir = scratch("load");
-    let (teams, lakeside) = (dir.join("teams"), dir.join("lakeside"));
-    let server = Server::start(&["--policies", teams.to_str().unwrap(), "--policies", lakeside.to_str().unwrap()]);
-    let pid = server.child.id().to_string();
+fn reloads_under_load_answer_every_request_whole() {
+    let dir = Scratch::policies("load");
+    let server = Server::start(&args(&dir.policy_args()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let request = "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 80\r\nConnection: close\r\n\r\n{\"user\": \"ana.rivera@lakeside.edu\", \"decision\": \"presence_visible_to_guardians\"}";
+    assert_eq!(request.split_once("\r\n\r\n").unwrap().1.len(), 80);
     let clients: Vec<_> = (0..4)
         .map(|_| {
-            let client = server.client.clone();
+            let (client, stop) = (server.client.clone(), stop.clone());
             std::thread::spawn(move || {
-                let mut seen = Vec::new();
-                for _ in 0..150 {
-                    seen.push(presence(&client));
+                let (mut allowed, mut private) = (0, 0);
+                while !stop.load(Ordering::SeqCst) {
+                    match checked_presence(&client.send(request)).as_str() {
+                        "ALLOW" => allowed += 1,
+                        _ => private += 1,
+                    }
                 }
-                seen
+                (allowed, private)
             })
         })
         .collect();
-    for i in 0..12 {
-        set_privacy(&dir, i % 2 == 0, i % 3 == 2);
-        assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
-        std::thread::sleep(std::time::Duration::from_millis(40));
-    }
-    for c in clients {
-        for answer in c.join().unwrap() {
-            assert!(answer == "ALLOW" || answer == "PRIVACY_MODE_ON", "an answer from neither table: {answer}");
+    // Six good reloads alternating the answer, with a broken one after every second.
+    let mut failed = 0;
+    for generation in 1..=6 {
+        set_privacy(&dir, generation % 2 == 1, false);
+        server.signal("-HUP");
+        wait_ready(&server, |v| v["generation"] == generation);
+        // Give the clients time to meet this table.
+        std::thread::sleep(Duration::from_millis(100));
+        if generation % 2 == 0 {
+            set_privacy(&dir, false, true);
+            server.signal("-HUP");
+            failed += 1;
+            wait_ready(&server, |v| v["reloads"]["failed"] == failed);
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-impl Client {
-    /// Like [`Client::request`], with an `Authorization` header.
-    fn request_with(&self, method: &str, path: &str, authorization: &str) -> u16 {
-        let mut stream = TcpStream::connect(&self.addr).expect("connects");
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {authorization}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).expect("sends");
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    stop.store(true, Ordering::SeqCst);
+    let (mut allowed, mut private) = (0, 0);
+    for c in clients {
+        let (a, p) = c.join().unwrap();
+        (allowed, private) = (allowed + a, private + p);
     }
+    assert!(allowed > 0 && private > 0, "both tables answered: {allowed} ALLOW, {private} PRIVACY_MODE_ON");
+    let ready = server.json("GET", "/readyz", "").1;
+    assert_eq!(ready["generation"], 6, "{ready}");
+    assert_eq!(ready["reloads"]["succeeded"], 6, "{ready}");
+    assert_eq!(ready["reloads"]["failed"], 3, "{ready}");
 }
 
 #[test]
 fn a_token_guards_every_route_but_healthz() {
-    let file = std::env::temp_dir().join(format!("tenet-token-{}", std::process::id()));
+    let dir = Scratch::new("token");
+    let file = dir.join("token");
     std::fs::write(&file, "s3cret-token\n").unwrap();
     let server = Server::start(&["--token-file", file.to_str().unwrap()]);
     assert_eq!(server.request("GET", "/healthz", "").0, 200);
     let (status, text) = server.request("GET", "/readyz", "");
     assert_eq!(status, 401, "{text}");
     assert!(text.contains("UNAUTHORIZED"));
-    assert_eq!(server.request_with("GET", "/readyz", "Bearer wrong"), 401);
-    assert_eq!(server.request_with("GET", "/readyz", "Bearer s3cret-token"), 200);
-    assert_eq!(server.request_with("GET", "/v1/users/ana.rivera@lakeside.edu/decisions", "Bearer s3cret-token"), 200);
-    let _ = std::fs::remove_file(&file);
+    assert_eq!(server.request_with("GET", "/readyz", "Bearer wrong").status, 401);
+    assert_eq!(server.request_with("GET", "/readyz", "Bearer s3cret-token").status, 200);
+    assert_eq!(
+        server.request_with("GET", "/v1/users/ana.rivera@lakeside.edu/decisions", "Bearer s3cret-token").status,
+        200
+    );
 
     let missing = Command::new(env!("CARGO_BIN_EXE_tenet"))
         .args(["serve", "--addr", "127.0.0.1:0", "--token-file", "no/such/token"])
         .current_dir(repo())
-        .output()
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap();
-    assert_eq!(missing.status.code(), Some(1));
+    let mut missing = Server { child: missing, client: Client { addr: String::new() }, log: Arc::default() };
+    let status = missing.exited_within(PATIENCE).expect("a missing token file stops the server at once");
+    assert_eq!(status.code(), Some(1));
 }
 
 #[test]
@@ -389,8 +537,7 @@ fn metrics_count_requests_decisions_and_reloads() {
     server.request("POST", "/v1/decide", r#"{"user": "ana.rivera@lakeside.edu", "decision": "parents_app"}"#);
     server.request("POST", "/v1/decide", r#"{"user": "liam.chen@lakeside.edu", "decision": "parents_app"}"#);
     server.request("POST", "/v1/decide", r#"{"user": "nobody@lakeside.edu", "decision": "parents_app"}"#);
-    let (status, text) = server.request("GET", "/metrics", "");
-    assert_eq!(status, 200);
+    let text = server.metrics();
     for line in [
         r#"tenet_decisions_total{decision="parents_app",outcome="allow"} 1"#,
         r#"tenet_decisions_total{decision="parents_app",outcome="deny"} 1"#,
@@ -404,6 +551,18 @@ fn metrics_count_requests_decisions_and_reloads() {
     assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF");
 }
 
+/// The first log line that mentions `needle`, waiting for it at most [`PATIENCE`].
+fn log_line(server: &Server, needle: &str) -> serde_json::Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(line) = server.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
+            return serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        }
+        assert!(Instant::now() < deadline, "no log line with {needle}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn json_request_logs_name_route_status_user_and_decision_but_no_guardian() {
     let server = Server::start(&["--log-format", "json"]);
@@ -412,25 +571,18 @@ fn json_request_logs_name_route_status_user_and_decision_but_no_guardian() {
         "/v1/decide",
         r#"{"user": "ana.rivera@lakeside.edu", "decision": "call_guardian", "guardian": "maria.kim@example.com"}"#,
     );
-    let mut line = None;
-    for _ in 0..100 {
-        line = server.log.lock().unwrap().iter().find(|l| l.contains("/v1/decide")).cloned();
-        if line.is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let line = line.expect("a log line for the request");
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let v = log_line(&server, "/v1/decide");
     let f = &v["fields"];
-    assert_eq!(f["route"], "/v1/decide", "{line}");
-    assert_eq!(f["status"], 200, "{line}");
-    assert_eq!(f["user"], "ana.rivera@lakeside.edu", "{line}");
-    assert_eq!(f["decision"], "call_guardian", "{line}");
-    assert!(f["latency_us"].is_u64(), "{line}");
+    assert_eq!(f["route"], "/v1/decide", "{v}");
+    assert_eq!(f["status"], 200, "{v}");
+    assert_eq!(f["user"], "ana.rivera@lakeside.edu", "{v}");
+    assert_eq!(f["decision"], "call_guardian", "{v}");
+    assert!(f["latency_us"].is_u64(), "{v}");
     // A guardian's email sent as the user (a failed query) is not logged either.
     server.request("POST", "/v1/decide", r#"{"user": "maria.kim@example.com", "decision": "+12065550101"}"#);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // A request after it: once its line is there, so is the one before.
+    server.request("GET", "/healthz", "");
+    log_line(&server, "/healthz");
     let log = server.log.lock().unwrap();
     assert!(log.iter().filter(|l| l.contains("/v1/decide")).count() >= 2, "{log:?}");
     assert!(!log.iter().any(|l| l.contains("maria.kim") || l.contains("5550101")), "no guardian in the logs: {log:?}");
