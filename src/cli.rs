@@ -146,6 +146,7 @@ impl ImportArgs {
         tenet::import::Options {
             parents_app_id: self.parents_app_id.clone(),
             approvals_app_id: self.approvals_app_id.clone(),
+            progress: std::io::stderr().is_terminal(),
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Options {
     pub parents_app_id: Option<String>,
     /// The Teams app id of Approvals, for the same reason.
     pub approvals_app_id: Option<String>,
+    /// Show which file is being read on stderr (for a terminal; off otherwise).
+    pub progress: bool,
 }
 
 /// One file found under a `--from` directory.
@@ -121,7 +123,12 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
     }
     files.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.path.cmp(&b.path)));
     let mut draft = Draft::default();
-    let of = |kind: fn(&Kind) -> bool| files.iter().filter(|f| kind(&f.kind)).cloned().collect::<Vec<_>>();
+    let progress = Progress { on: options.progress, total: files.len(), done: std::cell::Cell::new(0) };
+    let of = |kind: fn(&Kind) -> bool| {
+        let chosen: Vec<Found> = files.iter().filter(|f| kind(&f.kind)).cloned().collect();
+        progress.step(&chosen);
+        chosen
+    };
     graph::read_groups(&of(|k| *k == Kind::GraphGroups), &mut draft, &mut report);
     graph::read_directory_roles(&of(|k| *k == Kind::GraphDirectoryRoles), &mut draft, &mut report);
     teams::read(&of(|k| matches!(k, Kind::Teams(_))), pack, options, &mut draft, &mut report);
@@ -132,7 +139,34 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
     supplement::read_sync_time(&supplements, &mut draft, &mut report);
     approvals::read(&of(|k| *k == Kind::Approvals), &mut draft, &mut report);
     supplement::read(&supplements, pack, &mut draft, &mut report);
+    progress.finish();
     Imported { draft, report }
+}
+
+/// A status line on stderr: which files are being read, of how many.
+struct Progress {
+    on: bool,
+    total: usize,
+    done: std::cell::Cell<usize>,
+}
+
+impl Progress {
+    fn step(&self, files: &[Found]) {
+        if !self.on || files.is_empty() {
+            return;
+        }
+        let first = self.done.get() + 1;
+        self.done.set(self.done.get() + files.len());
+        let names: Vec<&str> = files.iter().map(|f| f.shown.as_str()).take(3).collect();
+        let more = if files.len() > 3 { format!(" and {} more", files.len() - 3) } else { String::new() };
+        eprint!("\r\x1b[K[{first}-{}/{}] reading {}{more}", self.done.get(), self.total, names.join(", "));
+    }
+
+    fn finish(&self) {
+        if self.on && self.done.get() > 0 {
+            eprint!("\r\x1b[K");
+        }
+    }
 }
 
 /// Finds import files under `dir`, recursively, and notes every file it skips.

@@ -142,11 +142,13 @@ fn objects(
         let e = e.map_err(|e| Box::new(Problem::error(At::line(e.line), e.message).help(EXPORT_HELP)))?;
         match serde_json::from_str::<Object>(&e.text) {
             Ok(o) => Ok((e, o)),
-            Err(err) => Err(Box::new(Problem::error(
-                At::line(e.line + err.line().saturating_sub(1)),
-                format!("not a JSON object: {}", scrub(&err.to_string())),
-            )
-            .help(EXPORT_HELP))),
+            Err(err) => Err(Box::new(
+                Problem::error(
+                    At::line(e.line + err.line().saturating_sub(1)),
+                    format!("not a JSON object: {}", scrub(&err.to_string())),
+                )
+                .help(EXPORT_HELP),
+            )),
         }
     }))
 }

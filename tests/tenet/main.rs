@@ -7,6 +7,7 @@ mod agreement;
 mod cli;
 mod diagnostics;
 mod examples;
+mod import;
 mod pack;
 mod precedence;
 mod robustness;

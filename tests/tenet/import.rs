@@ -1,0 +1,234 @@
+//! Imports: the Lakeside exports decide like the hand-written Lakeside district, an import
+//! round-trips through its written files, and every error fixture's report is pinned.
+
+use crate::support::repo;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tenet::engine::{Engine, Sources};
+use tenet::import::{Imported, Options, import};
+use tenet::output::DecisionJson;
+
+/// The app ids the Lakeside exports use (Microsoft doesn't publish them; see the README).
+pub const PARENTS_APP_ID: &str = "6f1e7c2a-8d3b-4f5e-9a1c-2b3d4e5f6a71";
+pub const APPROVALS_APP_ID: &str = "7c316234-ded0-4f95-8a83-8453d0876592";
+
+fn options() -> Options {
+    Options {
+        parents_app_id: Some(PARENTS_APP_ID.into()),
+        approvals_app_id: Some(APPROVALS_APP_ID.into()),
+        progress: false,
+    }
+}
+
+fn exports(dir: &str) -> PathBuf {
+    repo().join("tests/fixtures/exports").join(dir)
+}
+
+fn pack() -> tenet::model::Model {
+    let (model, report) = tenet::engine::check_sources(Sources::pack());
+    model.unwrap_or_else(|| panic!("the bundled pack does not check: {:?}", report.diagnostics))
+}
+
+/// Imports the Lakeside exports with guardians from `contacts` (an SDS format or Graph).
+fn lakeside(contacts: &str) -> Imported {
+    let dirs: Vec<PathBuf> =
+        ["teams", "graph", contacts, "supplement"].iter().map(|d| exports("lakeside").join(d)).collect();
+    import(&dirs, &pack(), &options())
+}
+
+fn engine(imported: &Imported) -> Engine {
+    let sources = imported.sources(Sources::pack().policies, Path::new("lakeside")).expect("directory writes");
+    match Engine::build(sources) {
+        Ok((e, _)) => e,
+        Err(report) => panic!(
+            "the import does not check:\n{}",
+            tenet::diagnostic::render_human(&report.diagnostics, &report.sources, false)
+        ),
+    }
+}
+
+/// Every decision of the table, by (user, decision, guardian): allowed, channel and the codes and
+/// messages of the deciding rule, blockers and warnings. Provenance is left out: it names where
+/// settings were written, which differs between hand-written and imported files.
+fn outcomes(engine: &Engine) -> BTreeMap<(String, String, Option<String>), serde_json::Value> {
+    let table = engine.table();
+    table
+        .all()
+        .iter()
+        .map(|d| {
+            let j = DecisionJson::new(d);
+            let reason = |r: &tenet::output::ReasonJson<'_>| serde_json::json!([r.code, r.message, r.decision]);
+            let key = (j.user.to_lowercase(), j.decision.to_string(), j.guardian.map(str::to_string));
+            let value = serde_json::json!({
+                "allowed": j.allowed,
+                "channel": j.channel,
+                "reason": reason(&j.reason),
+                "blockers": j.blockers.iter().map(reason).collect::<Vec<_>>(),
+                "warnings": j.warnings.iter().map(reason).collect::<Vec<_>>(),
+            });
+            (key, value)
+        })
+        .collect()
+}
+
+fn assert_same_decisions(imported: &Imported) {
+    assert!(!imported.report.has_errors(), "the import rejected rows:\n{}", imported.report.render(false));
+    let (hand, _) = Engine::bundled().expect("the bundled district checks");
+    let (want, got) = (outcomes(&hand), outcomes(&engine(imported)));
+    assert_eq!(want.len(), got.len(), "different numbers of decisions");
+    for (key, w) in &want {
+        assert_eq!(got.get(key), Some(w), "decision differs for {key:?}");
+    }
+}
+
+#[test]
+fn lakeside_from_sds_v2_1_decides_like_the_hand_written_district() {
+    assert_same_decisions(&lakeside("sds-v2.1"));
+}
+
+#[test]
+fn lakeside_from_sds_v1_decides_like_the_hand_written_district() {
+    assert_same_decisions(&lakeside("sds-v1"));
+}
+
+#[test]
+fn lakeside_from_graph_related_contacts_decides_like_the_hand_written_district() {
+    assert_same_decisions(&lakeside("graph-contacts"));
+}
+
+#[test]
+fn without_the_parents_app_id_the_catalog_entry_is_not_found_and_said_so() {
+    let dirs = vec![exports("lakeside").join("teams")];
+    let imported = import(&dirs, &pack(), &Options::default());
+    let text = imported.report.render(false);
+    assert!(text.contains("ParentsApp app's id is not known"), "{text}");
+    assert!(text.contains("--parents-app-id"), "{text}");
+}
+
+/// The files `tenet import --out` writes decide exactly like `--import` (provenance included).
+#[test]
+fn an_import_round_trips_through_its_written_files() {
+    let out = std::env::temp_dir().join(format!("tenet-import-roundtrip-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let lakeside = exports("lakeside");
+    let mut args: Vec<String> = vec!["import".into()];
+    for d in ["teams", "graph", "sds-v2.1", "supplement"] {
+        args.extend(["--from".into(), lakeside.join(d).display().to_string()]);
+    }
+    args.extend([
+        "--parents-app-id".into(),
+        PARENTS_APP_ID.into(),
+        "--approvals-app-id".into(),
+        APPROVALS_APP_ID.into(),
+    ]);
+    args.extend(["--out".into(), out.display().to_string()]);
+    let run = Command::new(env!("CARGO_BIN_EXE_tenet")).args(&args).output().expect("tenet runs");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let check = Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .args(["check", &repo().join("policies/teams").display().to_string(), &out.display().to_string()])
+        .output()
+        .expect("tenet runs");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let (written, io) = Sources::read(&[repo().join("policies/teams"), out.clone()], None);
+    assert!(io.is_empty(), "{io:?}");
+    let (from_files, _) = Engine::build(written).unwrap_or_else(|_| panic!("written files don't build"));
+    let direct = engine(&lakeside_with_v21());
+    let strip = |e: &Engine| {
+        e.table()
+            .all()
+            .iter()
+            .map(|d| {
+                let mut j = serde_json::to_value(DecisionJson::new(d)).unwrap_or_default();
+                for p in j["provenance"].as_array_mut().into_iter().flatten() {
+                    p["source"] = serde_json::Value::Null;
+                }
+                j["reason"]["location"] = serde_json::Value::Null;
+                for key in ["blockers", "warnings"] {
+                    for r in j[key].as_array_mut().into_iter().flatten() {
+                        r["location"] = serde_json::Value::Null;
+                    }
+                }
+                j
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&from_files), strip(&direct));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+fn lakeside_with_v21() -> Imported {
+    lakeside("sds-v2.1")
+}
+
+/// Strings in `text` that are guardians' contact details in the fixtures: emails at the
+/// example domains and numbers in the fictional 555 range.
+fn contact_details(text: &str) -> Vec<String> {
+    text.split(|c: char| matches!(c, '"' | ',' | '\n' | '\r' | '[' | ']' | '{' | '}' | '\'' | '\0') || c == ' ')
+        .map(|t| t.trim_matches(|c: char| c == ':' || c.is_whitespace()))
+        .filter(|t| {
+            t.contains("@example.") || (t.contains("555") && t.chars().filter(char::is_ascii_digit).count() >= 7)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_error_fixture_reports_what_it_shows() {
+    let root = exports("errors");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("errors fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 9, "expected a fixture per error kind, found {}", dirs.len());
+    let pack = pack();
+    for dir in dirs {
+        let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let imported = import(std::slice::from_ref(&dir), &pack, &options());
+        let text = imported.report.render(false);
+        assert!(!imported.report.files.is_empty(), "{name}: nothing was read");
+        // No guardian contact detail reaches the report unless asked for.
+        for f in std::fs::read_dir(&dir).expect("fixture dir").filter_map(|e| e.ok()) {
+            let raw = std::fs::read(f.path()).unwrap_or_default();
+            let content = tenet::import::text::decode(&raw).map(|(t, _)| t).unwrap_or_default();
+            for detail in contact_details(&content) {
+                assert!(!text.contains(&detail), "{name}: the report shows a contact detail:\n{text}");
+            }
+        }
+        insta::assert_snapshot!(name.clone(), text);
+    }
+}
+
+fn tenet(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tenet")).args(args).output().expect("tenet runs")
+}
+
+#[test]
+fn rejected_rows_fail_the_import_unless_allowed() {
+    let dir = exports("errors/teams-unknown-instance").display().to_string();
+    let failed = tenet(&["import", "--from", &dir]);
+    assert_eq!(failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&failed.stderr));
+    assert!(String::from_utf8_lossy(&failed.stdout).contains("no TeamsMessagingPolicy named `Teachers`"));
+    let allowed = tenet(&["import", "--from", &dir, "--allow-rejects"]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", String::from_utf8_lossy(&allowed.stderr));
+}
+
+#[test]
+fn decide_reads_exports_directly() {
+    let lakeside = exports("lakeside");
+    let dirs: Vec<String> = ["teams", "graph", "sds-v2.1", "supplement"]
+        .iter()
+        .flat_map(|d| ["--import".to_string(), lakeside.join(d).display().to_string()])
+        .collect();
+    let mut args = vec!["decide", "--user", "frank.mueller@lakeside.edu", "--decision", "parents_app"];
+    args.extend(dirs.iter().map(String::as_str));
+    args.extend(["--parents-app-id", PARENTS_APP_ID, "--approvals-app-id", APPROVALS_APP_ID]);
+    let out = tenet(&args);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("APP_BLOCKED_BY_PERMISSION_POLICY"));
+    let explain = tenet(&[&["explain"], &args[1..]].concat());
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(text.contains("ParentsApp.Id"), "the explanation names the app id it depends on:\n{text}");
+}
