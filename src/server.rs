@@ -5,10 +5,14 @@
 //! the served one atomically, one that doesn't is reported on `/readyz` while the last good
 //! table keeps serving. Each request reads one table from start to end.
 //!
+//! Slow clients: a request head is due within 10 s of the connection opening (or of the last
+//! response on it), a request's body and answer within 10 s of its head (else 408), and on
+//! SIGTERM/SIGINT the requests in flight get 5 s before the process exits anyway.
+//!
 //! Front end only: every answer comes from the same [`Engine`] the CLI uses. Errors are
 //! `{"error": {"code", "message"}}` with 400 (bad request or unknown user/decision/guardian),
-//! 404 (route), 405 (method), 413 (body too large) or 500 (a handler panicked; the server keeps
-//! serving). Request bodies and error messages never carry a guardian's contact details back out
+//! 404 (route), 405 (method), 408 (body too slow), 413 (body too large) or 500 (a handler
+//! panicked; the server keeps serving). Request bodies and error messages never carry a guardian's contact details back out
 //! beyond what the caller sent.
 
 use arc_swap::ArcSwap;
@@ -24,10 +28,14 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
+use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 use tenet::Engine;
 use tenet::output::DecisionJson;
 use tenet::table::{DecisionTable, QueryError};
@@ -157,8 +165,25 @@ struct Reloads {
 /// Builds a fresh engine from the sources, or says why it can't.
 pub type Rebuild = Arc<dyn Fn() -> Result<Engine, String> + Send + Sync>;
 
-/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. `rebuild`
-/// reloads the sources; `watch` lists files whose changes trigger a reload.
+/// How long clients may take. hyper has a header-read timeout, but `axum::serve` gives it no
+/// timer, so without these a client that sends half a request holds its connection (and, after
+/// SIGTERM, the whole process) for ever.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// For a request head, from the connection opening or the last response byte written; also
+    /// how long a write may wait for a client that doesn't read.
+    head: Duration,
+    /// For a request's body and answer, from the end of its head.
+    request: Duration,
+    /// After SIGTERM or SIGINT, for the requests in flight; then the process exits anyway.
+    grace: Duration,
+}
+
+const LIMITS: Limits =
+    Limits { head: Duration::from_secs(10), request: Duration::from_secs(10), grace: Duration::from_secs(5) };
+
+/// Serves until SIGINT or SIGTERM, then gives the requests in flight a few seconds to finish and
+/// returns. `rebuild` reloads the sources; `watch` lists files whose changes trigger a reload.
 pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: Vec<PathBuf>) -> std::io::Result<()> {
     // Signal handlers and the file watcher first: what arrives once we say we listen must
     // find them.
@@ -174,7 +199,226 @@ pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: 
     };
     let Signals { hangup, terminate, interrupt } = signals;
     tokio::spawn(reloader(state.clone(), rebuild, watching, hangup));
-    axum::serve(listener, router(state, &settings)).with_graceful_shutdown(shutdown(terminate, interrupt)).await
+    run(listener, router(state, &settings, LIMITS.request), LIMITS, shutdown(terminate, interrupt)).await
+}
+
+/// Serves `app` until `stop` completes, then stops accepting and waits at most `limits.grace`
+/// for the connections still open: a client that never finishes its request can't keep the
+/// process from exiting.
+async fn run(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(Guarded { listener, limit: limits.head }, app)
+        .with_graceful_shutdown(async move {
+            stop.await;
+            let _ = stopping.send(());
+        })
+        .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result,
+        Ok(()) = stopped => match tokio::time::timeout(limits.grace, server).await {
+            Ok(result) => result,
+            Err(_) => {
+                log(&format!("stopping: connections still open after {} s are closed", limits.grace.as_secs()));
+                Ok(())
+            }
+        },
+    }
+}
+
+/// The listener `axum::serve` takes: TCP, each connection under [`Deadlines`].
+struct Guarded {
+    listener: tokio::net::TcpListener,
+    limit: Duration,
+}
+
+impl axum::serve::Listener for Guarded {
+    type Io = Deadlines;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Deadlines, SocketAddr) {
+        let (io, addr) = axum::serve::Listener::accept(&mut self.listener).await;
+        (Deadlines::new(io, self.limit), addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+/// A connection whose reads fail once a request head is overdue, and whose writes fail once
+/// they have waited too long for the client to read.
+///
+/// The head is due `limit` after the connection opens or after the last byte of a response
+/// was written (so this is also the keep-alive idle timeout); it has arrived at the first empty
+/// line after some text. Between the head and the response no deadline applies here: the body
+/// and the answer are under the request timeout, which can answer 408.
+struct Deadlines {
+    io: tokio::net::TcpStream,
+    limit: Duration,
+    /// When the request head is due; `None` from the end of a head until the response.
+    head: Option<tokio::time::Instant>,
+    /// Scanning for the end of the head: whether it has begun, and whether the last byte other
+    /// than `\r` ended a line.
+    begun: bool,
+    line_end: bool,
+    /// Since when a write has been waiting.
+    stalled: Option<tokio::time::Instant>,
+    head_timer: Pin<Box<tokio::time::Sleep>>,
+    write_timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Deadlines {
+    fn new(io: tokio::net::TcpStream, limit: Duration) -> Self {
+        let due = tokio::time::Instant::now() + limit;
+        Self {
+            io,
+            limit,
+            head: Some(due),
+            begun: false,
+            line_end: false,
+            stalled: None,
+            head_timer: Box::pin(tokio::time::sleep_until(due)),
+            write_timer: Box::pin(tokio::time::sleep_until(due)),
+        }
+    }
+
+    /// Looks for the empty line that ends a request head.
+    fn scan(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match b {
+                b'\n' if self.begun && self.line_end => {
+                    self.head = None;
+                    return;
+                }
+                b'\n' => self.line_end = true,
+                b'\r' => {}
+                _ => (self.begun, self.line_end) = (true, false),
+            }
+        }
+    }
+
+    fn timed_out(what: &str) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, what)
+    }
+
+    /// A write's result, failed if it has waited for longer than the limit.
+    fn unless_stalled<T>(
+        &mut self,
+        result: Poll<std::io::Result<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<T>> {
+        if result.is_ready() {
+            self.stalled = None;
+            return result;
+        }
+        let since = *self.stalled.get_or_insert_with(tokio::time::Instant::now);
+        if passed(&mut self.write_timer, since + self.limit, cx) {
+            return Poll::Ready(Err(Self::timed_out("the client stopped reading")));
+        }
+        Poll::Pending
+    }
+}
+
+/// Whether `deadline` has passed; if not, `timer` wakes the task when it does.
+fn passed(timer: &mut Pin<Box<tokio::time::Sleep>>, deadline: tokio::time::Instant, cx: &mut Context<'_>) -> bool {
+    if timer.deadline() != deadline {
+        timer.as_mut().reset(deadline);
+    }
+    timer.as_mut().poll(cx).is_ready()
+}
+
+impl tokio::io::AsyncRead for Deadlines {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if this.head.is_some() {
+                    this.scan(&buf.filled()[before..]);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match this.head {
+                Some(due) if passed(&mut this.head_timer, due, cx) => {
+                    Poll::Ready(Err(Self::timed_out("no request head in time")))
+                }
+                _ => Poll::Pending,
+            },
+            failed => failed,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Deadlines {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.io).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = result
+            && n > 0
+        {
+            // A response is going out: the next head is due `limit` after its last byte.
+            if this.head.is_none() {
+                (this.begun, this.line_end) = (false, false);
+            }
+            this.head = Some(tokio::time::Instant::now() + this.limit);
+        }
+        this.unless_stalled(result, cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = result
+            && n > 0
+        {
+            if this.head.is_none() {
+                (this.begun, this.line_end) = (false, false);
+            }
+            this.head = Some(tokio::time::Instant::now() + this.limit);
+        }
+        this.unless_stalled(result, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.io).poll_flush(cx);
+        this.unless_stalled(result, cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+/// Answers 408 when a request's body and answer take longer than `limit` (a client sending
+/// its body slowly, or not at all).
+async fn deadline(
+    State(limit): State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error(StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT", "the request body did not arrive in time"),
+    }
 }
 
 /// A signal stream, where the platform has one.
@@ -314,12 +558,12 @@ async fn authorize(
     }
 }
 
-fn router(state: AppState, settings: &Settings) -> Router {
-    router_with(state, settings, Router::new())
+fn router(state: AppState, settings: &Settings, request_limit: Duration) -> Router {
+    router_with(state, settings, request_limit, Router::new())
 }
 
 /// The routes, with `extra` ones merged in before the layers (tests add a panicking one).
-fn router_with(state: AppState, settings: &Settings, extra: Router<AppState>) -> Router {
+fn router_with(state: AppState, settings: &Settings, request_limit: Duration, extra: Router<AppState>) -> Router {
     let token: Option<Arc<str>> = settings.token.as_deref().map(Arc::from);
     let metrics = state.metrics.clone();
     extra
@@ -335,6 +579,7 @@ fn router_with(state: AppState, settings: &Settings, extra: Router<AppState>) ->
             error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this route does not take that method")
         })
         .layer(DefaultBodyLimit::max(settings.max_body))
+        .layer(axum::middleware::from_fn_with_state(request_limit, deadline))
         .layer(axum::middleware::from_fn_with_state(token, authorize))
         .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), track))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
@@ -554,24 +799,114 @@ async fn ready(State(s): State<AppState>) -> Response {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+    fn state() -> AppState {
         let Ok((engine, _)) = Engine::bundled() else { panic!("the bundled example checks") };
-        let state = AppState {
+        AppState {
             table: Arc::new(ArcSwap::new(engine.table().clone())),
             reloads: Arc::new(Reloads::default()),
             metrics: Arc::new(Metrics::new()),
             max_batch: 10,
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings { addr: SocketAddr::from(([127, 0, 0, 1], 0)), max_body: 1024, max_batch: 10, token: None }
+    }
+
+    /// Reads one response off a keep-alive connection: the head and `Content-Length` bytes.
+    fn response(s: &mut std::net::TcpStream) -> String {
+        use std::io::Read;
+        let mut out = Vec::new();
+        let mut byte = [0u8; 1];
+        while !out.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+            out.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&out).to_string();
+        let length = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|n| n.trim().parse::<usize>()))
+            .unwrap()
+            .unwrap();
+        let mut body = vec![0u8; length];
+        s.read_exact(&mut body).unwrap();
+        head + &String::from_utf8_lossy(&body)
+    }
+
+    #[test]
+    fn heads_and_bodies_that_do_not_arrive_in_time_are_cut_off() {
+        let limits = Limits {
+            head: Duration::from_millis(300),
+            request: Duration::from_millis(300),
+            grace: Duration::from_millis(300),
         };
-        let settings =
-            Settings { addr: SocketAddr::from(([127, 0, 0, 1], 0)), max_body: 1024, max_batch: 10, token: None };
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            panic!("a runtime")
+        };
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(settings().addr).await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let app = router(state(), &settings(), limits.request);
+            let server = tokio::spawn(run(listener, app, limits, async move {
+                let _ = stopped.await;
+            }));
+            let clients = tokio::task::spawn_blocking(move || {
+                use std::io::{Read, Write};
+                let connect = || {
+                    let s = std::net::TcpStream::connect(addr).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    s
+                };
+                // Nothing, or half a head: the server hangs up once the head is overdue.
+                let start = std::time::Instant::now();
+                let mut silent = connect();
+                let mut half = connect();
+                half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+                for s in [&mut silent, &mut half] {
+                    let mut out = Vec::new();
+                    let _ = s.read_to_end(&mut out);
+                    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+                }
+                let took = start.elapsed();
+                assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "{took:?}");
+
+                // Half a body: 408 once the request is overdue.
+                let mut slow = connect();
+                slow.write_all(b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").unwrap();
+                let answer = response(&mut slow);
+                assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+                assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+
+                // A keep-alive client that asks in time is served for as long as it keeps asking:
+                // the head is due a limit after the last response, not after the connection opened.
+                let mut steady = connect();
+                for _ in 0..4 {
+                    steady.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                    let answer = response(&mut steady);
+                    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+                    std::thread::sleep(Duration::from_millis(150));
+                }
+            })
+            .await;
+            let _ = stop.send(());
+            let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;
+            if let Err(e) = clients {
+                std::panic::resume_unwind(e.into_panic());
+            }
+            assert!(matches!(stopped, Ok(Ok(Ok(())))), "the server stops: {stopped:?}");
+        });
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+        let (state, settings) = (state(), settings());
         async fn boom() -> StatusCode {
             let fail = true;
             assert!(!fail, "a handler bug");
             StatusCode::OK
         }
         let extra = Router::new().route("/boom", get(boom));
-        let app = router_with(state, &settings, extra);
+        let app = router_with(state, &settings, LIMITS.request, extra);
         let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
             panic!("a runtime")
         };

@@ -360,6 +360,43 @@ fn sigterm_and_sigint_stop_the_server_cleanly() {
     }
 }
 
+/// Bound on how long a stopping server may take: its grace for requests in flight (5 s) and slack.
+const STOP_BOUND: Duration = Duration::from_secs(8);
+
+#[cfg(unix)]
+#[test]
+fn a_slow_client_does_not_keep_the_server_from_stopping() {
+    let mut server = Server::start(&[]);
+    let head = "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n";
+    // Half a request head, and a whole head with half its body: neither ever finishes.
+    let mut half_head = server.connect();
+    half_head.write_all(head.as_bytes()).unwrap();
+    let mut half_body = server.connect();
+    half_body.write_all(format!("{head}Content-Length: 200\r\n\r\n{{\"user\": ").as_bytes()).unwrap();
+    // One that finishes its body after the signal, within the grace period, and is answered.
+    let body = r#"{"user": "ana.rivera@lakeside.edu", "decision": "parents_app"}"#;
+    let mut in_flight = server.connect();
+    in_flight.write_all(format!("{head}Content-Length: {}\r\n\r\n{}", body.len(), &body[..10]).as_bytes()).unwrap();
+    // The server has taken all three by the time it answers a fourth.
+    assert_eq!(server.request("GET", "/healthz", "").0, 200);
+    std::thread::sleep(Duration::from_millis(200));
+
+    let signalled = Instant::now();
+    server.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    in_flight.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut answer = Vec::new();
+    let _ = in_flight.read_to_end(&mut answer);
+    let answer = Reply::parse(&answer);
+    assert_eq!(answer.status, 200, "a request in flight is finished: {answer:?}");
+    assert!(answer.complete(), "{answer:?}");
+
+    let status = server.exited_within(STOP_BOUND).expect("the server stops although two clients never finish");
+    assert_eq!(status.code(), Some(0));
+    assert!(signalled.elapsed() < STOP_BOUND);
+    drop((half_head, half_body));
+}
+
 /// The Lakeside tenant with privacy mode on or off, and with a line that breaks it or not.
 fn tenant_text(dir: &Path, on: bool, broken: bool) -> String {
     let text = std::fs::read_to_string(dir.join("lakeside/tenant.tenet")).unwrap();
