@@ -12,12 +12,13 @@
 //! Front end only: every answer comes from the same [`Engine`] the CLI uses. Errors are
 //! `{"error": {"code", "message"}}` with 400 (bad request or unknown user/decision/guardian),
 //! 404 (route), 405 (method), 408 (body too slow), 413 (body too large) or 500 (a handler
-//! panicked; the server keeps serving). Request bodies and error messages never carry a guardian's contact details back out
-//! beyond what the caller sent.
+//! panicked; the server keeps serving). Error messages never repeat what the caller sent (a
+//! guardian's email or phone may be anywhere in it): a bad JSON body gets a fixed message with
+//! the line and column.
 
 use arc_swap::ArcSwap;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +28,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
@@ -607,24 +609,66 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 fn query_error(e: &QueryError) -> Response {
-    error(StatusCode::BAD_REQUEST, e.code(), &e.to_string())
+    error(StatusCode::BAD_REQUEST, e.code(), &query_message(e))
 }
 
-/// Leaves out values serde quotes from the body (they may be a guardian's email).
-fn scrub(message: &str) -> String {
-    let mut parts = message.split('"');
-    let mut out = parts.next().unwrap_or_default().to_string();
-    for (i, part) in parts.enumerate() {
-        out.push_str(if i % 2 == 0 { "…" } else { part });
+/// A query error's message without what the caller sent: the table's text repeats an unknown
+/// user or decision, and a caller may have put a guardian's email or phone in either field.
+/// What the table knows (a suggestion, a decision's name) is kept.
+fn query_message(e: &QueryError) -> String {
+    let hint = |s: &Option<String>| s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+    match e {
+        QueryError::UnknownUser { suggestion, .. } => format!("unknown user{}", hint(suggestion)),
+        QueryError::UnknownDecision { suggestion, .. } => format!("unknown decision{}", hint(suggestion)),
+        other => other.to_string(),
     }
-    out
 }
 
-fn json_rejection(r: &JsonRejection) -> Response {
-    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", "the request body is over the limit");
+/// What a request body must be, for error messages that can't quote the body.
+trait Shape {
+    const SHAPE: &'static str;
+}
+
+/// A JSON request body. Its errors say what kind of mistake and where (line and column), never
+/// serde's text: that quotes the body's values and keys, in quotes, backticks or escaped, and
+/// one may be a guardian's email or phone.
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Shape> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        if !is_json(request.headers()) {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "send the body as `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                error(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", "the request body is over the limit")
+            } else {
+                error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request body could not be read")
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => format!("the body is JSON but not {}", T::SHAPE),
+                _ => "the body is not valid JSON".to_string(),
+            };
+            error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("{what} (line {}, column {})", e.line(), e.column()))
+        })
     }
-    error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &scrub(&r.body_text()))
+}
+
+/// `application/json` or `application/*+json`, as axum's `Json` accepts.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
 /// One query: `{user, decision, guardian?}`.
@@ -635,6 +679,10 @@ struct DecideRequest {
     decision: String,
     #[serde(default)]
     guardian: Option<String>,
+}
+
+impl Shape for DecideRequest {
+    const SHAPE: &'static str = r#"{"user", "decision", "guardian"?} with string values"#;
 }
 
 fn answer<'t>(table: &'t DecisionTable, q: &DecideRequest) -> Result<DecisionJson<'t>, QueryError> {
@@ -675,10 +723,10 @@ struct Explained<'t> {
     explanation: String,
 }
 
-async fn decide(State(s): State<AppState>, body: Result<Json<DecideRequest>, JsonRejection>) -> Response {
-    let Json(q) = match body {
+async fn decide(State(s): State<AppState>, body: Result<Body<DecideRequest>, Response>) -> Response {
+    let Body(q) = match body {
         Ok(b) => b,
-        Err(r) => return json_rejection(&r),
+        Err(rejected) => return rejected,
     };
     let table = s.table.load_full();
     match answer(&table, &q) {
@@ -701,10 +749,14 @@ struct BatchRequest {
     queries: Vec<serde_json::Value>,
 }
 
-async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonRejection>) -> Response {
-    let Json(b) = match body {
+impl Shape for BatchRequest {
+    const SHAPE: &'static str = r#"{"queries": [...]}"#;
+}
+
+async fn batch(State(s): State<AppState>, body: Result<Body<BatchRequest>, Response>) -> Response {
+    let Body(b) = match body {
         Ok(b) => b,
-        Err(r) => return json_rejection(&r),
+        Err(rejected) => return rejected,
     };
     if b.queries.len() > s.max_batch {
         return error(
@@ -718,13 +770,15 @@ async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonR
         .queries
         .iter()
         .map(|q| match serde_json::from_value::<DecideRequest>(q.clone()) {
-            Err(e) => Slot::Error { error: ErrorBody { code: "BAD_REQUEST", message: scrub(&e.to_string()) } },
+            Err(_) => Slot::Error {
+                error: ErrorBody { code: "BAD_REQUEST", message: format!("a query is {}", DecideRequest::SHAPE) },
+            },
             Ok(q) => match answer(&table, &q) {
                 Ok(v) => {
                     s.metrics.decided(v.decision, v.allowed);
                     Slot::Decision(v)
                 }
-                Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: e.to_string() } },
+                Err(e) => Slot::Error { error: ErrorBody { code: e.code(), message: query_message(&e) } },
             },
         })
         .collect();
@@ -732,7 +786,10 @@ async fn batch(State(s): State<AppState>, body: Result<Json<BatchRequest>, JsonR
     logged(Json(Batch { results }).into_response(), "", &format!("batch of {n}"))
 }
 
-async fn user_decisions(State(s): State<AppState>, Path(upn): Path<String>) -> Response {
+async fn user_decisions(State(s): State<AppState>, upn: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(Path(upn)) = upn else {
+        return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the path's user is not percent-encoded UTF-8");
+    };
     let table = s.table.load_full();
     let user = match table.user(&upn) {
         Ok(u) => u,
@@ -767,7 +824,10 @@ struct ExplainParams {
 async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>, QueryRejection>) -> Response {
     let Query(p) = match params {
         Ok(p) => p,
-        Err(r) => return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &scrub(&r.body_text())),
+        // The rejection's text quotes the query's keys, which the caller chose.
+        Err(_) => {
+            return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the query is user=UPN&decision=NAME[&guardian=ID]");
+        }
     };
     let q = DecideRequest { user: p.user, decision: p.decision, guardian: p.guardian };
     let table = s.table.load_full();

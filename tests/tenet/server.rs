@@ -349,6 +349,57 @@ fn bad_requests_get_json_errors_with_the_right_status() {
     }
 }
 
+#[test]
+fn error_messages_never_repeat_what_the_caller_sent() {
+    let server = Server::start(&[]);
+    // serde's messages quote values in double quotes, in backticks and with escaped quotes.
+    let bodies = [
+        // An unknown field named by a guardian's email (serde: unknown field `...`).
+        (
+            "/v1/decide",
+            r#"{"user": "ana.rivera@lakeside.edu", "decision": "call_guardian", "maria.kim@example.com": 1}"#,
+        ),
+        // A string where a list belongs, with escaped quotes around the email.
+        ("/v1/decide/batch", r#"{"queries": "call \"maria.kim@example.com\" or +12065550101"}"#),
+        // A guardian's email and phone as the user and the decision.
+        ("/v1/decide", r#"{"user": "maria.kim@example.com", "decision": "+12065550101"}"#),
+        // Not JSON after the email.
+        ("/v1/decide", "{\"user\": \"maria.kim@example.com\",\n \"decision\" \"+12065550101\"}"),
+    ];
+    for (path, body) in bodies {
+        let (status, text) = server.request("POST", path, body);
+        assert_eq!(status, 400, "{body}: {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        assert!(v["error"]["code"].is_string(), "{text}");
+        assert!(!text.contains("maria.kim") && !text.contains("5550101"), "{body} was echoed: {text}");
+    }
+    // A JSON error says where, not what.
+    let (_, v) = server.json("POST", "/v1/decide", "{\"user\": \"maria.kim@example.com\",\n \"decision\" 1}");
+    assert_eq!(v["error"]["code"], "BAD_REQUEST");
+    assert!(v["error"]["message"].as_str().unwrap().contains("line 2, column 13"), "{v}");
+    // In a batch slot.
+    let (status, text) = server.request(
+        "POST",
+        "/v1/decide/batch",
+        r#"{"queries": [{"user": "ana.rivera@lakeside.edu", "decision": "parents_app", "maria.kim@example.com": 1}]}"#,
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("BAD_REQUEST") && !text.contains("maria.kim"), "{text}");
+    // In a query string.
+    let (status, text) =
+        server.request("GET", "/v1/explain?user=ana.rivera%40lakeside.edu&decision=x&maria.kim%40example.com=1", "");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("BAD_REQUEST") && !text.contains("maria.kim"), "{text}");
+}
+
+#[test]
+fn a_path_that_is_not_utf8_gets_a_json_error() {
+    let server = Server::start(&[]);
+    let (status, v) = server.json("GET", "/v1/users/%FF/decisions", "");
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["code"], "BAD_REQUEST", "{v}");
+}
+
 #[cfg(unix)]
 #[test]
 fn sigterm_and_sigint_stop_the_server_cleanly() {
