@@ -123,7 +123,9 @@ fn logged(mut response: Response, user: &str, decision: &str) -> Response {
     response
 }
 
-/// Counts every request by route and status, times it, and logs one line for it.
+/// Counts every request by route and status, times it, and logs one line for it. The route is
+/// the matched pattern, or `unmatched` for the 404 fallback: never the path, which the caller
+/// wrote (and which would make one metric series per path).
 async fn track(
     State(metrics): State<Arc<Metrics>>,
     matched: Option<axum::extract::MatchedPath>,
@@ -565,6 +567,10 @@ fn router(state: AppState, settings: &Settings, request_limit: Duration) -> Rout
 }
 
 /// The routes, with `extra` ones merged in before the layers (tests add a panicking one).
+///
+/// Layers, outermost first: `track` (so every answer is logged and counted: the 404 fallback,
+/// a 401, a 408 and a panic's 500 too), the token check, the request timeout, catching panics,
+/// the body limit. `layer`, not `route_layer`, so they wrap the fallback as well.
 fn router_with(state: AppState, settings: &Settings, request_limit: Duration, extra: Router<AppState>) -> Router {
     let token: Option<Arc<str>> = settings.token.as_deref().map(Arc::from);
     let metrics = state.metrics.clone();
@@ -581,12 +587,12 @@ fn router_with(state: AppState, settings: &Settings, request_limit: Duration, ex
             error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this route does not take that method")
         })
         .layer(DefaultBodyLimit::max(settings.max_body))
-        .layer(axum::middleware::from_fn_with_state(request_limit, deadline))
-        .layer(axum::middleware::from_fn_with_state(token, authorize))
-        .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), track))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the request failed inside the server")
         }))
+        .layer(axum::middleware::from_fn_with_state(request_limit, deadline))
+        .layer(axum::middleware::from_fn_with_state(token, authorize))
+        .layer(axum::middleware::from_fn_with_state(metrics, track))
         .with_state(state)
 }
 
@@ -990,6 +996,9 @@ mod tests {
             assert!(boom.contains("INTERNAL"), "{boom}");
             let health = get("/healthz").await.unwrap();
             assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+            // The panic is counted like any other answer.
+            let metrics = get("/metrics").await.unwrap();
+            assert!(metrics.contains(r#"tenet_http_requests_total{route="/boom",status="500"} 1"#), "{metrics}");
         });
     }
 }

@@ -625,8 +625,12 @@ fn metrics_count_requests_decisions_and_reloads() {
     server.request("POST", "/v1/decide", r#"{"user": "ana.rivera@lakeside.edu", "decision": "parents_app"}"#);
     server.request("POST", "/v1/decide", r#"{"user": "liam.chen@lakeside.edu", "decision": "parents_app"}"#);
     server.request("POST", "/v1/decide", r#"{"user": "nobody@lakeside.edu", "decision": "parents_app"}"#);
+    // The fallback is counted too, under one label whatever the path.
+    assert_eq!(server.request("GET", "/v1/nothing-here", "").0, 404);
+    assert_eq!(server.request("GET", "/nor-here", "").0, 404);
     let text = server.metrics();
     for line in [
+        r#"tenet_http_requests_total{route="unmatched",status="404"} 2"#,
         r#"tenet_decisions_total{decision="parents_app",outcome="allow"} 1"#,
         r#"tenet_decisions_total{decision="parents_app",outcome="deny"} 1"#,
         r#"tenet_http_requests_total{route="/v1/decide",status="200"} 2"#,
@@ -668,9 +672,13 @@ fn json_request_logs_name_route_status_user_and_decision_but_no_guardian() {
     assert!(f["latency_us"].is_u64(), "{v}");
     // A guardian's email sent as the user (a failed query) is not logged either.
     server.request("POST", "/v1/decide", r#"{"user": "maria.kim@example.com", "decision": "+12065550101"}"#);
-    // A request after it: once its line is there, so is the one before.
+    // A 404 is logged, without its path (a caller may have put anything in it).
+    server.request("GET", "/v1/nothing-here/maria.kim@example.com", "");
+    // A request after them: once its line is there, so are the ones before.
     server.request("GET", "/healthz", "");
     log_line(&server, "/healthz");
+    let v = log_line(&server, r#""status":404"#);
+    assert_eq!(v["fields"]["route"], "unmatched", "{v}");
     let log = server.log.lock().unwrap();
     assert!(log.iter().filter(|l| l.contains("/v1/decide")).count() >= 2, "{log:?}");
     assert!(!log.iter().any(|l| l.contains("maria.kim") || l.contains("5550101")), "no guardian in the logs: {log:?}");
