@@ -143,7 +143,9 @@ impl<R: BufRead> Iterator for Elements<R> {
                 }
                 Ok(Some(_)) => {
                     self.state = State::Done;
-                    Some(Err(self.error("expected a JSON array (`[`) or object (`{`)".into())))
+                    Some(Err(self.error(
+                        "expected a JSON array (`[`) or object (`{`): this is not JSON (was `ConvertTo-Json` left out of the pipeline?)".into(),
+                    )))
                 }
             },
             State::InArray => self.array_next(false),

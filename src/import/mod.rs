@@ -191,6 +191,10 @@ fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, report: &mut ImportReport
         }
         let shown = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
         let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        // Notes kept beside exports (README.md, .DS_Store...) are not data.
+        if name.starts_with('.') || name.ends_with(".md") {
+            continue;
+        }
         match classify(&name) {
             Some(kind) => out.push(Found { path, shown, kind }),
             None => report.notes.push(format!(

@@ -175,6 +175,12 @@ impl FileReport {
         self.problems.push(Problem { severity: Severity::Error, ..error });
     }
 
+    /// A row or object is refused for the errors already noted about it.
+    pub fn reject_noted(&mut self) {
+        self.read += 1;
+        self.rejected += 1;
+    }
+
     /// A row or object is read but deliberately not used.
     pub fn ignore(&mut self, warning: Problem) {
         self.read += 1;

@@ -176,8 +176,7 @@ pub(super) fn read(files: &[Found], pack: &Model, draft: &mut Draft, report: &mu
             if good {
                 file.use_one();
             } else {
-                file.read += 1;
-                file.rejected += 1;
+                file.reject_noted();
             }
         }
         for (i, u) in s.users.iter().enumerate() {
@@ -212,8 +211,7 @@ pub(super) fn read(files: &[Found], pack: &Model, draft: &mut Draft, report: &mu
                         ),
                     );
                 }
-                file.read += 1;
-                file.rejected += 1;
+                file.reject_noted();
             }
         }
         for (i, g) in s.guardians.iter().enumerate() {

@@ -270,7 +270,7 @@ impl Reader<'_> {
                     .value(identity),
                 );
             }
-            let values = self.values(&config.schema, element, object);
+            let Some(values) = self.values(&config.schema, element, object) else { return self.file.reject_noted() };
             self.draft.tenant.configs.entry(target.to_string()).or_default().extend(values);
             return self.file.use_one();
         }
@@ -283,7 +283,7 @@ impl Reader<'_> {
                 .help("use the bundled pack, or add the type to your pack"),
             );
         };
-        let values = self.values(&ty.schema, element, object);
+        let Some(values) = self.values(&ty.schema, element, object) else { return self.file.reject_noted() };
         if let Some(locked) = ty.instances.values().find(|i| i.locked && i.name.eq_ignore_ascii_case(&name)) {
             // A subscription default: the pack defines it; the export must agree.
             let mut differs = Vec::new();
@@ -310,9 +310,11 @@ impl Reader<'_> {
         self.file.use_one();
     }
 
-    /// The settings of `schema` found in `object`, typed; problems are reported per property.
-    fn values(&mut self, schema: &Schema, element: &Element, object: &Object) -> Values {
+    /// The settings of `schema` found in `object`, typed; problems are reported per property,
+    /// and any makes the whole object refused (`None`): half a policy would decide wrongly.
+    fn values(&mut self, schema: &Schema, element: &Element, object: &Object) -> Option<Values> {
         let mut values = Values::new();
+        let mut good = true;
         for (setting, s) in &schema.settings {
             let found = object.iter().find(|(k, _)| k.eq_ignore_ascii_case(setting));
             match found {
@@ -326,6 +328,7 @@ impl Reader<'_> {
                     Err(bad) => {
                         let at = At::property(Some(element.line_of(k)), k.clone());
                         self.file.note(bad.problem(at, setting));
+                        good = false;
                     }
                 },
             }
@@ -337,7 +340,7 @@ impl Reader<'_> {
                 self.file.unknown_properties.insert(k.clone());
             }
         }
-        values
+        good.then_some(values)
     }
 
     // --------------------------------------------------------------------------------------
