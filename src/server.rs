@@ -34,8 +34,7 @@ use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tenet::Engine;
@@ -56,8 +55,7 @@ pub struct Settings {
 
 #[derive(Clone)]
 struct AppState {
-    table: Arc<ArcSwap<DecisionTable>>,
-    reloads: Arc<Reloads>,
+    served: Arc<ArcSwap<Served>>,
     metrics: Arc<Metrics>,
     max_batch: usize,
 }
@@ -157,13 +155,41 @@ async fn metrics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
-/// What reloading has done so far.
-#[derive(Default)]
-struct Reloads {
-    generation: AtomicU64,
-    succeeded: AtomicU64,
-    failed: AtomicU64,
-    last_error: Mutex<Option<String>>,
+/// The served table and what reloading has done so far, published as one snapshot: a reader
+/// (a request, `/readyz`) sees all of a reload's effects or none of them, so the counts, the
+/// last error and the table always agree.
+struct Served {
+    table: Arc<DecisionTable>,
+    generation: u64,
+    succeeded: u64,
+    failed: u64,
+    last_error: Option<Arc<str>>,
+}
+
+impl Served {
+    fn new(table: Arc<DecisionTable>) -> Self {
+        Self { table, generation: 0, succeeded: 0, failed: 0, last_error: None }
+    }
+
+    /// The snapshot after a reload that built `built`.
+    fn after(&self, built: &Result<Arc<DecisionTable>, String>) -> Self {
+        match built {
+            Ok(table) => Self {
+                table: table.clone(),
+                generation: self.generation + 1,
+                succeeded: self.succeeded + 1,
+                failed: self.failed,
+                last_error: None,
+            },
+            Err(why) => Self {
+                table: self.table.clone(),
+                generation: self.generation,
+                succeeded: self.succeeded,
+                failed: self.failed + 1,
+                last_error: Some(Arc::from(why.as_str())),
+            },
+        }
+    }
 }
 
 /// Builds a fresh engine from the sources, or says why it can't.
@@ -196,8 +222,7 @@ pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: 
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     log(&format!("listening on http://{}", listener.local_addr()?));
     let state = AppState {
-        table: Arc::new(ArcSwap::new(engine.table().clone())),
-        reloads: Arc::new(Reloads::default()),
+        served: Arc::new(ArcSwap::from_pointee(Served::new(engine.table().clone()))),
         metrics: Arc::new(Metrics::new()),
         max_batch: settings.max_batch,
     };
@@ -508,27 +533,19 @@ async fn reloader(state: AppState, rebuild: Rebuild, watching: Watching, mut han
         }
         let rebuild = rebuild.clone();
         let built = tokio::task::spawn_blocking(move || rebuild()).await.unwrap_or_else(|e| Err(e.to_string()));
-        let r = &state.reloads;
-        match built {
-            Ok(engine) => {
-                state.table.store(engine.table().clone());
-                let generation = r.generation.fetch_add(1, Ordering::SeqCst) + 1;
-                r.succeeded.fetch_add(1, Ordering::SeqCst);
-                state.metrics.reloaded(true, generation);
-                if let Ok(mut e) = r.last_error.lock() {
-                    *e = None;
-                }
-                log(&format!("reloaded: table generation {}", r.generation.load(Ordering::SeqCst)));
-            }
-            Err(why) => {
-                r.failed.fetch_add(1, Ordering::SeqCst);
-                state.metrics.reloaded(false, r.generation.load(Ordering::SeqCst));
-                log("reload failed; still serving the last good table (see /readyz)");
-                if let Ok(mut e) = r.last_error.lock() {
-                    *e = Some(why);
-                }
-            }
-        }
+        log(&publish(&state, built.map(|engine| engine.table().clone())));
+    }
+}
+
+/// Serves the table a reload built, or records why it failed, in one new snapshot; says what
+/// happened, for the log.
+fn publish(state: &AppState, built: Result<Arc<DecisionTable>, String>) -> String {
+    let before = state.served.rcu(|now| Served::after(now, &built));
+    let generation = before.generation + u64::from(built.is_ok());
+    state.metrics.reloaded(built.is_ok(), generation);
+    match built {
+        Ok(_) => format!("reloaded: table generation {generation}"),
+        Err(_) => "reload failed; still serving the last good table (see /readyz)".to_string(),
     }
 }
 
@@ -734,15 +751,16 @@ async fn decide(State(s): State<AppState>, body: Result<Body<DecideRequest>, Res
         Ok(b) => b,
         Err(rejected) => return rejected,
     };
-    let table = s.table.load_full();
-    match answer(&table, &q) {
+    let served = s.served.load_full();
+    let table = &served.table;
+    match answer(table, &q) {
         Ok(v) => {
             s.metrics.decided(v.decision, v.allowed);
             let (user, decision) = (v.user.to_string(), v.decision.to_string());
             logged(Json(v).into_response(), &user, &decision)
         }
         Err(e) => {
-            let (user, decision) = known(&table, &q.user, &q.decision);
+            let (user, decision) = known(table, &q.user, &q.decision);
             logged(query_error(&e), &user, &decision)
         }
     }
@@ -771,7 +789,8 @@ async fn batch(State(s): State<AppState>, body: Result<Body<BatchRequest>, Respo
             &format!("{} queries, over the limit of {} per batch", b.queries.len(), s.max_batch),
         );
     }
-    let table = s.table.load_full();
+    let served = s.served.load_full();
+    let table = &served.table;
     let results: Vec<Slot<'_>> = b
         .queries
         .iter()
@@ -779,7 +798,7 @@ async fn batch(State(s): State<AppState>, body: Result<Body<BatchRequest>, Respo
             Err(_) => Slot::Error {
                 error: ErrorBody { code: "BAD_REQUEST", message: format!("a query is {}", DecideRequest::SHAPE) },
             },
-            Ok(q) => match answer(&table, &q) {
+            Ok(q) => match answer(table, &q) {
                 Ok(v) => {
                     s.metrics.decided(v.decision, v.allowed);
                     Slot::Decision(v)
@@ -796,7 +815,8 @@ async fn user_decisions(State(s): State<AppState>, upn: Result<Path<String>, Pat
     let Ok(Path(upn)) = upn else {
         return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the path's user is not percent-encoded UTF-8");
     };
-    let table = s.table.load_full();
+    let served = s.served.load_full();
+    let table = &served.table;
     let user = match table.user(&upn) {
         Ok(u) => u,
         Err(e) => return query_error(&e),
@@ -836,7 +856,8 @@ async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>,
         }
     };
     let q = DecideRequest { user: p.user, decision: p.decision, guardian: p.guardian };
-    let table = s.table.load_full();
+    let served = s.served.load_full();
+    let table = &served.table;
     match table.decide(&q.user, &q.decision, q.guardian.as_deref()) {
         Ok(d) => {
             Json(Explained { decision: DecisionJson::new(&d), explanation: tenet::output::explain(&d) }).into_response()
@@ -846,19 +867,22 @@ async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>,
 }
 
 async fn ready(State(s): State<AppState>) -> Response {
-    let t = s.table.load_full();
-    let r = &s.reloads;
-    let last_error = r.last_error.lock().ok().and_then(|e| e.clone());
-    Json(serde_json::json!({
+    Json(readiness(&s)).into_response()
+}
+
+/// What `/readyz` says.
+fn readiness(s: &AppState) -> serde_json::Value {
+    let served = s.served.load();
+    let t = &served.table;
+    serde_json::json!({
         "ready": true,
-        "generation": r.generation.load(Ordering::SeqCst),
+        "generation": served.generation,
         "users": t.model().directory.users.len(),
         "decisions": t.model().decisions.len(),
         "profiles": t.profile_count(),
-        "reloads": { "succeeded": r.succeeded.load(Ordering::SeqCst), "failed": r.failed.load(Ordering::SeqCst) },
-        "last_reload_error": last_error,
-    }))
-    .into_response()
+        "reloads": { "succeeded": served.succeeded, "failed": served.failed },
+        "last_reload_error": served.last_error.as_deref(),
+    })
 }
 
 #[cfg(test)]
@@ -868,8 +892,7 @@ mod tests {
     fn state() -> AppState {
         let Ok((engine, _)) = Engine::bundled() else { panic!("the bundled example checks") };
         AppState {
-            table: Arc::new(ArcSwap::new(engine.table().clone())),
-            reloads: Arc::new(Reloads::default()),
+            served: Arc::new(ArcSwap::from_pointee(Served::new(engine.table().clone()))),
             metrics: Arc::new(Metrics::new()),
             max_batch: 10,
         }
@@ -896,6 +919,34 @@ mod tests {
         let mut body = vec![0u8; length];
         s.read_exact(&mut body).unwrap();
         head + &String::from_utf8_lossy(&body)
+    }
+
+    #[test]
+    fn readiness_is_one_snapshot_of_the_reloads() {
+        let state = state();
+        let table = state.served.load().table.clone();
+        let writer = {
+            let state = state.clone();
+            std::thread::spawn(move || {
+                for n in 1..=3000u64 {
+                    let built = if n % 3 == 0 { Ok(table.clone()) } else { Err(format!("failure {}", n - n / 3)) };
+                    publish(&state, built);
+                }
+            })
+        };
+        let mut looks = 0;
+        while looks == 0 || !writer.is_finished() {
+            let v = readiness(&state);
+            let r = &v["reloads"];
+            assert_eq!(v["generation"], r["succeeded"], "{v}");
+            if let Some(last) = v["last_reload_error"].as_str() {
+                assert_eq!(last, format!("failure {}", r["failed"]), "{v}");
+            }
+            looks += 1;
+        }
+        assert!(writer.join().is_ok());
+        let v = readiness(&state);
+        assert_eq!((v["generation"].as_u64(), v["reloads"]["failed"].as_u64()), (Some(1000), Some(2000)), "{v}");
     }
 
     #[test]
