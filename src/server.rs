@@ -492,7 +492,6 @@ async fn received(signal: &mut SignalStream) {
     std::future::pending::<()>().await
 }
 
-/// Waits for SIGHUP or a watched file's change, then rebuilds and swaps.
 /// Watches the source paths with `notify`; each burst of file events becomes one message.
 fn watcher(paths: &[PathBuf]) -> Watching {
     use notify::Watcher as _;
@@ -500,8 +499,10 @@ fn watcher(paths: &[PathBuf]) -> Watching {
     if paths.is_empty() {
         return (None, rx);
     }
+    let watched = Watched::new(paths);
+    let watches = watched.watches();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| !e.kind.is_access()) {
+        if event.is_ok_and(|e| !e.kind.is_access() && watched.covers(&e)) {
             let _ = tx.send(());
         }
     });
@@ -509,16 +510,58 @@ fn watcher(paths: &[PathBuf]) -> Watching {
         log("can't watch the source files; reload with SIGHUP");
         return (None, rx);
     };
-    for p in paths {
-        if watcher.watch(p, notify::RecursiveMode::Recursive).is_err() {
+    for (p, mode) in watches {
+        if watcher.watch(&p, mode).is_err() {
             log(&format!("can't watch {}; reload with SIGHUP", p.display()));
         }
     }
     (Some(watcher), rx)
 }
 
+/// What `--watch` looks at: directories whole, and files by name in their directory. A file is
+/// not watched itself: editors save by writing a new file and renaming it over the old one, and
+/// a watch on the old file ends with it (so only the first such save would reload).
+#[derive(Debug, Default)]
+struct Watched {
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+}
+
+impl Watched {
+    /// Sorts the source paths into directories and files, absolute and with links resolved, as
+    /// `notify` names them in its events.
+    fn new(paths: &[PathBuf]) -> Self {
+        let mut watched = Self::default();
+        for p in paths {
+            let full = std::fs::canonicalize(p).or_else(|_| std::path::absolute(p)).unwrap_or_else(|_| p.clone());
+            if full.is_dir() { watched.dirs.push(full) } else { watched.files.push(full) }
+        }
+        watched
+    }
+
+    /// What to ask `notify` for: each directory with what is under it, and the directory of each
+    /// file not already under one, alone.
+    fn watches(&self) -> Vec<(PathBuf, notify::RecursiveMode)> {
+        let mut watches: Vec<_> = self.dirs.iter().map(|d| (d.clone(), notify::RecursiveMode::Recursive)).collect();
+        for parent in self.files.iter().filter_map(|f| f.parent()) {
+            if !self.dirs.iter().any(|d| parent.starts_with(d)) && !watches.iter().any(|(w, _)| w == parent) {
+                watches.push((parent.to_path_buf(), notify::RecursiveMode::NonRecursive));
+            }
+        }
+        watches
+    }
+
+    /// Whether an event touches a source: a path under a watched directory, or a watched file
+    /// (also as a rename's target). One that names no path may have: it counts.
+    fn covers(&self, event: &notify::Event) -> bool {
+        event.paths.is_empty()
+            || event.paths.iter().any(|p| self.dirs.iter().any(|d| p.starts_with(d)) || self.files.contains(p))
+    }
+}
+
 type Watching = (Option<notify::RecommendedWatcher>, tokio::sync::mpsc::UnboundedReceiver<()>);
 
+/// Waits for SIGHUP or a watched file's change, then rebuilds and swaps.
 async fn reloader(state: AppState, rebuild: Rebuild, watching: Watching, mut hangup: SignalStream) {
     // The watcher is kept alive for as long as the reloader runs.
     let (_watcher, mut changes) = watching;
@@ -947,6 +990,32 @@ mod tests {
         assert!(writer.join().is_ok());
         let v = readiness(&state);
         assert_eq!((v["generation"].as_u64(), v["reloads"]["failed"].as_u64()), (Some(1000), Some(2000)), "{v}");
+    }
+
+    #[test]
+    fn a_watched_file_is_watched_through_its_directory_and_picked_out_by_name() {
+        let root = std::env::temp_dir().join(format!("tenet-watched-{}", std::process::id()));
+        let (pack, tenant) = (root.join("pack"), root.join("lakeside/tenant.tenet"));
+        std::fs::create_dir_all(&pack).unwrap();
+        std::fs::create_dir_all(root.join("lakeside")).unwrap();
+        std::fs::write(&tenant, "").unwrap();
+        let watched = Watched::new(&[pack.clone(), tenant.clone()]);
+        let _ = std::fs::remove_dir_all(&root);
+        let (pack, tenant) = (&watched.dirs[0], &watched.files[0]);
+        let lakeside = tenant.parent().unwrap().to_path_buf();
+        assert_eq!(
+            watched.watches(),
+            vec![
+                (pack.clone(), notify::RecursiveMode::Recursive),
+                (lakeside.clone(), notify::RecursiveMode::NonRecursive)
+            ]
+        );
+        let event = |p: &std::path::Path| notify::Event::default().add_path(p.to_path_buf());
+        assert!(watched.covers(&event(tenant)));
+        assert!(watched.covers(&event(&pack.join("sub/decisions.tenet"))));
+        assert!(!watched.covers(&event(&lakeside.join(".tenant.tenet.swp"))), "a neighbour is not a source");
+        let renamed = event(&lakeside.join(".tenant.tenet.swp")).add_path(tenant.clone());
+        assert!(watched.covers(&renamed), "renamed over a source");
     }
 
     #[test]

@@ -526,6 +526,32 @@ fn watch_reloads_when_a_file_changes() {
     assert_eq!(presence(&server), "PRIVACY_MODE_ON");
 }
 
+#[test]
+fn watch_follows_a_file_an_editor_replaces_by_renaming() {
+    let dir = Scratch::policies("rename");
+    let tenant = dir.join("lakeside/tenant.tenet");
+    let (teams, directory) = (dir.join("teams"), dir.join("lakeside/directory.yaml"));
+    let server = Server::start(&[
+        "--watch",
+        "--policies",
+        teams.to_str().unwrap(),
+        "--policies",
+        tenant.to_str().unwrap(),
+        "--directory",
+        directory.to_str().unwrap(),
+    ]);
+    assert_eq!(presence(&server), "ALLOW");
+    // Saved twice the way editors do: a new file beside it, renamed over it. A watch on the
+    // file itself would end with the first save.
+    for (generation, on, answer) in [(1, true, "PRIVACY_MODE_ON"), (2, false, "ALLOW")] {
+        let saved = dir.join("lakeside/.tenant.tenet.swp");
+        std::fs::write(&saved, tenant_text(&dir, on, false)).unwrap();
+        std::fs::rename(&saved, &tenant).unwrap();
+        wait_ready(&server, |v| v["generation"].as_u64().unwrap_or(0) >= generation);
+        assert_eq!(presence(&server), answer, "after save {generation}");
+    }
+}
+
 /// What the presence query answered, checked to be a whole, well-formed decision.
 fn checked_presence(reply: &Reply) -> String {
     assert_eq!(reply.status, 200, "{reply:?}");
