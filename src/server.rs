@@ -598,7 +598,8 @@ fn log(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// Checks the bearer token, in constant time, on every route but `/healthz`.
+/// Checks the bearer token, in constant time, on every route but `/healthz`. The scheme's name
+/// is case-insensitive (RFC 9110); a refusal says which scheme to use (`WWW-Authenticate`).
 async fn authorize(
     State(token): State<Option<Arc<str>>>,
     request: axum::extract::Request,
@@ -613,12 +614,17 @@ async fn authorize(
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, credentials)| credentials.trim_start_matches(' '));
     if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
         next.run(request).await
     } else {
-        error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "send `Authorization: Bearer <token>`")
+        let mut refused = error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "send `Authorization: Bearer <token>`");
+        refused
+            .headers_mut()
+            .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        refused
     }
 }
 
@@ -878,6 +884,9 @@ async fn user_decisions(State(s): State<AppState>, upn: Result<Path<String>, Pat
             decisions.push(DecisionJson::new(&d));
         }
     }
+    for d in &decisions {
+        s.metrics.decided(d.decision, d.allowed);
+    }
     let upn = &table.model().directory.users[user.index()].upn;
     logged(Json(UserDecisions { user: upn, decisions }).into_response(), upn, "*")
 }
@@ -903,9 +912,16 @@ async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>,
     let table = &served.table;
     match table.decide(&q.user, &q.decision, q.guardian.as_deref()) {
         Ok(d) => {
-            Json(Explained { decision: DecisionJson::new(&d), explanation: tenet::output::explain(&d) }).into_response()
+            let v = DecisionJson::new(&d);
+            s.metrics.decided(v.decision, v.allowed);
+            let (user, decision) = (v.user.to_string(), v.decision.to_string());
+            let explained = Explained { decision: v, explanation: tenet::output::explain(&d) };
+            logged(Json(explained).into_response(), &user, &decision)
         }
-        Err(e) => query_error(&e),
+        Err(e) => {
+            let (user, decision) = known(table, &q.user, &q.decision);
+            logged(query_error(&e), &user, &decision)
+        }
     }
 }
 

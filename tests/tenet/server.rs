@@ -306,6 +306,19 @@ fn user_decisions_explain_health_and_readiness() {
     assert_eq!(status, 200);
     assert_eq!(ready["ready"], true);
     assert_eq!(ready["users"], 22);
+
+    // Both routes count the decisions they answer, like /v1/decide.
+    let mut counted = std::collections::BTreeMap::new();
+    for d in decisions {
+        let outcome = if d["allowed"] == true { "allow" } else { "deny" };
+        *counted.entry((d["decision"].as_str().unwrap().to_string(), outcome)).or_insert(0) += 1;
+    }
+    *counted.entry(("call_guardian".to_string(), "deny")).or_insert(0) += 1;
+    let metrics = server.metrics();
+    for ((decision, outcome), n) in counted {
+        let line = format!(r#"tenet_decisions_total{{decision="{decision}",outcome="{outcome}"}} {n}"#);
+        assert!(metrics.contains(&line), "missing `{line}` in:\n{metrics}");
+    }
 }
 
 #[test]
@@ -627,8 +640,14 @@ fn a_token_guards_every_route_but_healthz() {
     let (status, text) = server.request("GET", "/readyz", "");
     assert_eq!(status, 401, "{text}");
     assert!(text.contains("UNAUTHORIZED"));
-    assert_eq!(server.request_with("GET", "/readyz", "Bearer wrong").status, 401);
+    let refused = server.request_with("GET", "/readyz", "Bearer wrong");
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.header("www-authenticate"), Some("Bearer"), "{refused:?}");
+    assert_eq!(server.request_with("GET", "/readyz", "Basic czNjcmV0LXRva2Vu").status, 401);
     assert_eq!(server.request_with("GET", "/readyz", "Bearer s3cret-token").status, 200);
+    // The scheme's name is case-insensitive (RFC 9110).
+    assert_eq!(server.request_with("GET", "/readyz", "bearer s3cret-token").status, 200);
+    assert_eq!(server.request_with("GET", "/readyz", "BEARER s3cret-token").status, 200);
     assert_eq!(
         server.request_with("GET", "/v1/users/ana.rivera@lakeside.edu/decisions", "Bearer s3cret-token").status,
         200
@@ -698,6 +717,15 @@ fn json_request_logs_name_route_status_user_and_decision_but_no_guardian() {
     assert!(f["latency_us"].is_u64(), "{v}");
     // A guardian's email sent as the user (a failed query) is not logged either.
     server.request("POST", "/v1/decide", r#"{"user": "maria.kim@example.com", "decision": "+12065550101"}"#);
+    // /v1/explain logs the user and decision too, and not the guardian.
+    server.request(
+        "GET",
+        "/v1/explain?user=ana.rivera%40lakeside.edu&decision=call_guardian&guardian=maria.kim%40example.com",
+        "",
+    );
+    let v = log_line(&server, "/v1/explain");
+    assert_eq!(v["fields"]["user"], "ana.rivera@lakeside.edu", "{v}");
+    assert_eq!(v["fields"]["decision"], "call_guardian", "{v}");
     // A 404 is logged, without its path (a caller may have put anything in it).
     server.request("GET", "/v1/nothing-here/maria.kim@example.com", "");
     // A request after them: once its line is there, so are the ones before.
