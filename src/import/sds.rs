@@ -1630,8 +1630,14 @@ mod tests {
     /// Reads the SDS files of a directory (relative to `tests/fixtures/exports` unless absolute).
     fn import(dir: &str) -> (Draft, ImportReport) {
         let dir_path = root().join("tests/fixtures/exports").join(dir);
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir_path)
-            .unwrap()
+        // The directory and its subdirectories (a roster profile and a parents profile).
+        let mut dirs = vec![dir_path.clone()];
+        dirs.extend(
+            std::fs::read_dir(&dir_path).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()),
+        );
+        let mut paths: Vec<PathBuf> = dirs
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).unwrap())
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();

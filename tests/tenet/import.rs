@@ -30,10 +30,11 @@ fn pack() -> tenet::model::Model {
     model.unwrap_or_else(|| panic!("the bundled pack does not check: {:?}", report.diagnostics))
 }
 
-/// Imports the Lakeside exports with guardians from `contacts` (an SDS format or Graph).
-fn lakeside(contacts: &str) -> Imported {
+/// Imports the Lakeside exports with rosters and guardians from `sources` (School Data Sync,
+/// or an SDS roster profile with Graph's related contacts).
+fn lakeside(sources: &[&str]) -> Imported {
     let dirs: Vec<PathBuf> =
-        ["teams", "graph", contacts, "supplement"].iter().map(|d| exports("lakeside").join(d)).collect();
+        ["teams", "graph", "supplement"].iter().chain(sources).map(|d| exports("lakeside").join(d)).collect();
     import(&dirs, &pack(), &options())
 }
 
@@ -86,17 +87,18 @@ fn assert_same_decisions(imported: &Imported) {
 
 #[test]
 fn lakeside_from_sds_v2_1_decides_like_the_hand_written_district() {
-    assert_same_decisions(&lakeside("sds-v2.1"));
+    assert_same_decisions(&lakeside(&["sds-v2.1"]));
 }
 
 #[test]
 fn lakeside_from_sds_v1_decides_like_the_hand_written_district() {
-    assert_same_decisions(&lakeside("sds-v1"));
+    assert_same_decisions(&lakeside(&["sds-v1"]));
 }
 
 #[test]
 fn lakeside_from_graph_related_contacts_decides_like_the_hand_written_district() {
-    assert_same_decisions(&lakeside("graph-contacts"));
+    // The SDS v1 roster profile alone (no parent files), contacts from Graph.
+    assert_same_decisions(&lakeside(&["sds-v1/roster", "graph-contacts"]));
 }
 
 #[test]
@@ -160,7 +162,7 @@ fn an_import_round_trips_through_its_written_files() {
 }
 
 fn lakeside_with_v21() -> Imported {
-    lakeside("sds-v2.1")
+    lakeside(&["sds-v2.1"])
 }
 
 /// Strings in `text` that are guardians' contact details in the fixtures: emails at the
