@@ -4,7 +4,7 @@
 //! admin asks for them (`tenet import --show-contacts`), never in logs.
 
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 /// The report of one import: a section per file read, in reading order.
@@ -36,10 +36,28 @@ pub struct FileReport {
     pub unknown_properties: BTreeSet<String>,
     /// Properties absent from the file, so their documented default was used.
     pub defaulted: BTreeSet<String>,
+    /// The problems, at most [`LISTED_PER_KIND`] of each kind (same severity, field and message).
     pub problems: Vec<Problem>,
+    /// Problems beyond that, counted by kind: a district with 100,000 numbers not in E.164 gets
+    /// a readable report and a memory footprint that doesn't grow with the file.
+    pub unlisted: Vec<Unlisted>,
+    #[serde(skip)]
+    kinds: HashMap<(Severity, Option<String>, String), usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// At most this many problems of one kind are listed per file; the rest are counted.
+pub const LISTED_PER_KIND: usize = 20;
+
+/// Problems of one kind that were counted, not listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unlisted {
+    pub severity: Severity,
+    pub field: Option<String>,
+    pub message: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -165,14 +183,14 @@ impl FileReport {
     /// A row or object went into the tenant with a caveat.
     pub fn use_with(&mut self, warning: Problem) {
         self.use_one();
-        self.problems.push(warning);
+        self.push(warning);
     }
 
     /// A row or object is refused.
     pub fn reject(&mut self, error: Problem) {
         self.read += 1;
         self.rejected += 1;
-        self.problems.push(Problem { severity: Severity::Error, ..error });
+        self.push(Problem { severity: Severity::Error, ..error });
     }
 
     /// A row or object is refused for the errors already noted about it.
@@ -185,23 +203,53 @@ impl FileReport {
     pub fn ignore(&mut self, warning: Problem) {
         self.read += 1;
         self.ignored += 1;
-        self.problems.push(Problem { severity: Severity::Warning, ..warning });
+        self.push(Problem { severity: Severity::Warning, ..warning });
     }
 
     /// A problem of the file as a whole, or of a row already counted.
     pub fn note(&mut self, problem: Problem) {
-        self.problems.push(problem);
+        self.push(problem);
+    }
+
+    /// Lists the problem, or counts it if enough of its kind are listed already.
+    fn push(&mut self, problem: Problem) {
+        let kind = (problem.severity, problem.at.field.clone(), problem.message.clone());
+        let seen = self.kinds.entry(kind).or_insert(0);
+        *seen += 1;
+        if *seen <= LISTED_PER_KIND {
+            self.problems.push(problem);
+            return;
+        }
+        match self
+            .unlisted
+            .iter_mut()
+            .find(|u| u.severity == problem.severity && u.field == problem.at.field && u.message == problem.message)
+        {
+            Some(u) => u.count += 1,
+            None => self.unlisted.push(Unlisted {
+                severity: problem.severity,
+                field: problem.at.field,
+                message: problem.message,
+                count: 1,
+            }),
+        }
     }
 
     /// Moves a counted row from used to rejected (a later check refused it).
     pub fn reject_used(&mut self, error: Problem) {
         self.used = self.used.saturating_sub(1);
         self.rejected += 1;
-        self.problems.push(Problem { severity: Severity::Error, ..error });
+        self.push(Problem { severity: Severity::Error, ..error });
     }
 
     pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(|p| p.severity == Severity::Error)
+        self.count(Severity::Error) > 0
+    }
+
+    /// Problems of `severity`, listed or not.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.problems.iter().filter(|p| p.severity == severity).count()
+            + self.unlisted.iter().filter(|u| u.severity == severity).map(|u| u.count).sum::<usize>()
     }
 }
 
@@ -236,7 +284,7 @@ impl ImportReport {
     }
 
     fn count(&self, severity: Severity) -> usize {
-        self.files.iter().flat_map(|f| &f.problems).filter(|p| p.severity == severity).count()
+        self.files.iter().map(|f| f.count(severity)).sum()
     }
 
     /// A copy whose personal values are shown even in JSON.
@@ -279,6 +327,14 @@ impl ImportReport {
                 if !p.help.is_empty() {
                     let _ = writeln!(out, "    help: {}", p.help);
                 }
+            }
+            for u in &f.unlisted {
+                let kind = match u.severity {
+                    Severity::Error => "errors",
+                    Severity::Warning => "warnings",
+                };
+                let field = u.field.as_deref().map(|f| format!(" (`{f}`)")).unwrap_or_default();
+                let _ = writeln!(out, "  … and {} more {kind} like \"{}\"{field}", u.count, u.message);
             }
             if !f.defaulted.is_empty() {
                 let list: Vec<&str> = f.defaulted.iter().map(String::as_str).collect();
@@ -332,5 +388,20 @@ mod tests {
         let shown = serde_json::to_string(&report.with_personal()).unwrap_or_default();
         assert!(shown.contains("+1 555 0100"));
         assert_eq!((report.rejected(), report.errors(), report.warnings()), (1, 1, 1));
+    }
+
+    #[test]
+    fn many_problems_of_one_kind_are_counted_not_listed() {
+        let mut report = ImportReport::default();
+        let f = report.file("users.csv", "SDS v2.1 users.csv");
+        for row in 1..=LISTED_PER_KIND + 5 {
+            f.use_with(Problem::warning(At::cell(row + 1, row, "phone"), "not E.164").personal_value("x"));
+        }
+        f.reject(Problem::error(At::cell(99, 98, "email"), "not an email"));
+        assert_eq!(f.problems.len(), LISTED_PER_KIND + 1);
+        assert_eq!(f.count(Severity::Warning), LISTED_PER_KIND + 5);
+        let text = report.render(false);
+        assert!(text.contains("… and 5 more warnings like \"not E.164\" (`phone`)"), "{text}");
+        assert_eq!((report.warnings(), report.errors()), (LISTED_PER_KIND + 5, 1));
     }
 }
