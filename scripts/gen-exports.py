@@ -98,7 +98,7 @@ def main():
                 for k in range(2):
                     g = f"g{i}-{k}"
                     phone = f"+1425555{rnd.randrange(10000):04d}" if rnd.random() < 0.8 else f"(425) 555-{rnd.randrange(10000):04d}"
-                    users.write(f"{g},,Guardian,{i}-{k},guardian{i}-{k}@example.com,{phone},\n")
+                    users.write(f"{g},guardian{i}-{k}@example.com,Guardian,{i}-{k},guardian{i}-{k}@example.com,{phone},\n")
                     rel.write(f"u{i},{g},{'parent' if rnd.random() < 0.95 else 'relative'}\n")
     with open(os.path.join(a.out, "classes.csv"), "w") as c, open(os.path.join(a.out, "enrollments.csv"), "w") as e:
         c.write("sourcedId,orgSourcedId,title\n")

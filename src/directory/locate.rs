@@ -15,8 +15,7 @@ impl Locations {
     /// Indexes `text`. A document that does not parse yields an empty index (the deserializer
     /// reports the syntax error itself).
     pub fn index(text: &str) -> Self {
-        let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        let mut recv = Receiver { text, line_starts, stack: Vec::new(), offsets: HashMap::new() };
+        let mut recv = Receiver { text, cursor: (0, 0), stack: Vec::new(), offsets: HashMap::new() };
         let mut parser = Parser::new_from_str(text);
         if parser.load(&mut recv, false).is_err() {
             return Self::default();
@@ -46,17 +45,25 @@ enum Frame {
 
 struct Receiver<'a> {
     text: &'a str,
-    line_starts: Vec<usize>,
+    /// The last (character index, byte offset) converted: events come in text order, so each
+    /// conversion walks only the characters since the previous one (a long single-line JSON
+    /// export would otherwise be walked from its start at every event).
+    cursor: (usize, usize),
     stack: Vec<Frame>,
     offsets: HashMap<String, usize>,
 }
 
 impl Receiver<'_> {
-    /// Byte offset of a marker, from its line and column (columns count characters).
-    fn byte_offset(&self, mark: Marker) -> usize {
-        let line_start = self.line_starts.get(mark.line().saturating_sub(1)).copied().unwrap_or(0);
-        let line = &self.text[line_start..];
-        line_start + line.char_indices().nth(mark.col()).map_or(line.len(), |(i, _)| i)
+    /// Byte offset of a marker, from its character index.
+    fn byte_offset(&mut self, mark: Marker) -> usize {
+        let target = mark.index();
+        if target < self.cursor.0 {
+            self.cursor = (0, 0);
+        }
+        let (chars, bytes) = self.cursor;
+        let byte = self.text[bytes..].char_indices().nth(target - chars).map_or(self.text.len(), |(i, _)| bytes + i);
+        self.cursor = (target, byte);
+        byte
     }
 
     /// The path of the node that starts now, or `None` when the scalar is a mapping key.
