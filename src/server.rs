@@ -332,6 +332,19 @@ impl Deadlines {
         }
     }
 
+    /// After a write: a response is going out, so the next head is due `limit` after its last
+    /// byte, and the scan for its end starts afresh.
+    fn wrote(&mut self, result: &Poll<std::io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = result
+            && *n > 0
+        {
+            if self.head.is_none() {
+                (self.begun, self.line_end) = (false, false);
+            }
+            self.head = Some(tokio::time::Instant::now() + self.limit);
+        }
+    }
+
     fn timed_out(what: &str) -> std::io::Error {
         std::io::Error::new(std::io::ErrorKind::TimedOut, what)
     }
@@ -392,15 +405,7 @@ impl tokio::io::AsyncWrite for Deadlines {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.io).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = result
-            && n > 0
-        {
-            // A response is going out: the next head is due `limit` after its last byte.
-            if this.head.is_none() {
-                (this.begun, this.line_end) = (false, false);
-            }
-            this.head = Some(tokio::time::Instant::now() + this.limit);
-        }
+        this.wrote(&result);
         this.unless_stalled(result, cx)
     }
 
@@ -411,14 +416,7 @@ impl tokio::io::AsyncWrite for Deadlines {
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = result
-            && n > 0
-        {
-            if this.head.is_none() {
-                (this.begun, this.line_end) = (false, false);
-            }
-            this.head = Some(tokio::time::Instant::now() + this.limit);
-        }
+        this.wrote(&result);
         this.unless_stalled(result, cx)
     }
 
@@ -446,7 +444,11 @@ async fn deadline(
 ) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => error(StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT", "the request body did not arrive in time"),
+        Err(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            "the request did not complete in time (a body sent too slowly?)",
+        ),
     }
 }
 
