@@ -12,7 +12,8 @@ use super::report::{At, FileReport, ImportReport, Problem};
 use super::{Found, Options, text};
 use crate::model::{Model, Schema, Ty, Value};
 use serde_json::{Map, Value as Json};
-use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 
 /// The exports read, by the cmdlet that wrote them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -111,7 +112,7 @@ pub(super) fn read(files: &[Found], pack: &Model, options: &Options, draft: &mut
         let format = format!("Get-{}", cmdlet.noun());
         let file = report.file(&found.shown, &format);
         let Some(objects) = objects(found, file) else { continue };
-        let mut reader = Reader { pack, options, draft, file, seen: Vec::new() };
+        let mut reader = Reader { pack, options, draft, file, seen: HashMap::new() };
         for item in objects {
             match item {
                 Ok((element, object)) => reader.object(cmdlet, &element, object),
@@ -172,7 +173,7 @@ struct Reader<'a> {
     draft: &'a mut Draft,
     file: &'a mut FileReport,
     /// Keys already read from this file, with the line of their first object.
-    seen: Vec<(String, usize)>,
+    seen: HashMap<String, usize>,
 }
 
 /// Properties every Teams export carries that are about the object, not a setting.
@@ -210,7 +211,7 @@ impl Reader<'_> {
                         Problem::warning(At::file(), format!("the {config} app's id is not known, so its entry in this export can't be found and the pack's defaults for {config} apply"))
                             .help(format!("Microsoft doesn't publish it: look it up in Teams admin center > Teams apps > Manage apps and pass {option} GUID")),
                     ),
-                    Some(id) if !self.seen.iter().any(|(k, _)| k.eq_ignore_ascii_case(id)) => self.file.note(
+                    Some(id) if !self.seen.contains_key(&id.to_lowercase()) => self.file.note(
                         Problem::warning(At::file(), format!("no app in this export has the {config} id given with {option}, so the pack's defaults for {config} apply"))
                             .value(id.clone())
                             .help(format!("check {option} against Teams admin center > Teams apps > Manage apps")),
@@ -223,11 +224,13 @@ impl Reader<'_> {
 
     /// Remembers `key`; returns the line of an earlier object with the same key.
     fn first_seen(&mut self, key: String, line: usize) -> Option<usize> {
-        if let Some((_, first)) = self.seen.iter().find(|(k, _)| *k == key) {
-            return Some(*first);
+        match self.seen.entry(key) {
+            Entry::Occupied(first) => Some(*first.get()),
+            Entry::Vacant(v) => {
+                v.insert(line);
+                None
+            }
         }
-        self.seen.push((key, line));
-        None
     }
 
     // --------------------------------------------------------------------------------------
@@ -550,7 +553,7 @@ impl Reader<'_> {
             );
         };
         let id = id.trim().to_string();
-        self.seen.push((id.clone(), element.line));
+        self.seen.entry(id.to_lowercase()).or_insert(element.line);
         let config = [("ParentsApp", &self.options.parents_app_id), ("ApprovalsApp", &self.options.approvals_app_id)]
             .into_iter()
             .find(|(_, known)| known.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(&id)))
