@@ -34,14 +34,13 @@
 //!
 //! # Members
 //!
-//! `$expand` returns at most 20 members of a directory object and, in Graph's words, no
-//! `@odata.nextLink` for them (the "query parameters" page of the Graph documentation). A group
+//! `$expand` returns at most 20 members of a directory object, and no `@odata.nextLink` for
+//! them (the "query parameters" page of the Graph documentation). A group
 //! or role with `members@odata.nextLink` is an error; one with exactly 20 members gets a warning,
 //! since the list may be cut. Either way, the fix is to page `GET /groups/{id}/members`.
 //!
-//! Only users are read as members. Teams gives a group's policies to its direct members only:
-//! "Policy assignments are only propagated to users that are direct members of the group; the
-//! assignments are not propagated to members of nested groups" (`New-CsGroupPolicyAssignment`
+//! Only users are read as members. Teams gives a group's policies to its direct members only
+//! (members of nested groups don't get them, per the `New-CsGroupPolicyAssignment`
 //! documentation), so nested groups, devices, contacts and apps are ignored with a warning.
 //!
 //! # Related contacts
