@@ -299,9 +299,8 @@ enum Gather {
     Io(Vec<Diagnostic>),
     /// The policy pack an import builds on has errors.
     Pack(Report),
-    /// The import rejected rows (and --allow-rejects was not given), or wrote a bad directory.
+    /// The import rejected rows (and --allow-rejects was not given).
     Import(tenet::import::ImportReport),
-    Text(String),
 }
 
 impl Gather {
@@ -320,10 +319,6 @@ impl Gather {
                 );
                 exit::INPUT
             }
-            Gather::Text(message) => {
-                eprintln!("error: {message}");
-                exit::INPUT
-            }
         }
     }
 
@@ -336,7 +331,6 @@ impl Gather {
                 render_human(&errors, &report.sources, false)
             }
             Gather::Import(report) => report.render(false),
-            Gather::Text(message) => message,
         }
     }
 }
@@ -352,8 +346,9 @@ fn pack(policies: &[PathBuf]) -> Result<(Sources, tenet::model::Model), Gather> 
         }
         srcs
     };
-    match check_sources(Sources { policies: srcs.policies.clone(), directory: None }) {
-        (Some(model), _) => Ok((Sources { policies: srcs.policies, directory: None }, model)),
+    let pack = Sources { policies: srcs.policies, ..Sources::default() };
+    match check_sources(pack.clone()) {
+        (Some(model), _) => Ok((pack, model)),
         (None, report) => Err(Gather::Pack(report)),
     }
 }
@@ -376,9 +371,7 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
         r.errors(),
         r.warnings()
     );
-    imported
-        .sources(pack.policies, &input.import[0])
-        .map_err(|e| Gather::Text(format!("can't write the imported directory: {e}")))
+    Ok(imported.sources(pack.policies, &input.import[0]))
 }
 
 /// Builds the engine, printing errors (never warnings) on failure.
@@ -531,11 +524,7 @@ fn import(
     }
     let rejected = report.has_errors();
     // What was imported must be a tenant `tenet check` accepts.
-    let srcs = match imported.sources(pack.policies, &from[0]) {
-        Ok(s) => s,
-        Err(e) => return Gather::Text(format!("can't write the imported directory: {e}")).print(format),
-    };
-    let (_, checked) = check_sources(srcs);
+    let (_, checked) = check_sources(imported.sources(pack.policies, &from[0]));
     if checked.has_errors() {
         print_report(&checked, Format::Text, true);
         eprintln!("error: the imported tenant does not check (see above); nothing was written");
@@ -544,8 +533,10 @@ fn import(
     if let Some(out) = out {
         let written = std::fs::create_dir_all(out).and_then(|()| {
             std::fs::write(out.join(tenet::import::TENANT_FILE), imported.tenant_file())?;
-            let directory = imported.directory_file().map_err(std::io::Error::other)?;
-            std::fs::write(out.join(tenet::engine::DIRECTORY_FILE), directory)?;
+            let file = std::fs::File::create(out.join(tenet::engine::DIRECTORY_FILE))?;
+            let mut file = std::io::BufWriter::new(file);
+            imported.write_directory(&mut file)?;
+            file.flush()?;
             if let Some(orphans) = imported.orphaned_contacts_file().map_err(std::io::Error::other)? {
                 std::fs::write(out.join(tenet::import::ORPHANS_FILE), orphans)?;
             }

@@ -22,6 +22,9 @@ pub struct Sources {
     pub policies: Vec<Source>,
     /// The directory file, if any (an empty directory otherwise).
     pub directory: Option<Source>,
+    /// A directory already in memory (an import): used instead of parsing `directory`, which
+    /// then only names it in diagnostics.
+    pub directory_data: Option<directory::RawDirectory>,
 }
 
 impl Sources {
@@ -29,7 +32,7 @@ impl Sources {
     pub fn bundled() -> Self {
         let policies = bundled::POLICIES.iter().map(|(name, text)| Source::new(*name, *text)).collect();
         let directory = Some(Source::new(bundled::DIRECTORY.0, bundled::DIRECTORY.1));
-        Self { policies, directory }
+        Self { policies, directory, directory_data: None }
     }
 
     /// The bundled Teams policy pack alone (no tenant, no directory): what imports build on.
@@ -39,7 +42,7 @@ impl Sources {
             .filter(|(name, _)| name.starts_with(PACK_DIR))
             .map(|(name, text)| Source::new(*name, *text))
             .collect();
-        Self { policies, directory: None }
+        Self { policies, directory: None, directory_data: None }
     }
 
     /// Reads policy files and directories (recursively, `*.tenet` in name order) and the
@@ -146,8 +149,15 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
             Err(mut e) => diagnostics.append(&mut e),
         }
     }
-    let directory = match sources.directory {
-        Some(s) => {
+    let directory = match (sources.directory, sources.directory_data) {
+        (named, Some(raw)) => {
+            let id = map.add(named.unwrap_or_else(|| Source::new("(directory in memory)", "")));
+            directory::from_raw(id, raw).unwrap_or_else(|mut e| {
+                diagnostics.append(&mut e);
+                Directory::default()
+            })
+        }
+        (Some(s), None) => {
             let text = s.text.clone();
             let ranges = personal_in_directory(&text);
             let id: FileId = map.add(s.with_personal(ranges));
@@ -159,7 +169,7 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
                 }
             }
         }
-        None => Directory::default(),
+        (None, None) => Directory::default(),
     };
     if diagnostics.iter().any(Diagnostic::is_error) {
         // Name resolution over a partial set would only add noise.

@@ -9,7 +9,7 @@ use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::{FileId, Span};
 use indexmap::IndexMap;
 use locate::Locations;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -297,87 +297,107 @@ fn lookup<'a, T>(map: &'a IndexMap<String, T>, key: &str) -> Option<(usize, &'a 
 // ------------------------------------------------------------------------------------------
 // The YAML shape
 
-#[derive(Default, Deserialize)]
+/// A directory file as written, before validation. Also what an import builds in memory (see
+/// [`from_raw`]) and writes out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawDirectory {
+pub struct RawDirectory {
     #[serde(default)]
-    users: Vec<RawUser>,
+    pub users: Vec<RawUser>,
     #[serde(default)]
-    groups: Vec<RawGroup>,
+    pub groups: Vec<RawGroup>,
     #[serde(default)]
-    class_teams: Vec<RawClassTeam>,
+    pub class_teams: Vec<RawClassTeam>,
     #[serde(default)]
-    guardians: Vec<RawGuardian>,
+    pub guardians: Vec<RawGuardian>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawUser {
-    upn: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    licenses: Vec<String>,
-    #[serde(default = "yes")]
-    enabled: bool,
-    #[serde(default)]
-    invites_sent: u32,
-    #[serde(default)]
-    blocked_guardians: Vec<String>,
+pub struct RawUser {
+    pub upn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<String>,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub invites_sent: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_guardians: Vec<String>,
 }
 
 fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawGroup {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    members: Vec<String>,
-    #[serde(default)]
-    hidden_membership: bool,
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawClassTeam {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    owners: Vec<String>,
-    #[serde(default)]
-    students: Vec<String>,
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawGuardian {
+pub struct RawGroup {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    phone: Option<String>,
-    #[serde(default)]
-    on_teams: bool,
-    #[serde(default)]
-    students: Vec<RawLink>,
+    pub members: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden_membership: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawLink {
-    upn: String,
-    relationship: String,
+pub struct RawClassTeam {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub owners: Vec<String>,
+    #[serde(default)]
+    pub students: Vec<String>,
+}
+
+/// A guardian as written. Holds contact details: its `Debug` leaves them out.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuardian {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_teams: bool,
+    #[serde(default)]
+    pub students: Vec<RawLink>,
+}
+
+impl fmt::Debug for RawGuardian {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawGuardian")
+            .field("name", &self.name)
+            .field("students", &self.students)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub upn: String,
+    pub relationship: String,
 }
 
 // ------------------------------------------------------------------------------------------
@@ -401,7 +421,17 @@ pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Di
     } else {
         serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?
     };
-    let mut v = Validator { locator: Locator::new(file, text.clone()), errors: Vec::new() };
+    validate(file, text.clone(), raw)
+}
+
+/// Validates a directory already in memory (an import), as [`load`] validates a file's. `file`
+/// names it in diagnostics; with no text to point into, they point at its start.
+pub fn from_raw(file: FileId, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
+    validate(file, Arc::from(""), raw)
+}
+
+fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
+    let mut v = Validator { locator: Locator::new(file, text), errors: Vec::new() };
     let dir = v.build(raw);
     if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
 }

@@ -85,8 +85,20 @@ impl Imported {
     }
 
     /// The directory as a YAML file `tenet check` reads.
-    pub fn directory_file(&self) -> Result<String, serde_yaml::Error> {
-        write::directory_file(&self.draft, HEADER)
+    pub fn directory_file(&self) -> std::io::Result<String> {
+        let mut out = Vec::new();
+        self.write_directory(&mut out)?;
+        String::from_utf8(out).map_err(std::io::Error::other)
+    }
+
+    /// Writes the directory file to `out` as it is serialised (no copy of it in memory).
+    pub fn write_directory(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        write::directory_file(&self.directory(), HEADER, out)
+    }
+
+    /// The directory as the directory file holds it, without writing the file.
+    pub fn directory(&self) -> crate::directory::RawDirectory {
+        write::raw_directory(&self.draft)
     }
 
     /// Approved contacts whose student was deleted (Teams keeps them), or `None` if there are
@@ -99,15 +111,13 @@ impl Imported {
     }
 
     /// The imported tenant on top of `pack` (the policy pack it was imported for), as sources
-    /// named after the first `--from` directory.
-    pub fn sources(&self, pack: Vec<Source>, from: &Path) -> Result<Sources, serde_yaml::Error> {
+    /// named after the first `--from` directory. The directory stays in memory: a district of a
+    /// million users is not written out as YAML only to be parsed again.
+    pub fn sources(&self, pack: Vec<Source>, from: &Path) -> Sources {
         let mut policies = pack;
         policies.push(Source::new(format!("{} (imported {TENANT_FILE})", from.display()), self.tenant_file()));
-        let directory = Source::new(
-            format!("{} (imported {})", from.display(), crate::engine::DIRECTORY_FILE),
-            self.directory_file()?,
-        );
-        Ok(Sources { policies, directory: Some(directory) })
+        let named = Source::new(format!("{} (imported {})", from.display(), crate::engine::DIRECTORY_FILE), "");
+        Sources { policies, directory: Some(named), directory_data: Some(self.directory()) }
     }
 }
 

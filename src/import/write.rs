@@ -1,7 +1,7 @@
 //! Writing an imported tenant as a policy file and a directory file that `tenet check` accepts.
 
-use super::draft::{Draft, Literal, Values};
-use crate::directory::Relationship;
+use super::draft::{Draft, GuardianDraft, Literal, Values};
+use crate::directory::{RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLink, RawUser};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -91,173 +91,104 @@ pub fn string(text: &str) -> String {
 // ------------------------------------------------------------------------------------------
 // The directory, in the shape `directory::load` reads.
 
-#[derive(Serialize)]
-struct YamlDirectory<'a> {
-    users: Vec<YamlUser<'a>>,
-    groups: Vec<YamlGroup<'a>>,
-    class_teams: Vec<YamlClass<'a>>,
-    guardians: Vec<YamlGuardian<'a>>,
-}
-
-#[derive(Serialize)]
-struct YamlUser<'a> {
-    upn: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    roles: Vec<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    licenses: Vec<&'a str>,
-    #[serde(skip_serializing_if = "is_true")]
-    enabled: bool,
-    #[serde(skip_serializing_if = "is_zero")]
-    invites_sent: u32,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    blocked_guardians: Vec<&'a str>,
-}
-
-#[derive(Serialize)]
-struct YamlGroup<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    members: Vec<&'a str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    hidden_membership: bool,
-}
-
-#[derive(Serialize)]
-struct YamlClass<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    owners: Vec<&'a str>,
-    students: Vec<&'a str>,
-}
-
-#[derive(Serialize)]
-struct YamlGuardian<'a> {
-    /// Written only when the id is not the email (the directory derives it from the email).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    phone: Option<&'a str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    on_teams: bool,
-    students: Vec<YamlLink<'a>>,
-}
-
-#[derive(Serialize)]
-struct YamlLink<'a> {
-    upn: &'a str,
-    relationship: &'static str,
-}
-
-fn is_true(b: &bool) -> bool {
-    *b
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-/// The directory file. Members, owners and students are written as their users' UPNs.
-pub fn directory_file(draft: &Draft, header: &str) -> Result<String, serde_yaml::Error> {
-    fn upn<'a>(draft: &'a Draft, key: &'a str) -> &'a str {
-        draft.users.get(key).map_or(key, |u| u.upn.as_str())
-    }
-    let doc = YamlDirectory {
+/// The directory as the directory file would hold it. Members, owners and students are named by
+/// their users' UPNs as first written.
+pub fn raw_directory(draft: &Draft) -> RawDirectory {
+    let upn = |key: &String| draft.users.get(key).map_or_else(|| key.clone(), |u| u.upn.clone());
+    RawDirectory {
         users: draft
             .users
             .values()
-            .map(|u| YamlUser {
-                upn: &u.upn,
-                name: u.name.as_deref(),
-                roles: u.roles.iter().map(String::as_str).collect(),
-                licenses: u.licenses.iter().map(String::as_str).collect(),
+            .map(|u| RawUser {
+                upn: u.upn.clone(),
+                name: u.name.clone(),
+                roles: u.roles.iter().cloned().collect(),
+                licenses: u.licenses.iter().cloned().collect(),
                 enabled: u.enabled.unwrap_or(true),
                 invites_sent: u.invites_sent.unwrap_or(0),
-                blocked_guardians: u.blocked_guardians.iter().map(String::as_str).collect(),
+                blocked_guardians: u.blocked_guardians.iter().cloned().collect(),
             })
             .collect(),
         groups: draft
             .groups
             .values()
-            .map(|g| YamlGroup {
-                id: &g.id,
-                name: g.name.as_deref(),
-                members: g.members.iter().map(|m| upn(draft, m)).collect(),
+            .map(|g| RawGroup {
+                id: g.id.clone(),
+                name: g.name.clone(),
+                members: g.members.iter().map(upn).collect(),
                 hidden_membership: g.hidden_membership,
             })
             .collect(),
         class_teams: draft
             .classes
             .values()
-            .map(|c| YamlClass {
-                id: &c.id,
-                name: c.name.as_deref(),
-                owners: c.owners.iter().map(|m| upn(draft, m)).collect(),
-                students: c.students.iter().map(|m| upn(draft, m)).collect(),
+            .map(|c| RawClassTeam {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                owners: c.owners.iter().map(upn).collect(),
+                students: c.students.iter().map(upn).collect(),
             })
             .collect(),
         guardians: draft
             .guardians
             .values()
             .map(|g| {
+                // The id is written only when it is not the email (the directory derives it so).
                 let derived = g.email.as_deref().map(|e| e.trim().to_lowercase());
-                YamlGuardian {
-                    id: (derived.as_deref() != Some(g.id.as_str())).then_some(g.id.as_str()),
-                    name: &g.name,
-                    email: g.email.as_deref(),
-                    phone: g.phone.as_deref(),
+                RawGuardian {
+                    id: (derived.as_deref() != Some(g.id.as_str())).then(|| g.id.clone()),
+                    name: Some(g.name.clone()),
+                    email: g.email.clone(),
+                    phone: g.phone.clone(),
                     on_teams: g.on_teams,
-                    students: g
-                        .links
-                        .iter()
-                        .map(|(s, r)| YamlLink { upn: upn(draft, s), relationship: rel(*r) })
-                        .collect(),
+                    students: links(draft, g),
                 }
             })
             .collect(),
-    };
-    let mut out = String::new();
-    for line in header.lines() {
-        let _ = writeln!(out, "# {line}");
     }
-    out.push_str(&serde_yaml::to_string(&doc)?);
-    Ok(out)
 }
 
-fn rel(r: Relationship) -> &'static str {
-    r.as_str()
+fn links(draft: &Draft, g: &GuardianDraft) -> Vec<RawLink> {
+    g.links
+        .iter()
+        .map(|(s, r)| RawLink {
+            upn: draft.users.get(s).map_or_else(|| s.clone(), |u| u.upn.clone()),
+            relationship: r.as_str().to_string(),
+        })
+        .collect()
+}
+
+/// Writes the directory file.
+pub fn directory_file(raw: &RawDirectory, header: &str, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    for line in header.lines() {
+        writeln!(out, "# {line}")?;
+    }
+    serde_yaml::to_writer(out, raw).map_err(std::io::Error::other)
 }
 
 #[derive(Serialize)]
-struct YamlOrphan<'a> {
+struct Orphan<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     phone: Option<&'a str>,
     /// The students (no longer in the directory) the contact was approved for.
-    students: Vec<YamlLink<'a>>,
+    students: Vec<RawLink>,
     /// Where the contact was read.
     origin: &'a str,
 }
 
 /// Approved contacts whose student is no longer in the directory.
 pub fn orphans_file(draft: &Draft, header: &str) -> Result<String, serde_yaml::Error> {
-    let orphans: Vec<YamlOrphan<'_>> = draft
+    let orphans: Vec<Orphan<'_>> = draft
         .orphaned_contacts
         .iter()
-        .map(|g| YamlOrphan {
+        .map(|g| Orphan {
             name: &g.name,
             email: g.email.as_deref(),
             phone: g.phone.as_deref(),
-            students: g.links.iter().map(|(s, r)| YamlLink { upn: s, relationship: rel(*r) }).collect(),
+            students: links(draft, g),
             origin: &g.origin,
         })
         .collect();

@@ -35,7 +35,7 @@ fn check_fixture(path: &Path) -> (String, Vec<Code>) {
         policies.push(source(path));
         source(&base_dir)
     };
-    let (_, report) = check_sources(Sources { policies, directory: Some(directory) });
+    let (_, report) = check_sources(Sources { policies, directory: Some(directory), directory_data: None });
     let rendered = render_human(&report.diagnostics, &report.sources, false);
     (rendered, report.diagnostics.iter().map(|d| d.code).collect())
 }
@@ -45,6 +45,7 @@ fn base_fixture_is_clean() {
     let (_, report) = check_sources(Sources {
         policies: base_policies(),
         directory: Some(source(&repo().join("tests/fixtures/check/base/directory.yaml"))),
+        directory_data: None,
     });
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
 }

@@ -39,7 +39,7 @@ fn lakeside(sources: &[&str]) -> Imported {
 }
 
 fn engine(imported: &Imported) -> Engine {
-    let sources = imported.sources(Sources::pack().policies, Path::new("lakeside")).expect("directory writes");
+    let sources = imported.sources(Sources::pack().policies, Path::new("lakeside"));
     match Engine::build(sources) {
         Ok((e, _)) => e,
         Err(report) => panic!(

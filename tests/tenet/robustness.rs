@@ -31,6 +31,7 @@ fn run(policies: Vec<(String, String)>, directory: String) {
     let sources = Sources {
         policies: policies.into_iter().map(|(n, t)| Source::new(n, t)).collect(),
         directory: Some(Source::new("directory.yaml", directory)),
+        directory_data: None,
     };
     let (_, report) = check_sources(sources.clone());
     // Rendering must not panic either, whatever the spans.

@@ -15,6 +15,7 @@ pub fn engine(policies: &[(&str, &str)], directory: &str) -> Engine {
     let sources = Sources {
         policies: policies.iter().map(|(n, t)| Source::new(*n, *t)).collect(),
         directory: Some(Source::new("directory.yaml", directory)),
+        directory_data: None,
     };
     match Engine::build(sources) {
         Ok((e, _)) => e,
