@@ -846,7 +846,8 @@ fn sorted_set(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-fn looks_like_address(s: &str) -> bool {
+/// Whether text is shaped like an email address or UPN: `name@domain.tld`, no spaces.
+pub(crate) fn looks_like_address(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty() && domain.contains('.') && !s.chars().any(char::is_whitespace) && !domain.contains('@')
@@ -855,7 +856,8 @@ fn looks_like_address(s: &str) -> bool {
     }
 }
 
-fn looks_like_phone(s: &str) -> bool {
+/// Whether text is a phone number the directory accepts: digits, spaces and `+ - . ( )`.
+pub(crate) fn looks_like_phone(s: &str) -> bool {
     s.chars().any(|c| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))
 }
 

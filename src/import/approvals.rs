@@ -40,8 +40,9 @@
 //! Each row is counted once as used, ignored or rejected. Contact emails and phone numbers are
 //! quoted only as personal values, shown with `--show-contacts`.
 
+use super::contact::{check_phone, email_ok};
 use super::draft::{GuardianDraft, key};
-use super::graph::{check_phone, contact_id, looks_like_address};
+use super::graph::contact_id;
 use super::report::{At, Problem};
 use super::text;
 use super::{Draft, Found, ImportReport};
@@ -264,7 +265,7 @@ fn read_file(
         }
         let email = Some(cell(CONTACT_EMAIL)).filter(|e| !e.is_empty());
         if let Some(e) = email
-            && !looks_like_address(e)
+            && !email_ok(e)
         {
             errors.push(
                 Problem::error(there(CONTACT_EMAIL), "the contact's email address is not of the form name@domain")

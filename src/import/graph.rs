@@ -57,13 +57,13 @@
 //! Connection, which chats only with parents and guardians, errs towards denying. Any other value
 //! is rejected. `accessConsent` is read past (listed among the properties tenet does not read).
 
+use super::contact::{check_phone, email_ok};
 use super::draft::{GuardianDraft, key};
 use super::report::{At, FileReport, Problem};
 use super::text;
 use super::{Draft, Found, ImportReport};
 use crate::directory::Relationship;
 use crate::directory::locate::Locations;
-use crate::phone::{self, PhoneForm};
 use serde_json::{Map, Value};
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
@@ -688,7 +688,7 @@ fn read_contact(cx: &mut Ctx<'_>, c: &Value, path: &str, student: &str, draft: &
     };
     let email = text_of(c, "emailAddress");
     if let Some(e) = email
-        && !looks_like_address(e)
+        && !email_ok(e)
     {
         let at = cx.at(&format!("{path}.emailAddress"));
         cx.f.reject(
@@ -793,46 +793,6 @@ pub(super) fn slug(name: &str) -> String {
     }
     let out = out.trim_end_matches('-');
     if out.is_empty() { "contact".into() } else { out.to_string() }
-}
-
-/// Whether an email address has the form `name@domain.tld` (the directory's own test).
-pub(super) fn looks_like_address(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !s.chars().any(char::is_whitespace) && !domain.contains('@')
-        }
-        None => false,
-    }
-}
-
-/// Checks a contact's phone number: the number to keep (none when the directory would refuse
-/// its characters) and a warning. Warnings never quote the number outside `personal_value`.
-pub(super) fn check_phone(phone: &str, at: impl FnOnce() -> At) -> (Option<String>, Option<Problem>) {
-    let help = "write the number as `+`, the country code and the number, with no spaces or punctuation \
-                (`tenet import --show-contacts` shows it)";
-    let looks_like_phone =
-        phone.chars().any(|c| c.is_ascii_digit()) && phone.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
-    if !looks_like_phone {
-        let w = Problem::warning(
-            at(),
-            "the contact's phone number has characters other than digits, spaces and `+ - . ( )`: it is left out",
-        )
-        .personal_value(phone)
-        .help("fix the number in the student information system and export again");
-        return (None, Some(w));
-    }
-    let warning = match phone::form(phone) {
-        PhoneForm::E164 => None,
-        PhoneForm::Reformattable { .. } => Some(Problem::warning(
-            at(),
-            "the contact's phone number is valid but not written in E.164 form: SMS invites and profile look-up need E.164",
-        )),
-        PhoneForm::NotE164 => Some(Problem::warning(
-            at(),
-            "the contact's phone number is not in E.164 form (no `+` and country code, or no such number): SMS invites and profile look-up need E.164; calling still works",
-        )),
-    };
-    (Some(phone.to_string()), warning.map(|w| w.personal_value(phone).help(help)))
 }
 
 #[cfg(test)]

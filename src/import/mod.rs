@@ -13,6 +13,7 @@ pub mod text;
 mod write;
 
 mod approvals;
+mod contact;
 mod graph;
 mod sds;
 mod supplement;

@@ -25,12 +25,12 @@
 //!
 //! Files from several `--from` directories are read as one set: ids must be unique across them.
 
+use super::contact::{check_phone, email_ok};
 use super::draft::{GuardianDraft, key};
 use super::report::{At, FileReport, Problem};
 use super::text;
 use super::{Draft, Found, ImportReport};
 use crate::directory::Relationship;
-use crate::phone::{self, PhoneForm};
 use csv::ByteRecord;
 use indexmap::IndexMap;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -913,39 +913,6 @@ fn full_name(first: &str, last: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Whether text is shaped like an email address: one `@`, a dotted domain, no spaces.
-fn email_ok(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else { return false };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | ';' | '<' | '>' | '"'))
-}
-
-/// The warning a guardian's phone number gets, if any. The number is attached as a personal
-/// value only.
-fn phone_problem(number: &str, at: At) -> Option<Problem> {
-    match phone::form(number) {
-        PhoneForm::E164 => None,
-        PhoneForm::Reformattable { .. } => Some(
-            Problem::warning(at, "the phone number is valid but not written in E.164 form: it has spaces or separators")
-                .personal_value(number)
-                .help("write it in E.164 form: + then the country code and the number, with no spaces, dashes, dots or brackets; Teams needs that form for SMS invites and profile look-up"),
-        ),
-        PhoneForm::NotE164 => Some(
-            Problem::warning(
-                at,
-                "the phone number is not in E.164 form (+, country code, number): the guardian gets no SMS invite and can't be looked up by it, and calls to it get a warning",
-            )
-            .personal_value(number)
-            .help("write it in E.164 form: + then the country code and the number, with no spaces, dashes, dots or brackets"),
-        ),
-    }
-}
-
 fn duplicate(f: &mut FileReport, at: At, message: String, help: &str) {
     f.reject(Problem::error(at, message).help(help));
 }
@@ -1172,9 +1139,13 @@ fn v1_contact(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mut FileRepor
         );
     }
     let phone = r.get("Phone");
-    if !phone.is_empty() {
-        warnings.extend(phone_problem(phone, r.at("Phone")));
-    }
+    let phone = if phone.is_empty() {
+        None
+    } else {
+        let (kept, warning) = check_phone(phone, || r.at("Phone"));
+        warnings.extend(warning);
+        kept
+    };
     let Some(id) = GuardianDraft::id_for(Some(email), Some(sis)) else {
         return f.reject(Problem::error(r.whole(), "the contact can't be named"));
     };
@@ -1186,7 +1157,7 @@ fn v1_contact(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mut FileRepor
         id,
         name: name.unwrap_or_default(),
         email: (!email.is_empty()).then(|| email.to_string()),
-        phone: (!phone.is_empty()).then(|| phone.to_string()),
+        phone,
         links: 0,
     });
     if email.is_empty() {
@@ -1315,9 +1286,13 @@ fn v2_contact(st: &mut State, r: &Row<'_>, f: &mut FileReport) {
     }
     // `sms` is the mobile number; `phone` may be a landline.
     let (phone, column) = if r.get("sms").is_empty() { (r.get("phone"), "phone") } else { (r.get("sms"), "sms") };
-    if !phone.is_empty() {
-        warnings.extend(phone_problem(phone, r.at(column)));
-    }
+    let phone = if phone.is_empty() {
+        None
+    } else {
+        let (kept, warning) = check_phone(phone, || r.at(column));
+        warnings.extend(warning);
+        kept
+    };
     if st.v2_role_ids.contains(id) {
         warnings.push(
             Problem::warning(
@@ -1339,7 +1314,7 @@ fn v2_contact(st: &mut State, r: &Row<'_>, f: &mut FileReport) {
         id: guardian,
         name: name.unwrap_or_default(),
         email: (!email.is_empty()).then(|| email.to_string()),
-        phone: (!phone.is_empty()).then(|| phone.to_string()),
+        phone,
         links: 0,
     });
     st.v2_users.insert(id.to_string(), V2User::Contact(index, r.origin()));
