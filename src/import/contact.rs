@@ -44,3 +44,33 @@ pub(super) fn check_phone(phone: &str, at: impl FnOnce() -> At) -> (Option<Strin
     };
     (Some(phone.to_string()), warning.map(|w| w.personal_value(phone).help(help)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_kept_warned_about_or_left_out() {
+        let at = || At::cell(2, 1, "Phone");
+        let (kept, warning) = check_phone("+14255550110", at);
+        assert_eq!(kept.as_deref(), Some("+14255550110"));
+        assert!(warning.is_none());
+        let (kept, warning) = check_phone("(425) 555-0110", at);
+        assert_eq!(kept.as_deref(), Some("(425) 555-0110"));
+        let w = warning.unwrap_or_else(|| Problem::error(at(), "none"));
+        assert!(w.message.contains("no SMS invite") && !w.message.contains("555") && !w.help.contains("555"));
+        assert!(w.value.is_some_and(|v| v.personal));
+        // The directory would refuse these characters: the number is left out, the contact kept.
+        let (kept, warning) = check_phone("call 425 555 0110 after 5", at);
+        assert_eq!(kept, None);
+        assert!(warning.is_some_and(|w| w.message.contains("left out")));
+    }
+
+    #[test]
+    fn emails_need_one_at_and_a_dotted_domain() {
+        assert!(email_ok("maria.kim@example.com"));
+        for bad in ["maria.kim", "maria@kim", "a@b@c.com", "m k@example.com", "m@example..com", "@example.com"] {
+            assert!(!email_ok(bad), "{bad}");
+        }
+    }
+}
