@@ -56,10 +56,19 @@ impl Server {
         let sink = server.log.clone();
         // Keep reading what the server logs, so its writes never meet a closed pipe.
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
-            let _ = first.send(lines.next().unwrap_or_default());
+            let lines = BufReader::new(stderr).lines().map_while(Result::ok);
+            // Lines before the address (an import's summary, say) are kept with the log.
+            let mut announced = false;
             for line in lines {
+                if !announced && line.starts_with("listening on http://") {
+                    announced = true;
+                    let _ = first.send(line);
+                    continue;
+                }
                 sink.lock().unwrap().push(line);
+            }
+            if !announced {
+                let _ = first.send(String::new());
             }
         });
         let line = announced.recv_timeout(PATIENCE).expect("the server says where it listens");
@@ -250,6 +259,23 @@ fn decide_returns_exactly_the_cli_json() {
     assert_eq!(from_server, from_cli);
     // Same field order as the CLI, too.
     assert!(body.starts_with(r#"{"user":"ana.rivera@lakeside.edu","decision":"invite_guardian""#), "{body}");
+}
+
+#[test]
+fn serves_a_tenant_imported_from_exports() {
+    let exports = repo().join("tests/fixtures/exports/lakeside");
+    let mut owned: Vec<String> = Vec::new();
+    for d in ["teams", "graph", "sds-v2.1", "supplement"] {
+        owned.extend(["--import".to_string(), exports.join(d).display().to_string()]);
+    }
+    owned.extend(["--parents-app-id".into(), crate::import::PARENTS_APP_ID.into()]);
+    owned.extend(["--approvals-app-id".into(), crate::import::APPROVALS_APP_ID.into()]);
+    let server = Server::start(&args(&owned));
+    let (status, body) =
+        server.request("POST", "/v1/decide", r#"{"user": "frank.mueller@lakeside.edu", "decision": "parents_app"}"#);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("APP_BLOCKED_BY_PERMISSION_POLICY"), "{body}");
+    assert!(body.contains("imported tenant.tenet"), "provenance names the imported tenant: {body}");
 }
 
 #[test]
