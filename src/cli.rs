@@ -371,7 +371,7 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
         r.errors(),
         r.warnings()
     );
-    Ok(imported.sources(pack.policies, &input.import[0]))
+    Ok(imported.into_sources(pack.policies, &input.import[0]))
 }
 
 /// Builds the engine, printing errors (never warnings) on failure.
@@ -523,28 +523,39 @@ fn import(
         }
     }
     let rejected = report.has_errors();
+    let orphans = match imported.orphaned_contacts_file() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: can't write the orphaned contacts: {e}");
+            return exit::INPUT;
+        }
+    };
+    let (tenant, directory, _) = imported.into_parts();
+    // Files are staged beside their final names and kept only if the tenant checks, so the
+    // directory is serialised once, straight to disk, and never held twice in memory.
+    let staged = match out.map(|out| stage(out, &tenant, &directory, orphans.as_deref())).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: can't write to `{}`: {e}", out.map(|o| o.display().to_string()).unwrap_or_default());
+            return exit::INPUT;
+        }
+    };
     // What was imported must be a tenant `tenet check` accepts.
-    let (_, checked) = check_sources(imported.sources(pack.policies, &from[0]));
+    let (_, checked) = check_sources(tenet::import::tenant_sources(pack.policies, &from[0], tenant, directory));
     if checked.has_errors() {
+        for (partial, _) in staged.iter().flatten() {
+            let _ = std::fs::remove_file(partial);
+        }
         print_report(&checked, Format::Text, true);
         eprintln!("error: the imported tenant does not check (see above); nothing was written");
         return exit::INPUT;
     }
-    if let Some(out) = out {
-        let written = std::fs::create_dir_all(out).and_then(|()| {
-            std::fs::write(out.join(tenet::import::TENANT_FILE), imported.tenant_file())?;
-            let file = std::fs::File::create(out.join(tenet::engine::DIRECTORY_FILE))?;
-            let mut file = std::io::BufWriter::new(file);
-            imported.write_directory(&mut file)?;
-            file.flush()?;
-            if let Some(orphans) = imported.orphaned_contacts_file().map_err(std::io::Error::other)? {
-                std::fs::write(out.join(tenet::import::ORPHANS_FILE), orphans)?;
+    if let (Some(out), Some(staged)) = (out, staged) {
+        for (partial, done) in &staged {
+            if let Err(e) = std::fs::rename(partial, done) {
+                eprintln!("error: can't write `{}`: {e}", done.display());
+                return exit::INPUT;
             }
-            Ok(())
-        });
-        if let Err(e) = written {
-            eprintln!("error: can't write to `{}`: {e}", out.display());
-            return exit::INPUT;
         }
         eprintln!(
             "wrote {} and {}: use with `--policies {}`",
@@ -562,6 +573,27 @@ fn import(
         return exit::INPUT;
     }
     exit::OK
+}
+
+/// Writes an import's files under `.partial` names; returns (staged, final) paths.
+fn stage(
+    out: &std::path::Path,
+    tenant: &str,
+    directory: &tenet::directory::RawDirectory,
+    orphans: Option<&str>,
+) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
+    std::fs::create_dir_all(out)?;
+    let paths = |name: &str| (out.join(format!("{name}.partial")), out.join(name));
+    let mut staged = vec![paths(tenet::import::TENANT_FILE), paths(tenet::engine::DIRECTORY_FILE)];
+    std::fs::write(&staged[0].0, tenant)?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&staged[1].0)?);
+    tenet::import::write_directory_file(directory, &mut file)?;
+    file.flush()?;
+    if let Some(orphans) = orphans {
+        staged.push(paths(tenet::import::ORPHANS_FILE));
+        std::fs::write(&staged[2].0, orphans)?;
+    }
+    Ok(staged)
 }
 
 fn serve(input: Input, settings: crate::server::Settings, watch: bool) -> u8 {

@@ -22,6 +22,7 @@ mod teams;
 pub use draft::Draft;
 pub use report::{At, FileReport, ImportReport, Problem, Severity};
 
+use crate::directory::RawDirectory;
 use crate::engine::Sources;
 use crate::model::Model;
 use crate::source::Source;
@@ -94,12 +95,12 @@ impl Imported {
 
     /// Writes the directory file to `out` as it is serialised (no copy of it in memory).
     pub fn write_directory(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        write::directory_file(&self.directory(), HEADER, out)
+        write_directory_file(&self.directory(), out)
     }
 
     /// The directory as the directory file holds it, without writing the file.
-    pub fn directory(&self) -> crate::directory::RawDirectory {
-        write::raw_directory(&self.draft)
+    pub fn directory(&self) -> RawDirectory {
+        write::into_raw_directory(self.draft.clone())
     }
 
     /// Approved contacts whose student was deleted (Teams keeps them), or `None` if there are
@@ -111,15 +112,38 @@ impl Imported {
         write::orphans_file(&self.draft, HEADER).map(Some)
     }
 
-    /// The imported tenant on top of `pack` (the policy pack it was imported for), as sources
-    /// named after the first `--from` directory. The directory stays in memory: a district of a
-    /// million users is not written out as YAML only to be parsed again.
+    /// The imported tenant on top of `pack` (the policy pack it was imported for): see
+    /// [`tenant_sources`].
     pub fn sources(&self, pack: Vec<Source>, from: &Path) -> Sources {
-        let mut policies = pack;
-        policies.push(Source::new(format!("{} (imported {TENANT_FILE})", from.display()), self.tenant_file()));
-        let named = Source::new(format!("{} (imported {})", from.display(), crate::engine::DIRECTORY_FILE), "");
-        Sources { policies, directory: Some(named), directory_data: Some(self.directory()) }
+        tenant_sources(pack, from, self.tenant_file(), self.directory())
     }
+
+    /// Like [`Self::sources`], taking the draft instead of copying it.
+    pub fn into_sources(self, pack: Vec<Source>, from: &Path) -> Sources {
+        let (tenant, directory, _) = self.into_parts();
+        tenant_sources(pack, from, tenant, directory)
+    }
+
+    /// The tenant file, the directory (taking the draft's strings) and the report.
+    pub fn into_parts(self) -> (String, RawDirectory, ImportReport) {
+        let tenant = self.tenant_file();
+        (tenant, write::into_raw_directory(self.draft), self.report)
+    }
+}
+
+/// An imported tenant (its policy file's text and its directory) on top of `pack`, as sources
+/// named after the first `--from` directory. The directory stays in memory: a district of a
+/// million users is not written out as YAML only to be parsed again.
+pub fn tenant_sources(pack: Vec<Source>, from: &Path, tenant: String, directory: RawDirectory) -> Sources {
+    let mut policies = pack;
+    policies.push(Source::new(format!("{} (imported {TENANT_FILE})", from.display()), tenant));
+    let named = Source::new(format!("{} (imported {})", from.display(), crate::engine::DIRECTORY_FILE), "");
+    Sources { policies, directory: Some(named), directory_data: Some(directory) }
+}
+
+/// Writes a directory file: the header, then the YAML, serialised straight to `out`.
+pub fn write_directory_file(directory: &RawDirectory, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    write::directory_file(directory, HEADER, out)
 }
 
 const HEADER: &str = "Written by `tenet import` from exports of the tenant's admin state.\nEdit the exports and import again rather than editing this file.";

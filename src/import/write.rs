@@ -91,63 +91,65 @@ pub fn string(text: &str) -> String {
 // ------------------------------------------------------------------------------------------
 // The directory, in the shape `directory::load` reads.
 
-/// The directory as the directory file would hold it. Members, owners and students are named by
-/// their users' UPNs as first written.
-pub fn raw_directory(draft: &Draft) -> RawDirectory {
-    let upn = |key: &String| draft.users.get(key).map_or_else(|| key.clone(), |u| u.upn.clone());
-    RawDirectory {
-        users: draft
-            .users
-            .values()
-            .map(|u| RawUser {
-                upn: u.upn.clone(),
-                name: u.name.clone(),
-                roles: u.roles.iter().cloned().collect(),
-                licenses: u.licenses.iter().cloned().collect(),
-                enabled: u.enabled.unwrap_or(true),
-                invites_sent: u.invites_sent.unwrap_or(0),
-                blocked_guardians: u.blocked_guardians.iter().cloned().collect(),
-            })
-            .collect(),
-        groups: draft
-            .groups
-            .values()
-            .map(|g| RawGroup {
-                id: g.id.clone(),
-                name: g.name.clone(),
-                members: g.members.iter().map(upn).collect(),
-                hidden_membership: g.hidden_membership,
-            })
-            .collect(),
-        class_teams: draft
-            .classes
-            .values()
-            .map(|c| RawClassTeam {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                owners: c.owners.iter().map(upn).collect(),
-                students: c.students.iter().map(upn).collect(),
-            })
-            .collect(),
-        guardians: draft
-            .guardians
-            .values()
-            .map(|g| {
-                // The id is written only when it is not the email (the directory derives it so).
-                let derived = g.email.as_deref().map(|e| e.trim().to_lowercase());
-                RawGuardian {
-                    id: (derived.as_deref() != Some(g.id.as_str())).then(|| g.id.clone()),
-                    name: Some(g.name.clone()),
-                    email: g.email.clone(),
-                    phone: g.phone.clone(),
-                    on_teams: g.on_teams,
-                    students: links(draft, g),
-                }
-            })
-            .collect(),
-    }
+/// The directory as the directory file would hold it, taking the draft's strings rather than
+/// copying them (a district's directory is most of an import's memory). Members, owners and
+/// students are named by their users' UPNs as first written.
+pub fn into_raw_directory(draft: Draft) -> RawDirectory {
+    let Draft { users, groups, classes, guardians, .. } = draft;
+    let upn = |key: String| users.get(&key).map_or(key, |u| u.upn.clone());
+    let groups = groups
+        .into_values()
+        .map(|g| RawGroup {
+            id: g.id,
+            name: g.name,
+            members: g.members.into_iter().map(upn).collect(),
+            hidden_membership: g.hidden_membership,
+        })
+        .collect();
+    let class_teams = classes
+        .into_values()
+        .map(|c| RawClassTeam {
+            id: c.id,
+            name: c.name,
+            owners: c.owners.into_iter().map(upn).collect(),
+            students: c.students.into_iter().map(upn).collect(),
+        })
+        .collect();
+    let guardians = guardians
+        .into_values()
+        .map(|g| {
+            // The id is written only when it is not the email (the directory derives it so).
+            let derived = g.email.as_deref().map(|e| e.trim().to_lowercase());
+            RawGuardian {
+                id: (derived.as_deref() != Some(g.id.as_str())).then_some(g.id),
+                name: Some(g.name),
+                email: g.email,
+                phone: g.phone,
+                on_teams: g.on_teams,
+                students: g
+                    .links
+                    .into_iter()
+                    .map(|(s, r)| RawLink { upn: upn(s), relationship: r.as_str().to_string() })
+                    .collect(),
+            }
+        })
+        .collect();
+    let users = users
+        .into_values()
+        .map(|u| RawUser {
+            upn: u.upn,
+            name: u.name,
+            roles: u.roles.into_iter().collect(),
+            licenses: u.licenses.into_iter().collect(),
+            enabled: u.enabled.unwrap_or(true),
+            invites_sent: u.invites_sent.unwrap_or(0),
+            blocked_guardians: u.blocked_guardians.into_iter().collect(),
+        })
+        .collect();
+    RawDirectory { users, groups, class_teams, guardians }
 }
 
+/// Links of an orphaned contact, named by UPN.
 fn links(draft: &Draft, g: &GuardianDraft) -> Vec<RawLink> {
     g.links
         .iter()
