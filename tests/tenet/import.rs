@@ -236,3 +236,22 @@ fn decide_reads_exports_directly() {
     let text = String::from_utf8_lossy(&explain.stdout);
     assert!(text.contains("ParentsApp.Id"), "the explanation names the app id it depends on:\n{text}");
 }
+
+#[test]
+fn approved_contacts_of_deleted_students_are_written_beside_the_tenant() {
+    let out = std::env::temp_dir().join(format!("tenet-import-approvals-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let from = exports("approvals").display().to_string();
+    let run = tenet(&["import", "--from", &from, "--out", &out.display().to_string()]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let report = String::from_utf8_lossy(&run.stdout);
+    assert!(report.contains("kept and listed as an orphaned contact"), "{report}");
+    // The report hides the contact's details; the file the admin asked for holds them.
+    assert!(!report.contains("+12065550107"), "{report}");
+    let orphans = std::fs::read_to_string(out.join("orphaned-contacts.yaml")).expect("orphans written");
+    assert!(orphans.contains("Casey Lee") && orphans.contains("+12065550107"), "{orphans}");
+    assert!(!out.join("directory.yaml.partial").exists(), "staged files are renamed");
+    let check = tenet(&["check", &repo().join("policies/teams").display().to_string(), &out.display().to_string()]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let _ = std::fs::remove_dir_all(&out);
+}
