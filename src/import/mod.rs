@@ -36,7 +36,7 @@ pub struct Options {
     pub parents_app_id: Option<String>,
     /// The Teams app id of Approvals, for the same reason.
     pub approvals_app_id: Option<String>,
-    /// Show which file is being read on stderr (for a terminal; off otherwise).
+    /// Draw a progress bar on stderr (for a terminal; off otherwise).
     pub progress: bool,
 }
 
@@ -158,49 +158,84 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
     }
     files.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.path.cmp(&b.path)));
     let mut draft = Draft::default();
-    let progress = Progress { on: options.progress, total: files.len(), done: std::cell::Cell::new(0) };
+    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum();
+    let progress = Progress::new(options.progress, total);
     let of = |kind: fn(&Kind) -> bool| {
         let chosen: Vec<Found> = files.iter().filter(|f| kind(&f.kind)).cloned().collect();
-        progress.step(&chosen);
+        progress.reading(&chosen);
         chosen
     };
-    graph::read_groups(&of(|k| *k == Kind::GraphGroups), &mut draft, &mut report);
-    graph::read_directory_roles(&of(|k| *k == Kind::GraphDirectoryRoles), &mut draft, &mut report);
-    teams::read(&of(|k| matches!(k, Kind::Teams(_))), pack, options, &mut draft, &mut report);
-    sds::read(&of(|k| *k == Kind::Sds), &mut draft, &mut report);
-    graph::read_related_contacts(&of(|k| *k == Kind::GraphRelatedContacts), &mut draft, &mut report);
-    // The supplement may set the School Data Sync sync time that approvals are compared with.
-    let supplements = of(|k| *k == Kind::Supplement);
-    supplement::read_sync_time(&supplements, &mut draft, &mut report);
-    approvals::read(&of(|k| *k == Kind::Approvals), &mut draft, &mut report);
-    supplement::read(&supplements, pack, &mut draft, &mut report);
-    progress.finish();
+    std::thread::scope(|scope| {
+        if progress.on {
+            scope.spawn(|| progress.draw_until_done());
+        }
+        graph::read_groups(&of(|k| *k == Kind::GraphGroups), &mut draft, &mut report);
+        graph::read_directory_roles(&of(|k| *k == Kind::GraphDirectoryRoles), &mut draft, &mut report);
+        teams::read(&of(|k| matches!(k, Kind::Teams(_))), pack, options, &mut draft, &mut report);
+        sds::read(&of(|k| *k == Kind::Sds), &mut draft, &mut report);
+        graph::read_related_contacts(&of(|k| *k == Kind::GraphRelatedContacts), &mut draft, &mut report);
+        // The supplement may set the School Data Sync sync time that approvals are compared with.
+        let supplements = of(|k| *k == Kind::Supplement);
+        supplement::read_sync_time(&supplements, &mut draft, &mut report);
+        approvals::read(&of(|k| *k == Kind::Approvals), &mut draft, &mut report);
+        supplement::read(&supplements, pack, &mut draft, &mut report);
+        progress.finish();
+    });
     Imported { draft, report }
 }
 
-/// A status line on stderr: which files are being read, of how many.
+/// A progress bar on stderr (for a terminal): bytes of the export files read so far, of all,
+/// and which files are being read. Redrawn a few times a second from its own thread.
 struct Progress {
     on: bool,
-    total: usize,
-    done: std::cell::Cell<usize>,
+    total: u64,
+    /// Bytes counted before this import started (the counter is per process).
+    start: u64,
+    state: std::sync::Mutex<(String, bool)>,
+    wake: std::sync::Condvar,
 }
 
 impl Progress {
-    fn step(&self, files: &[Found]) {
-        if !self.on || files.is_empty() {
-            return;
+    fn new(on: bool, total: u64) -> Self {
+        let state = std::sync::Mutex::new((String::new(), false));
+        Self { on, total, start: text::bytes_read(), state, wake: std::sync::Condvar::new() }
+    }
+
+    fn reading(&self, files: &[Found]) {
+        if let (true, Some(first), Ok(mut state)) = (self.on, files.first(), self.state.lock()) {
+            let more = if files.len() > 1 { format!(" and {} more", files.len() - 1) } else { String::new() };
+            state.0 = format!("{}{more}", first.shown);
         }
-        let first = self.done.get() + 1;
-        self.done.set(self.done.get() + files.len());
-        let names: Vec<&str> = files.iter().map(|f| f.shown.as_str()).take(3).collect();
-        let more = if files.len() > 3 { format!(" and {} more", files.len() - 3) } else { String::new() };
-        eprint!("\r\x1b[K[{first}-{}/{}] reading {}{more}", self.done.get(), self.total, names.join(", "));
     }
 
     fn finish(&self) {
-        if self.on && self.done.get() > 0 {
-            eprint!("\r\x1b[K");
+        if let Ok(mut state) = self.state.lock() {
+            state.1 = true;
         }
+        self.wake.notify_all();
+    }
+
+    fn draw_until_done(&self) {
+        let Ok(mut state) = self.state.lock() else { return };
+        while !state.1 {
+            let read = text::bytes_read().saturating_sub(self.start).min(self.total);
+            let share = if self.total == 0 { 1.0 } else { read as f64 / self.total as f64 };
+            let filled = (share * 30.0) as usize;
+            eprint!(
+                "\r\x1b[K[{}{}] {:>3}% {} of {} MB  reading {}",
+                "=".repeat(filled),
+                " ".repeat(30 - filled.min(30)),
+                (share * 100.0) as u32,
+                read / 1_000_000,
+                self.total / 1_000_000,
+                state.0
+            );
+            match self.wake.wait_timeout(state, std::time::Duration::from_millis(250)) {
+                Ok((s, _)) => state = s,
+                Err(_) => return,
+            }
+        }
+        eprint!("\r\x1b[K");
     }
 }
 

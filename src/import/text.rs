@@ -6,6 +6,26 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes of export files read so far in this process, for the import's progress bar.
+static BYTES_READ: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes of export files read so far (see [`open`] and [`decode`]).
+pub fn bytes_read() -> u64 {
+    BYTES_READ.load(Ordering::Relaxed)
+}
+
+/// Counts the bytes that pass through it.
+struct Counting<R>(R);
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        BYTES_READ.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
 
 /// How a file was encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +57,7 @@ pub struct DecodeError {
 
 /// Decodes a file's bytes to text, dropping the byte order mark.
 pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
+    BYTES_READ.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return utf8(rest).map(|t| (t, Encoding::Utf8Bom));
     }
@@ -62,7 +83,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
 /// mark is dropped, so a reader never holds more of a large export than one record. UTF-8 is
 /// passed through; readers report invalid bytes at their line.
 pub fn open(path: &Path) -> io::Result<(Box<dyn BufRead>, Encoding)> {
-    let mut file = File::open(path)?;
+    let mut file = Counting(File::open(path)?);
     let mut head = [0u8; 64];
     let mut filled = 0;
     while filled < head.len() {
