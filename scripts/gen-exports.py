@@ -5,7 +5,7 @@
     /usr/bin/time -v target/release/tenet import --from /tmp/district-1m --out /tmp/district-1m-out
 
 The district: one teacher per 15 students, two guardians per student (so 1,000,000 users give
-about 1.87 million guardian rows), 1,000 groups, a Global and five custom instances of each
+about 1.87 million guardian rows), 1,000 groups (50 per Graph page file), a Global and five custom instances of each
 policy type, group assignments and a direct assignment for one user in fifty. Files:
 Get-CsOnlineUser.json (PowerShell 7 shape), Graph groups pages of 999 groups, SDS v2.1 CSV
 (orgs, users, roles, classes, enrollments, relationships), and the policy exports. Guardian
@@ -68,19 +68,22 @@ def main():
             f.write(("," if i else "") + json.dumps(u) + "\n")
         f.write("]\n")
 
-    # Graph groups: random members, 999 groups per page.
+    # Graph groups: random members, 50 groups per page file (Graph's $expand returns 20 members at
+    # most, so a real export pages each large group's members and stays small per file).
     members = [[] for _ in range(groups)]
     for i in range(n):
         for g in rnd.sample(range(groups), 2):
             members[g].append(i)
-    for page in range(0, groups, 999):
+    per_page = 50
+    for page in range(0, groups, per_page):
         value = [{"id": gid(g), "displayName": f"Group {g}",
                   "members": [{"@odata.type": "#microsoft.graph.user", "userPrincipalName": upn(i)} for i in members[g]]}
-                 for g in range(page, min(groups, page + 999))]
+                 for g in range(page, min(groups, page + per_page))]
         doc = {"value": value}
-        if page + 999 < groups:
+        if page + per_page < groups:
             doc["@odata.nextLink"] = "https://graph.microsoft.com/v1.0/groups?$expand=members&$skiptoken=x"
-        with open(os.path.join(a.out, f"groups-{page // 999 + 1}.json"), "w") as f:
+        page_no = page // per_page + 1
+        with open(os.path.join(a.out, "groups.json" if page_no == 1 else f"groups-{page_no}.json"), "w") as f:
             json.dump(doc, f)
 
     # SDS v2.1.
