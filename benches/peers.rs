@@ -734,6 +734,15 @@ const CYCLE: usize = 256;
 fn bench_size(c: &mut Criterion, users: usize) {
     let mut sides = Sides::build(generated_sources(users, 1));
     let table = sides.engine.table().clone();
+    let m = table.model();
+    eprintln!(
+        "{users} users: tenet {} profiles, {} cells; Cedar {} entities ({} bytes of entity JSON); Rego data {} bytes of JSON",
+        table.profile_count(),
+        table.cell_count(),
+        cedar_entities_json(m).as_array().map_or(0, Vec::len),
+        cedar_entities_json(m).to_string().len(),
+        rego_data_json(m).to_string().len()
+    );
     // Benchmarked queries, cycled so no side answers one question over and over:
     // `chat_with_guardians` for the teachers in turn (repeated when there are fewer than
     // CYCLE), `call_guardian` round-robin over the teachers, each with the next guardian it
