@@ -35,8 +35,10 @@
 //!   instance value else type default), guardian linkage through class teams and the pair's
 //!   relationship are all done in Rego on each query. The input value (`{user, guardian}`) is
 //!   built outside the timed call. Timed: `Engine::set_input` + `Engine::eval_rule` (the
-//!   tree-walking interpreter; regorus 0.14.1's bytecode VM, feature `rvm`, compiled this policy
-//!   but answered deny where the interpreter, Cedar and tenet allow, so it is not measured).
+//!   tree-walking interpreter). regorus 0.14.1's bytecode VM (feature `rvm`) compiles this policy
+//!   but evaluates `instance_name(t)` — a function whose first body is undefined for users
+//!   without a direct assignment and which goes on with `else` — to undefined where the
+//!   interpreter gives the instance, so it denies what the others allow; it is not measured.
 //!
 //! Known difference, documented rather than hidden: tenet takes the relationship of a guardian
 //! to a teacher from the guardian's link to the teacher (as a student) if any, else from the
