@@ -34,11 +34,12 @@
 //!   else lowest rank among the user's groups, else unranked in file order, else `Global`; then
 //!   instance value else type default), guardian linkage through class teams and the pair's
 //!   relationship are all done in Rego on each query. The input value (`{user, guardian}`) is
-//!   built outside the timed call. Timed: `Engine::set_input` + `Engine::eval_rule` (the
-//!   tree-walking interpreter). regorus 0.14.1's bytecode VM (feature `rvm`) compiles this policy
-//!   but evaluates `instance_name(t)` — a function whose first body is undefined for users
-//!   without a direct assignment and which goes on with `else` — to undefined where the
-//!   interpreter gives the instance, so it denies what the others allow; it is not measured.
+//!   built outside the timed call. Timed two ways: the interpreter, `Engine::set_input` +
+//!   `Engine::eval_rule`; and the same policy compiled once to regorus's bytecode VM (feature
+//!   `rvm`), `RegoVM::set_input` + `execute_entry_point_by_name`. (regorus 0.14.1's VM gave undefined
+//!   where the interpreter gave a value in two places of a first version of this policy:
+//!   functions continued with `else`, and `count(f(t)) == 0` on a function returning an empty
+//!   comprehension; the policy is written without them, and the agreement checks cover the VM.)
 //!
 //! Known difference, documented rather than hidden: tenet takes the relationship of a guardian
 //! to a teacher from the guardian's link to the teacher (as a student) if any, else from the
@@ -377,27 +378,41 @@ guardian := data.guardians[input.guardian]
 
 group_assignments(t) := [a | some g in user.groups; a := data.types[t].groups[g]]
 
+instance_name(t) := data.types[t].direct[input.user]
+
 instance_name(t) := name if {
-	name := data.types[t].direct[input.user]
-} else := name if {
+	not data.types[t].direct[input.user]
 	ranked := [a | some a in group_assignments(t); a.rank != null]
 	count(ranked) > 0
 	best := min([a.rank | some a in ranked])
-	some a in ranked
-	a.rank == best
-	name := a.instance
-} else := name if {
+	name := [a.instance | some a in ranked; a.rank == best][0]
+}
+
+instance_name(t) := name if {
+	not data.types[t].direct[input.user]
 	unranked := group_assignments(t)
 	count(unranked) > 0
+	not any_ranked(t)
 	first := min([a.seq | some a in unranked])
-	some a in unranked
-	a.seq == first
-	name := a.instance
-} else := "Global"
+	name := [a.instance | some a in unranked; a.seq == first][0]
+}
 
-setting(t, s) := v if {
-	v := data.types[t].instances[instance_name(t)][s]
-} else := data.types[t].defaults[s]
+instance_name(t) := "Global" if {
+	not data.types[t].direct[input.user]
+	not any_group_assignment(t)
+}
+
+any_group_assignment(t) if {
+	some g in user.groups
+	data.types[t].groups[g]
+}
+
+any_ranked(t) if {
+	some a in group_assignments(t)
+	a.rank != null
+}
+
+setting(t, s) := object.get(data.types[t].instances[instance_name(t)], s, data.types[t].defaults[s])
 
 # ---- parents_app(user)
 
@@ -478,15 +493,18 @@ linked if {
 }
 
 # The link to the user, else the first link to a student the user teaches, else the first link.
-relationship := r if {
-	own := [l.relationship | some l in guardian.links; l.student == input.user]
-	count(own) > 0
-	r := own[0]
-} else := r if {
-	taught := [l.relationship | some l in guardian.links; teaches(l.student)]
-	count(taught) > 0
-	r := taught[0]
-} else := guardian.links[0].relationship
+own_relationships := [l.relationship | some l in guardian.links; l.student == input.user]
+
+taught_relationships := [l.relationship | some l in guardian.links; teaches(l.student)]
+
+relationship := own_relationships[0]
+
+relationship := taught_relationships[0] if count(own_relationships) == 0
+
+relationship := guardian.links[0].relationship if {
+	count(own_relationships) == 0
+	count(taught_relationships) == 0
+}
 
 pstn if {
 	some l in user.licenses
@@ -643,6 +661,41 @@ impl RegoSide {
     }
 }
 
+/// The same Rego compiled to regorus's virtual machine (RVM): policy and data document as for
+/// [`RegoSide`], compiled once to bytecode with both decisions as entry points; per query only
+/// the input is set and an entry point run. Effective-policy resolution still runs in Rego.
+pub struct RegoVmSide {
+    vm: regorus::rvm::RegoVM,
+}
+
+impl RegoVmSide {
+    pub fn new(m: &Model) -> Self {
+        let mut engine = regorus::Engine::new();
+        engine.add_policy("tenet.rego".into(), REGO_POLICY.into()).expect("the Rego policy parses");
+        let compiled =
+            engine.compile_with_entrypoint(&format!("data.tenet.{CHAT}").into()).expect("the policy compiles");
+        let entry_points = [format!("data.tenet.{CHAT}"), format!("data.tenet.{CALL}")];
+        let entry_points: Vec<&str> = entry_points.iter().map(String::as_str).collect();
+        let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &entry_points)
+            .expect("the RVM compiles the policy");
+        let mut vm = regorus::rvm::RegoVM::new_with_policy(compiled);
+        vm.load_program(program);
+        let data = regorus::Value::from_json_str(&rego_data_json(m).to_string()).expect("the Rego data parses");
+        vm.set_data(data).expect("the Rego data loads");
+        Self { vm }
+    }
+
+    /// The timed call.
+    pub fn allowed(&mut self, decision: &str, input: &regorus::Value) -> bool {
+        self.vm.set_input(input.clone());
+        let entry = if decision == CALL { "data.tenet.call_guardian" } else { "data.tenet.chat_with_guardians" };
+        match self.vm.execute_entry_point_by_name(entry) {
+            Ok(v) => v == regorus::Value::from(true),
+            Err(e) => panic!("the Rego VM failed on {decision}: {e}"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The three sides together
 
@@ -651,6 +704,7 @@ pub struct Sides {
     pub engine: Engine,
     pub cedar: CedarSide,
     pub rego: RegoSide,
+    pub rego_vm: RegoVmSide,
 }
 
 /// Each side's allow/deny for one query.
@@ -659,11 +713,12 @@ pub struct Answers {
     pub tenet: bool,
     pub cedar: bool,
     pub rego: bool,
+    pub rego_vm: bool,
 }
 
 impl Answers {
     pub fn agree(&self) -> bool {
-        self.tenet == self.cedar && self.tenet == self.rego
+        self.tenet == self.cedar && self.tenet == self.rego && self.tenet == self.rego_vm
     }
 }
 
@@ -673,7 +728,8 @@ impl Sides {
         let m = engine.table().model();
         let cedar = CedarSide::new(m);
         let rego = RegoSide::new(m);
-        Self { engine, cedar, rego }
+        let rego_vm = RegoVmSide::new(m);
+        Self { engine, cedar, rego, rego_vm }
     }
 
     pub fn table(&self) -> &DecisionTable {
@@ -691,6 +747,7 @@ impl Sides {
             tenet: self.tenet(q),
             cedar: self.cedar.allowed(&self.cedar.request(q)),
             rego: self.rego.allowed(q.decision, &input),
+            rego_vm: self.rego_vm.allowed(q.decision, &input),
         }
     }
 
@@ -816,6 +873,13 @@ fn bench_size(c: &mut Criterion, users: usize) {
             b.iter(|| {
                 i = (i + 1) & (CYCLE - 1);
                 sides.rego.allowed(name, black_box(&inputs[i]))
+            })
+        });
+
+        g.bench_function(BenchmarkId::new("rego_vm", users), |b| {
+            b.iter(|| {
+                i = (i + 1) & (CYCLE - 1);
+                sides.rego_vm.allowed(name, black_box(&inputs[i]))
             })
         });
         g.finish();
