@@ -1,5 +1,5 @@
 //! tenet against two peer engines on the same questions over the same generated tenant:
-//! Cedar (crate `cedar-policy`) and Rego (crate `regorus`). Issue 5, "peers in the same run".
+//! Cedar (crate `cedar-policy`) and Rego (crate `regorus`), measured in the same run.
 //!
 //! Run with `cargo bench --features peers --bench peers` (the peers are optional dependencies,
 //! so the default build never compiles them). `tests/peers.rs` reuses the exports below for the
