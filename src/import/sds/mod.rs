@@ -243,6 +243,43 @@ fn org(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
 }
 
 /// A warning when a row names a school that school.csv (if read) doesn't define.
+/// The columns of a class row: v1 section.csv or v2.1 classes.csv.
+struct ClassColumns {
+    id: &'static str,
+    name: &'static str,
+    what: &'static str,
+}
+
+impl ClassColumns {
+    const V1: ClassColumns = ClassColumns { id: "SIS ID", name: "Section Name", what: "section" };
+    const V21: ClassColumns = ClassColumns { id: "sourcedId", name: "title", what: "class" };
+}
+
+/// A section (v1) or class (v2.1) row: one class team, named by its first row; a repeated id is
+/// a rejected row naming the first.
+fn class_row(
+    seen: &mut HashMap<String, Origin>,
+    shown: &[String],
+    draft: &mut Draft,
+    r: &Row<'_>,
+    f: &mut FileReport,
+    cols: ClassColumns,
+    warnings: Vec<Problem>,
+) {
+    let (id, what) = (r.get(cols.id), cols.what);
+    if let Some(first) = seen.get(id).copied() {
+        let message = format!("duplicate {what}: {} `{id}` is already on {}", cols.id, place(shown, first, r.file));
+        let help = format!("each {what} needs one row: remove the repeated row");
+        return duplicate(f, r.at(cols.id), message, &help);
+    }
+    let class = draft.class_mut(id);
+    if class.name.is_none() {
+        class.name = Some(r.get(cols.name).to_string());
+    }
+    seen.insert(id.to_string(), r.origin());
+    finish(f, warnings);
+}
+
 fn unknown_school(st: &State, r: &Row<'_>, col: &str) -> Option<Problem> {
     let id = r.get(col);
     let known = st.schools.as_ref()?;
@@ -787,5 +824,31 @@ mod tests {
         for bad in ["maria.kim", "maria kim@example.com", "a@b@example.com", "@example.com", "a@example", "a@.com"] {
             assert!(!email_ok(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_repeated_section_or_class_is_rejected_naming_the_first_row() {
+        let dir = std::env::temp_dir().join(format!("tenet-sds-dup-class-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("section.csv"), "SIS ID,School SIS ID,Section Name\ns1,sc1,Math\ns1,sc1,Math again\n")
+            .unwrap();
+        std::fs::write(dir.join("classes.csv"), "sourcedId,orgSourcedId,title\nc1,o1,Art\nc1,o1,Art again\n").unwrap();
+        let (draft, report) = import(&dir.display().to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, column, what) in [("section.csv", "SIS ID", "section"), ("classes.csv", "sourcedId", "class")] {
+            let f = file(&report, name);
+            assert_eq!((f.read, f.rejected), (2, 1), "{name}");
+            let e = f.problems.iter().find(|p| p.severity == Severity::Error).unwrap();
+            assert_eq!((e.at.row, e.at.field.as_deref()), (Some(2), Some(column)));
+            assert!(
+                e.message.starts_with(&format!("duplicate {what}:")) && e.message.contains("row 1"),
+                "{}",
+                e.message
+            );
+        }
+        // The first row names the class team.
+        assert_eq!(draft.classes.get("s1").and_then(|c| c.name.as_deref()), Some("Math"));
+        assert_eq!(draft.classes.get("c1").and_then(|c| c.name.as_deref()), Some("Art"));
     }
 }

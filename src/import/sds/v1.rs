@@ -43,18 +43,8 @@ pub(super) fn v1_person(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut 
 }
 
 pub(super) fn v1_section(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
-    let sis = r.get("SIS ID");
-    if let Some(first) = st.sections.get(sis).copied() {
-        let message = format!("duplicate section: SIS ID `{sis}` is already on {}", place(&st.shown, first, r.file));
-        return duplicate(f, r.at("SIS ID"), message, "each section needs one row: remove the repeated row");
-    }
     let warnings: Vec<Problem> = unknown_school(st, r, "School SIS ID").into_iter().collect();
-    let class = draft.class_mut(sis);
-    if class.name.is_none() {
-        class.name = Some(r.get("Section Name").to_string());
-    }
-    st.sections.insert(sis.to_string(), r.origin());
-    finish(f, warnings);
+    class_row(&mut st.sections, &st.shown, draft, r, f, ClassColumns::V1, warnings);
 }
 
 pub(super) fn v1_owner(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {

@@ -146,18 +146,8 @@ pub(super) fn v2_role(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut Fi
 }
 
 pub(super) fn v2_class(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
-    let id = r.get("sourcedId");
-    if let Some(first) = st.classes.get(id).copied() {
-        let message = format!("duplicate class: sourcedId `{id}` is already on {}", place(&st.shown, first, r.file));
-        return duplicate(f, r.at("sourcedId"), message, "each class needs one row: remove the repeated row");
-    }
     let warnings: Vec<Problem> = unknown_org(st, r, "orgSourcedId").into_iter().collect();
-    let class = draft.class_mut(id);
-    if class.name.is_none() {
-        class.name = Some(r.get("title").to_string());
-    }
-    st.classes.insert(id.to_string(), r.origin());
-    finish(f, warnings);
+    class_row(&mut st.classes, &st.shown, draft, r, f, ClassColumns::V21, warnings);
 }
 
 pub(super) fn v2_enrollment(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
