@@ -63,6 +63,7 @@ use cedar_policy::{Authorizer, Context, Entities, EntityId, EntityTypeName, Enti
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use serde_json::{Map, Value as Json, json};
 use std::str::FromStr;
+use tenet::directory::RawDirectory;
 use tenet::engine::{Engine, Sources};
 use tenet::generate::{Spec, district};
 use tenet::model::Model;
@@ -80,11 +81,11 @@ pub fn generated_sources(users: usize, seed: u64) -> Sources {
 }
 
 /// The Teams pack with the given tenant file and directory.
-pub fn sources_from(tenant: String, directory: String) -> Sources {
+pub fn sources_from(tenant: String, directory: RawDirectory) -> Sources {
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", tenant));
-    Sources { policies, directory: Some(Source::new("generated/directory.yaml", directory)), directory_data: None }
+    Sources { policies, directory: None, directory_data: Some(directory) }
 }
 
 /// One question: a user (directory key), a decision and, for `call_guardian`, a guardian id.

@@ -14,7 +14,7 @@ fn sources(users: usize) -> Sources {
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", d.tenant));
-    Sources { policies, directory: Some(Source::new("generated/directory.yaml", d.directory)), directory_data: None }
+    Sources { policies, directory: None, directory_data: Some(d.directory) }
 }
 
 fn build(c: &mut Criterion) {

@@ -482,7 +482,8 @@ fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
     let district = tenet::generate::district(tenet::generate::Spec { users, seed });
     let written = std::fs::create_dir_all(out)
         .and_then(|()| std::fs::write(out.join("tenant.tenet"), &district.tenant))
-        .and_then(|()| std::fs::write(out.join("directory.yaml"), &district.directory));
+        .and_then(|()| district.directory_yaml().map_err(std::io::Error::other))
+        .and_then(|yaml| std::fs::write(out.join("directory.yaml"), yaml));
     match written {
         Ok(()) => {
             eprintln!(

@@ -12,6 +12,7 @@
 mod bench;
 
 use bench::{CALL, CHAT, Query, Sides, generated_sources, sources_from, teachers};
+use tenet::directory::RawGroup;
 use tenet::generate::{Spec, district};
 
 /// Every user with `chat_with_guardians`, every teacher with every guardian for `call_guardian`.
@@ -107,19 +108,12 @@ fn permission_policies_and_precedence_agree() {
     );
     let members_a: Vec<String> = (0..12).map(|t| format!("teacher{t}@district.edu")).collect();
     let members_b: Vec<String> = (6..18).map(|t| format!("teacher{t}@district.edu")).collect();
-    let directory = d
-        .directory
-        .replacen(
-            "groups:\n",
-            &format!(
-                "groups:\n  - id: extra-a\n    members: [{}]\n  - id: extra-b\n    members: [{}]\n",
-                members_a.join(", "),
-                members_b.join(", ")
-            ),
-            1,
-        )
-        .replacen("  - upn: teacher3@district.edu\n", "  - upn: teacher3@district.edu\n    enabled: false\n", 1);
-    assert_ne!(directory, d.directory);
+    let mut directory = d.directory;
+    for (id, members) in [("extra-a", members_a), ("extra-b", members_b)] {
+        directory.groups.push(RawGroup { id: id.into(), name: None, members, hidden_membership: false });
+    }
+    let teacher3 = directory.users.iter_mut().find(|u| u.upn == "teacher3@district.edu").expect("teacher3");
+    teacher3.enabled = false;
     agree("permission policies, precedence", Sides::build(sources_from(tenant, directory)));
 }
 
