@@ -10,6 +10,7 @@ use crate::source::{FileId, Span};
 use indexmap::IndexMap;
 use locate::Locations;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -157,13 +158,17 @@ impl fmt::Debug for Guardian {
     }
 }
 
+/// Entries by name, in directory order. Hashed with foldhash: names are probed on every query,
+/// and SipHash's resistance to chosen collisions buys nothing for a directory the admin wrote.
+pub type NameMap<T> = IndexMap<String, T, foldhash::fast::RandomState>;
+
 /// A validated directory. Keys are lower-cased UPNs, group ids, class ids and guardian ids.
 #[derive(Clone, Default)]
 pub struct Directory {
-    pub users: IndexMap<String, User>,
-    pub groups: IndexMap<String, Group>,
-    pub class_teams: IndexMap<String, ClassTeam>,
-    pub guardians: IndexMap<String, Guardian>,
+    pub users: NameMap<User>,
+    pub groups: NameMap<Group>,
+    pub class_teams: NameMap<ClassTeam>,
+    pub guardians: NameMap<Guardian>,
     /// Roles held by at least one enabled / disabled user (sorted).
     pub enabled_roles: Vec<String>,
     pub disabled_roles: Vec<String>,
@@ -261,13 +266,12 @@ impl Directory {
     /// in a class team the user owns, both or neither. The relationship is that of the link to
     /// the user, else of the first link to a student the user teaches, else of the first link.
     pub fn relation(&self, user: UserIdx, guardian: &Guardian) -> Relation {
-        let owner = self.users.get_index(user).map(|(_, u)| u);
+        let owns: &[usize] = self.users.get_index(user).map_or(&[], |(_, u)| &u.owns);
+        // A student is in few class teams and a teacher owns few: compare those lists rather
+        // than scan the students of every class team the teacher owns.
         let teaches = |student: UserIdx| {
-            owner.is_some_and(|o| {
-                o.owns
-                    .iter()
-                    .any(|c| self.class_teams.get_index(*c).is_some_and(|(_, t)| t.students.contains(&student)))
-            })
+            !owns.is_empty()
+                && self.users.get_index(student).is_some_and(|(_, s)| s.student_of.iter().any(|c| owns.contains(c)))
         };
         let own = guardian.links.iter().find(|l| l.student == user);
         let taught = guardian.links.iter().find(|l| teaches(l.student));
@@ -287,7 +291,7 @@ pub struct Relation {
     pub relationship: Relationship,
 }
 
-fn lookup<'a, T>(map: &'a IndexMap<String, T>, key: &str) -> Option<(usize, &'a T)> {
+fn lookup<'a, T>(map: &'a NameMap<T>, key: &str) -> Option<(usize, &'a T)> {
     match map.get_full(key) {
         Some((i, _, v)) => Some((i, v)),
         None => map.get_full(&key.trim().to_lowercase()).map(|(i, _, v)| (i, v)),
@@ -508,24 +512,26 @@ impl Validator {
         self.class_teams(&mut dir, raw.class_teams);
         self.guardians(&mut dir, raw.guardians);
         self.blocks(&mut dir, &raw.users);
-        let (mut enabled, mut disabled) = (Vec::new(), Vec::new());
+        // Sets of borrowed names: a district has millions of role entries and a handful of roles.
+        let (mut enabled, mut disabled) = (BTreeSet::new(), BTreeSet::new());
         for u in dir.users.values() {
             let into = if u.enabled { &mut enabled } else { &mut disabled };
-            into.extend(u.roles.iter().cloned());
+            into.extend(u.roles.iter().map(String::as_str));
         }
-        dir.enabled_roles = sorted_set(enabled);
-        dir.disabled_roles = sorted_set(disabled);
+        let owned = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
+        (dir.enabled_roles, dir.disabled_roles) = (owned(enabled), owned(disabled));
         dir
     }
 
     fn users(&mut self, dir: &mut Directory, raw: &[RawUser]) {
+        dir.users.reserve(raw.len());
         for (i, u) in raw.iter().enumerate() {
-            let path = format!("users[{i}].upn");
+            let path = || format!("users[{i}].upn");
             let key = u.upn.trim().to_lowercase();
             if !looks_like_address(&key) {
                 self.error(
                     Code::DirectoryValue,
-                    &path,
+                    &path(),
                     format!("`{}` is not a user principal name", u.upn),
                     "expected name@domain",
                     Some("a UPN looks like `ana.rivera@lakeside.edu`".into()),
@@ -535,7 +541,7 @@ impl Validator {
             if let Some(first) = dir.users.get(&key) {
                 let first_span = self.span(&format!("users[{}].upn", first.raw));
                 let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
-                    .at(self.span(&path), format!("second definition (`{path}`)"))
+                    .at(self.span(&path()), format!("second definition (`{}`)", path()))
                     .also(first_span, "first definition")
                     .help("UPNs are compared without regard to case; merge the two entries");
                 self.errors.push(d);
@@ -573,10 +579,12 @@ impl Validator {
     }
 
     /// Resolves a user reference, reporting unknown ones.
-    fn user_ref(&mut self, dir: &Directory, upn: &str, path: &str) -> Option<UserIdx> {
+    /// `path` is only built for the error: references are most of a directory.
+    fn user_ref(&mut self, dir: &Directory, upn: &str, path: impl FnOnce() -> String) -> Option<UserIdx> {
         if let Some((i, _)) = dir.user(upn) {
             return Some(i);
         }
+        let path = &path();
         let help = did_you_mean(&upn.to_lowercase(), dir.users.keys().map(String::as_str))
             .or_else(|| Some("add the user under `users`".into()));
         self.error(Code::DirectoryReference, path, format!("unknown user `{upn}`"), "not in `users`", help);
@@ -597,7 +605,7 @@ impl Validator {
             }
             let mut members = Vec::new();
             for (j, m) in g.members.iter().enumerate() {
-                if let Some(u) = self.user_ref(dir, m, &format!("{path}.members[{j}]")) {
+                if let Some(u) = self.user_ref(dir, m, || format!("{path}.members[{j}]")) {
                     members.push(u);
                 }
             }
@@ -646,13 +654,13 @@ impl Validator {
             let ci = dir.class_teams.len();
             let mut owners = Vec::new();
             for (j, o) in c.owners.iter().enumerate() {
-                if let Some(u) = self.user_ref(dir, o, &format!("{path}.owners[{j}]")) {
+                if let Some(u) = self.user_ref(dir, o, || format!("{path}.owners[{j}]")) {
                     owners.push(u);
                 }
             }
             let mut students = Vec::new();
             for (j, s) in c.students.iter().enumerate() {
-                if let Some(u) = self.user_ref(dir, s, &format!("{path}.students[{j}]")) {
+                if let Some(u) = self.user_ref(dir, s, || format!("{path}.students[{j}]")) {
                     students.push(u);
                 }
             }
@@ -684,8 +692,9 @@ impl Validator {
     }
 
     fn guardians(&mut self, dir: &mut Directory, raw: Vec<RawGuardian>) {
+        dir.guardians.reserve(raw.len());
         for (i, g) in raw.into_iter().enumerate() {
-            let path = format!("guardians[{i}]");
+            let path = || format!("guardians[{i}]");
             let email = g.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_lowercase);
             if let Some(e) = &email
                 && !looks_like_address(e)
@@ -693,7 +702,7 @@ impl Validator {
                 // The value itself is personal data: the label points at it instead of quoting it.
                 self.personal_error(
                     Code::DirectoryValue,
-                    &format!("{path}.email"),
+                    &format!("{}.email", path()),
                     format!("guardian {i} has an email address that is not of the form name@domain"),
                     "invalid email",
                     Some("fix the address, or remove `email` if the guardian has none".into()),
@@ -704,7 +713,7 @@ impl Validator {
             else {
                 self.error(
                     Code::DirectoryValue,
-                    &path,
+                    &path(),
                     format!("guardian {i} has neither `id` nor `email`"),
                     "needs an id",
                     Some("give the guardian an `id` so queries can name it".into()),
@@ -717,7 +726,7 @@ impl Validator {
             {
                 self.personal_error(
                     Code::DirectoryValue,
-                    &format!("{path}.phone"),
+                    &format!("{}.phone", path()),
                     format!("guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"),
                     "invalid phone number",
                     Some("write the number in E.164 form, such as `+12065550101`".into()),
@@ -726,7 +735,7 @@ impl Validator {
             if g.students.is_empty() {
                 self.error(
                     Code::DirectoryValue,
-                    &path,
+                    &path(),
                     format!("guardian {i} is linked to no student"),
                     "no `students`",
                     Some("add `students: [{upn: ..., relationship: parent}]`".into()),
@@ -734,14 +743,14 @@ impl Validator {
             }
             let mut links = Vec::new();
             for (j, l) in g.students.iter().enumerate() {
-                let lpath = format!("{path}.students[{j}]");
-                let student = self.user_ref(dir, &l.upn, &format!("{lpath}.upn"));
+                let lpath = || format!("guardians[{i}].students[{j}]");
+                let student = self.user_ref(dir, &l.upn, || format!("{}.upn", lpath()));
                 let relationship = Relationship::parse(&l.relationship);
                 if relationship.is_none() {
                     let names: Vec<&str> = Relationship::ALL.iter().map(|r| r.as_str()).collect();
                     self.error(
                         Code::DirectoryValue,
-                        &format!("{lpath}.relationship"),
+                        &format!("{}.relationship", lpath()),
                         format!("unknown relationship `{}`", l.relationship),
                         "not a School Data Sync role",
                         Some(
@@ -754,7 +763,7 @@ impl Validator {
                     if links.iter().any(|l: &GuardianLink| l.student == student) {
                         self.error(
                             Code::DirectoryDuplicate,
-                            &format!("{lpath}.upn"),
+                            &format!("{}.upn", lpath()),
                             format!("guardian {i} is linked to the same student twice"),
                             "second link",
                             Some("keep one link per student, with the right relationship".into()),
@@ -769,7 +778,7 @@ impl Validator {
                     Code::DirectoryDuplicate,
                     format!("guardian {i} repeats the id of an earlier guardian"),
                 )
-                .at(self.span(&path), format!("second definition (`{path}`)"))
+                .at(self.span(&path()), format!("second definition (`{}`)", path()))
                 .also(self.span(&format!("guardians[{}]", first.raw)), "first definition")
                 .help("list each guardian once, with all their students under `students`");
                 self.errors.push(d);
@@ -801,7 +810,7 @@ impl Validator {
     }
 
     fn blocks(&mut self, dir: &mut Directory, raw: &[RawUser]) {
-        for (i, u) in raw.iter().enumerate() {
+        for (i, u) in raw.iter().enumerate().filter(|(_, u)| !u.blocked_guardians.is_empty()) {
             let Some(ui) = dir.users.get_index_of(&u.upn.trim().to_lowercase()) else { continue };
             let mut blocked = Vec::new();
             for (j, g) in u.blocked_guardians.iter().enumerate() {
