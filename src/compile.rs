@@ -21,6 +21,7 @@
 
 use crate::ast::CmpOp;
 use crate::eval::{self, Effective, Outcome, Reason, Via};
+use crate::explain::Explainer;
 use crate::model::{
     DecisionId, DirectoryAttr, Expr, Fact, GuardianAttr, MessagePart, Model, Rule, TypeId, UserAttr, Value,
 };
@@ -77,7 +78,10 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
         }
         columns[d] = column;
     }
+    let held = effective_sets.iter().flat_map(|set| used.types.iter().copied().zip(set.iter().copied()));
+    let explainer = Explainer::new(&model, held.collect::<Vec<_>>());
     DecisionTable {
+        explainer,
         model,
         columns,
         used_types: used.types,
@@ -298,7 +302,7 @@ fn constant_uses(model: &Model, e: &Expr, uses: &mut HashMap<UserAttr, Option<Ve
     }
 }
 
-fn directory_roles(model: &Model, a: DirectoryAttr) -> Value {
+pub(crate) fn directory_roles(model: &Model, a: DirectoryAttr) -> Value {
     let roles = match a {
         DirectoryAttr::EnabledRoles => &model.directory.enabled_roles,
         DirectoryAttr::DisabledRoles => &model.directory.disabled_roles,
@@ -374,7 +378,7 @@ pub(crate) struct Profile {
     attr_ids: Box<[u32]>,
 }
 
-fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
+pub(crate) fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
     let user = &model.directory.users[u];
     let strings = |v: &mut dyn Iterator<Item = &str>| Value::set(v.map(|s| Value::Str(s.into())).collect());
     match a {

@@ -70,12 +70,12 @@ pub struct Effective {
 /// One consulted setting or attribute: its value and where the value came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Provenance {
-    pub setting: String,
+    pub setting: Arc<str>,
     pub value: serde_json::Value,
-    pub source: String,
+    pub source: Arc<str>,
     /// The value as policy files write it (`Allowed`, `"Parents"`, `[]`), for text output.
     #[serde(skip)]
-    pub shown: String,
+    pub shown: Arc<str>,
 }
 
 // ------------------------------------------------------------------------------------------
@@ -268,11 +268,16 @@ pub fn provenance_value(model: &Model, user: UserIdx, guardian: Option<GuardianI
     let r = Reference { model, user, guardian };
     let value = r.fact(fact);
     Provenance {
-        setting: model.fact_name(fact),
+        setting: model.fact_name(fact).into(),
         value: model.to_json(&value),
-        source: r.source(fact),
-        shown: model.show(&value),
+        source: r.source(fact).into(),
+        shown: model.show(&value).into(),
     }
+}
+
+/// Where a fact's value comes from, as provenance names it.
+pub fn fact_source(model: &Model, user: UserIdx, fact: Fact) -> String {
+    Reference { model, user, guardian: None }.source(fact)
 }
 
 struct Reference<'a> {

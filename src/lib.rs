@@ -9,6 +9,7 @@ pub mod directory;
 pub mod engine;
 pub mod eval;
 pub mod expect;
+mod explain;
 pub mod generate;
 pub mod import;
 pub mod model;

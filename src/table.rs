@@ -6,7 +6,8 @@
 
 use crate::directory::{Directory, Guardian, GuardianIdx, Relation, User, UserIdx};
 use crate::eval::{self, Effective, Outcome, Provenance};
-use crate::model::{DecisionId, Fact, GuardianAttr, Model, TypeId};
+use crate::explain::Explainer;
+use crate::model::{DecisionId, GuardianAttr, Model, TypeId};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -134,6 +135,8 @@ pub struct DecisionTable {
     /// Outcome ids, each decision's block at its column's offset (see [`DecisionColumn::cell`]).
     pub(crate) cells: Vec<u32>,
     pub(crate) outcomes: Vec<Outcome>,
+    /// Provenance parts rendered once.
+    pub(crate) explainer: Explainer,
 }
 
 /// One decision's part of the table. Profiles that agree on everything the decision reads
@@ -436,33 +439,14 @@ impl<'t> Decision<'t> {
     }
 
     /// Every setting and attribute the decision consulted, with its value and source, derived
-    /// from the table's per-user effective instances.
+    /// from the table's per-user effective instances (rendered at compile time, see
+    /// [`crate::explain`]).
     pub fn provenance(&self) -> Vec<Provenance> {
-        let m = &self.table.model;
-        m.decisions[self.decision.0]
-            .consulted
-            .iter()
-            .filter(|f| self.guardian.is_some() || !matches!(f, Fact::Guardian(_)))
-            .map(|f| match *f {
-                // Policy settings come from the table's own effective instances.
-                Fact::Policy { ptype, setting } => {
-                    let e = self
-                        .table
-                        .effective(self.user, ptype)
-                        .unwrap_or(Effective { instance: m.policy_types[ptype].global, via: eval::Via::Global });
-                    let t = &m.policy_types[ptype];
-                    let v = t.instances[e.instance].values[setting]
-                        .as_ref()
-                        .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone());
-                    Provenance {
-                        setting: m.fact_name(*f),
-                        value: m.to_json(&v),
-                        source: eval::policy_source(m, ptype, e, setting),
-                        shown: m.show(&v),
-                    }
-                }
-                other => eval::provenance_value(m, self.user.0, self.guardian.map(|g| g.0), other),
-            })
-            .collect()
+        let t = self.table;
+        let m = &t.model;
+        t.explainer.provenance(m, self.decision.0, self.user.0, self.guardian.map(|g| g.0), |ptype| {
+            t.effective(self.user, ptype)
+                .unwrap_or(Effective { instance: m.policy_types[ptype].global, via: eval::Via::Global })
+        })
     }
 }

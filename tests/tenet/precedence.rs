@@ -38,7 +38,7 @@ const DIRECTORY: &str = "users:\n  - upn: ann@x.edu\n  - upn: bob@x.edu\n  - upn
 fn codes(tenant: &str, user: &str, decision: &str) -> (bool, Vec<String>, Vec<(String, String)>) {
     let e = engine(&[("schema.tenet", SCHEMA), ("tenant.tenet", tenant)], DIRECTORY);
     let d = e.decide(user, decision, None).unwrap();
-    let prov = d.provenance().into_iter().map(|p| (p.setting, p.source)).collect();
+    let prov = d.provenance().into_iter().map(|p| (p.setting.to_string(), p.source.to_string())).collect();
     (d.allowed(), d.outcome.blockers.iter().map(|b| b.code.to_string()).collect(), prov)
 }
 

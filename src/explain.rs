@@ -1,0 +1,174 @@
+//! What `explain` shows, prepared once per table: the name of every setting a decision consults,
+//! the tenant settings whole, and for policy settings the value and source of each instance a
+//! user can hold (by direct assignment, by each group assignment, or the org-wide default). A
+//! query's provenance then costs a hash probe per policy setting and reference-count
+//! increments, not text formatting. The user's and guardian's attributes are read from the
+//! directory's own indexes (the reference evaluator finds them by scanning, independently).
+
+use crate::compile::{directory_roles, user_attr};
+use crate::directory::Relationship;
+use crate::eval::{self, Effective, Provenance, Via};
+use crate::model::{Fact, GuardianAttr, Model, SettingId, TypeId, Value};
+use crate::table::ObjectKey;
+use foldhash::{HashMap, HashMapExt as _};
+use std::sync::Arc;
+
+/// A fact's value and source, rendered.
+#[derive(Debug, Clone)]
+struct Rendered {
+    value: serde_json::Value,
+    shown: Arc<str>,
+    source: Arc<str>,
+}
+
+impl Rendered {
+    fn of(p: Provenance) -> Self {
+        Self { value: p.value, shown: p.shown, source: p.source }
+    }
+
+    fn provenance(&self, setting: &Arc<str>) -> Provenance {
+        Provenance {
+            setting: setting.clone(),
+            value: self.value.clone(),
+            source: self.source.clone(),
+            shown: self.shown.clone(),
+        }
+    }
+}
+
+/// Provenance parts shared by every query of a table.
+#[derive(Debug, Default)]
+pub(crate) struct Explainer {
+    /// Per decision, the facts it consults and their names.
+    facts: Vec<Box<[(Fact, Arc<str>)]>>,
+    /// Tenant settings and directory-wide attributes: the same for every query.
+    constant: HashMap<Fact, Rendered>,
+    policy: HashMap<(TypeId, SettingId, Effective), Rendered>,
+    /// Sources that name no user, by fact kind; `true` and `false` as shown.
+    guardian_source: Arc<str>,
+    shown_bool: [Arc<str>; 2],
+}
+
+impl Explainer {
+    /// Prepares every decision's facts; `held` lists the effective instances users hold.
+    pub fn new(model: &Model, held: impl IntoIterator<Item = (TypeId, Effective)>) -> Self {
+        let mut facts = Vec::with_capacity(model.decisions.len());
+        let mut settings: HashMap<TypeId, Vec<SettingId>> = HashMap::new();
+        let mut constant = HashMap::new();
+        for d in model.decisions.values() {
+            for f in &d.consulted {
+                match *f {
+                    Fact::Policy { ptype, setting } => settings.entry(ptype).or_default().push(setting),
+                    // The same for every query: rendered whole (no user is named in them).
+                    Fact::Tenant { .. } => {
+                        constant.entry(*f).or_insert_with(|| Rendered::of(eval::provenance_value(model, 0, None, *f)));
+                    }
+                    Fact::Directory(a) => {
+                        constant.entry(*f).or_insert_with(|| {
+                            let v = directory_roles(model, a);
+                            let source = eval::fact_source(model, 0, *f).into();
+                            Rendered { value: model.to_json(&v), shown: model.show(&v).into(), source }
+                        });
+                    }
+                    Fact::User(_) | Fact::Guardian(_) => {}
+                }
+            }
+            facts.push(d.consulted.iter().map(|f| (*f, Arc::from(model.fact_name(*f)))).collect());
+        }
+        for list in settings.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let mut policy = HashMap::new();
+        let global =
+            settings.keys().map(|&t| (t, Effective { instance: model.policy_types[t].global, via: Via::Global }));
+        let held: Vec<(TypeId, Effective)> = held.into_iter().chain(global.collect::<Vec<_>>()).collect();
+        for (ptype, effective) in held {
+            for &setting in settings.get(&ptype).map_or(&[][..], Vec::as_slice) {
+                policy
+                    .entry((ptype, setting, effective))
+                    .or_insert_with(|| Rendered::of(policy_provenance(model, ptype, setting, effective)));
+            }
+        }
+        let shown_bool = [false, true].map(|b| Arc::from(model.show(&Value::Bool(b))));
+        let guardian_source = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
+        Self { facts, constant, policy, guardian_source, shown_bool }
+    }
+
+    /// The provenance of `decision` for a user (and guardian), in the order the decision
+    /// consults its facts. `effective` gives the user's effective instance of a policy type.
+    pub fn provenance(
+        &self,
+        model: &Model,
+        decision: usize,
+        user: usize,
+        guardian: Option<usize>,
+        effective: impl Fn(TypeId) -> Effective,
+    ) -> Vec<Provenance> {
+        let Some(facts) = self.facts.get(decision) else { return Vec::new() };
+        let dir = &model.directory;
+        let key = guardian.and_then(|gi| dir.guardians.get_index(gi).map(|(_, g)| ObjectKey::of(dir, user, gi, g)));
+        let mut user_source: Option<Arc<str>> = None;
+        let mut out = Vec::with_capacity(facts.len());
+        for (f, name) in facts.iter() {
+            let prepared = match *f {
+                Fact::Tenant { .. } | Fact::Directory(_) => self.constant.get(f),
+                Fact::Policy { ptype, setting } => self.policy.get(&(ptype, setting, effective(ptype))),
+                Fact::User(_) | Fact::Guardian(_) => None,
+            };
+            if let Some(r) = prepared {
+                out.push(r.provenance(name));
+                continue;
+            }
+            let (value, source) = match *f {
+                Fact::User(a) => {
+                    let source = user_source.get_or_insert_with(|| eval::fact_source(model, user, *f).into());
+                    (user_attr(model, user, a), source.clone())
+                }
+                Fact::Guardian(a) => match key {
+                    Some(key) => (guardian_attr(model, key, a), self.guardian_source.clone()),
+                    None => continue,
+                },
+                Fact::Policy { ptype, setting } => {
+                    out.push(policy_provenance(model, ptype, setting, effective(ptype)));
+                    continue;
+                }
+                other => {
+                    out.push(eval::provenance_value(model, user, guardian, other));
+                    continue;
+                }
+            };
+            let shown = match value {
+                Value::Bool(b) => self.shown_bool[usize::from(b)].clone(),
+                ref v => model.show(v).into(),
+            };
+            out.push(Provenance { setting: name.clone(), value: model.to_json(&value), source, shown });
+        }
+        out
+    }
+}
+
+/// A guardian attribute as the table sees it: from the packed key of the (user, guardian) pair.
+fn guardian_attr(model: &Model, key: u32, a: GuardianAttr) -> Value {
+    match a {
+        GuardianAttr::Relationship => {
+            let r = Relationship::ALL.get(ObjectKey::relationship(key)).copied().unwrap_or(Relationship::Other);
+            model.relationship_value(r)
+        }
+        other => Value::Bool(key & ObjectKey::mask_of(other) != 0),
+    }
+}
+
+/// A policy setting's value and source for a holder of `effective`.
+fn policy_provenance(model: &Model, ptype: TypeId, setting: SettingId, effective: Effective) -> Provenance {
+    let t = &model.policy_types[ptype];
+    let v = t.instances[effective.instance].values[setting]
+        .as_ref()
+        .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone());
+    Provenance {
+        setting: model.fact_name(Fact::Policy { ptype, setting }).into(),
+        value: model.to_json(&v),
+        source: eval::policy_source(model, ptype, effective, setting).into(),
+        shown: model.show(&v).into(),
+    }
+}
