@@ -36,11 +36,14 @@ impl Rendered {
     }
 }
 
+/// A consulted fact and its name as provenance shows it.
+type Named = (Fact, Arc<str>);
+
 /// Provenance parts shared by every query of a table.
 #[derive(Debug, Default)]
 pub(crate) struct Explainer {
     /// Per decision, the facts it consults and their names.
-    facts: Vec<Box<[(Fact, Arc<str>)]>>,
+    facts: Vec<Box<[Named]>>,
     /// Tenant settings and directory-wide attributes: the same for every query.
     constant: HashMap<Fact, Rendered>,
     policy: HashMap<(TypeId, SettingId, Effective), Rendered>,
