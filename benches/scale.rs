@@ -1,6 +1,8 @@
 //! How the engine grows with the district, on synthetic districts from `tenet::generate`
-//! (the same ones `tenet gen` writes): building (parse, check, compile) at several sizes, and
-//! queries on a 10,000-user district. Run with `cargo bench --bench scale`.
+//! (the same ones `tenet gen` writes, handed over in memory): building (parse, check, compile)
+//! at 1,000 to 100,000 users, and queries on a 10,000-user district: decisions by UPN and by
+//! handle, a guardian decision, `explain`'s provenance and the full table. Run with
+//! `cargo bench --bench scale`; `cargo bench --bench growth` adds 1,000,000 users and memory.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
@@ -20,11 +22,16 @@ fn sources(users: usize) -> Sources {
 fn build(c: &mut Criterion) {
     let mut g = c.benchmark_group("build");
     g.sample_size(10);
-    for users in [1_000, 10_000] {
+    for users in [1_000, 10_000, 100_000] {
         let input = sources(users);
         g.throughput(Throughput::Elements(users as u64));
         g.bench_with_input(BenchmarkId::from_parameter(users), &input, |b, input| {
-            b.iter(|| Engine::build(input.clone()).map(|(e, _)| e.table().profile_count()))
+            // Cloning the input is not timed; dropping the engine is.
+            b.iter_batched(
+                || input.clone(),
+                |input| Engine::build(input).map(|(e, _)| e.table().profile_count()),
+                criterion::BatchSize::PerIteration,
+            )
         });
     }
     g.finish();
@@ -58,6 +65,36 @@ fn queries(c: &mut Criterion) {
             pairs.iter().filter(|(t, gd)| table.decide(t, "call_guardian", Some(gd)).is_ok_and(|d| d.allowed())).count()
         })
     });
+    let call = table.decision("call_guardian").expect("the pack has call_guardian");
+    let handles: Vec<_> = pairs
+        .iter()
+        .map(|(t, gd)| (table.user(t).expect("a generated teacher"), table.guardian(gd).expect("a generated guardian")))
+        .collect();
+    g.bench_function("call_guardian_by_handle", |b| {
+        b.iter(|| {
+            handles
+                .iter()
+                .filter(|(u, gd)| table.decide_handles(*u, call, Some(*gd)).is_ok_and(|d| d.allowed()))
+                .count()
+        })
+    });
+    g.bench_function("explain_call_guardian", |b| {
+        b.iter(|| {
+            pairs
+                .iter()
+                .filter_map(|(t, gd)| table.decide(t, "call_guardian", Some(gd)).ok())
+                .map(|d| d.provenance().len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+
+    // Every decision of every user, guardian decisions for each guardian they deal with: what
+    // `tenet table` lists.
+    let mut g = c.benchmark_group("table_10k");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(table.all().len() as u64));
+    g.bench_function("all_decisions", |b| b.iter(|| table.all().len()));
     g.finish();
 }
 

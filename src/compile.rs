@@ -37,6 +37,7 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
     let (user_effective, effective_sets) = effective_sets(&model, &used);
     let (user_profile, profiles) = profiles(&model, &used, &user_effective, &effective_sets);
     let reads = Reads::of(&model, &used);
+    let link_kinds = ObjectKey::link_kinds(&model);
     let mut cells = Cells::default();
     let mut table: Vec<u32> = Vec::new();
     let mut columns: Vec<DecisionColumn> = (0..model.decisions.len()).map(|_| DecisionColumn::default()).collect();
@@ -50,16 +51,18 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
             .enumerate()
             .map(|(p, profile)| {
                 reads.key(d, 0, profile, &mut row_key);
-                let next = u32::try_from(representatives.len()).unwrap_or(u32::MAX);
-                *rows.entry(row_key.clone()).or_insert_with(|| {
-                    representatives.push(p);
-                    next
-                })
+                if let Some(row) = rows.get(row_key.as_slice()) {
+                    return *row;
+                }
+                let row = u32::try_from(representatives.len()).unwrap_or(u32::MAX);
+                representatives.push(p);
+                rows.insert(row_key.clone(), row);
+                row
             })
             .collect();
         let guardian = model.decisions[d].has_guardian;
         let (index, keys) = if guardian {
-            let objects = ObjectKey::reachable(&model, reads.mask[d]);
+            let objects = ObjectKey::reachable(&link_kinds, reads.mask[d]);
             (objects.index, objects.keys)
         } else {
             (Vec::new(), vec![0])
@@ -361,13 +364,6 @@ fn effective_sets(model: &Model, used: &Used) -> (Vec<u32>, Vec<Box<[Effective]>
     (per_user, sets)
 }
 
-/// A row of the table: effective instances of the used types and the projected user attributes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ProfileKey {
-    instances: Box<[usize]>,
-    attrs: Box<[Value]>,
-}
-
 /// A profile: its key and the actual attribute values of a representative user.
 #[derive(Debug)]
 pub(crate) struct Profile {
@@ -413,34 +409,111 @@ fn position(thresholds: &[i64], v: i64) -> i64 {
     i64::try_from(i).unwrap_or(i64::MAX / 2) * 2 + i64::from(at)
 }
 
+/// Groups users into profiles: same effective instances, same projected attributes. Per user
+/// this reads the directory's lists without building values (a district has millions of
+/// users and a few thousand profiles); values are built for each new profile's representative.
 fn profiles(model: &Model, used: &Used, user_effective: &[u32], sets: &[Box<[Effective]>]) -> (Vec<u32>, Vec<Profile>) {
-    let mut interned: HashMap<ProfileKey, u32> = HashMap::new();
-    let mut values: Vec<HashMap<Value, u32>> = vec![HashMap::new(); used.attrs.len()];
-    let mut list = Vec::new();
-    let mut per_user = Vec::with_capacity(user_effective.len());
-    for (u, &set) in user_effective.iter().enumerate() {
-        let actual: Vec<Value> = used.attrs.iter().map(|(a, _)| user_attr(model, u, *a)).collect();
-        let key = ProfileKey {
-            instances: sets[set as usize].iter().map(|e| e.instance).collect(),
-            attrs: actual.iter().zip(&used.attrs).map(|(v, (_, p))| project(v.clone(), p)).collect(),
-        };
-        let next = u32::try_from(list.len()).unwrap_or(u32::MAX);
-        let id = *interned.entry(key).or_insert_with_key(|key| {
-            let attr_ids = key
-                .attrs
-                .iter()
-                .zip(values.iter_mut())
-                .map(|(v, ids)| {
-                    let n = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-                    *ids.entry(v.clone()).or_insert(n)
-                })
-                .collect();
-            list.push(Profile { instances: key.instances.clone(), attrs: actual.into_boxed_slice(), attr_ids });
+    // The instances of each effective set, interned: sets that differ only in how an instance
+    // was assigned share them.
+    let mut instance_ids: HashMap<Box<[usize]>, u32> = HashMap::new();
+    let mut instances_of_set: Vec<u32> = Vec::with_capacity(sets.len());
+    let mut instance_lists: Vec<Box<[usize]>> = Vec::new();
+    for set in sets {
+        let list: Box<[usize]> = set.iter().map(|e| e.instance).collect();
+        let next = u32::try_from(instance_lists.len()).unwrap_or(u32::MAX);
+        let id = *instance_ids.entry(list.clone()).or_insert_with(|| {
+            instance_lists.push(list);
             next
         });
+        instances_of_set.push(id);
+    }
+    let slots: Vec<AttrSlot<'_>> = used.attrs.iter().map(|(a, p)| AttrSlot::new(*a, p)).collect();
+    let mut ids: Vec<SlotIds> = vec![SlotIds::default(); slots.len()];
+    let mut interned: HashMap<Box<[u32]>, u32> = HashMap::new();
+    let mut list = Vec::new();
+    let mut per_user = Vec::with_capacity(user_effective.len());
+    let mut key: Vec<u32> = Vec::with_capacity(slots.len() + 1);
+    for (u, &set) in user_effective.iter().enumerate() {
+        key.clear();
+        key.push(instances_of_set[set as usize]);
+        for (slot, ids) in slots.iter().zip(ids.iter_mut()) {
+            key.push(slot.id(model, u, ids));
+        }
+        if let Some(id) = interned.get(key.as_slice()) {
+            per_user.push(*id);
+            continue;
+        }
+        let id = u32::try_from(list.len()).unwrap_or(u32::MAX);
+        list.push(Profile {
+            instances: instance_lists[key[0] as usize].clone(),
+            attrs: used.attrs.iter().map(|(a, _)| user_attr(model, u, *a)).collect(),
+            attr_ids: key[1..].into(),
+        });
+        interned.insert(key.as_slice().into(), id);
         per_user.push(id);
     }
     (per_user, list)
+}
+
+/// How one user attribute becomes an id in a profile key: equal ids exactly when the projected
+/// values are equal.
+enum AttrSlot<'a> {
+    /// Membership of a string set among at most 64 kept strings: a bit per kept string.
+    Members { attr: UserAttr, keep: Vec<&'a str> },
+    /// Anything else: the projected value.
+    Value { attr: UserAttr, projection: &'a Projection },
+}
+
+/// The ids given so far to one slot's projected values.
+#[derive(Clone, Default)]
+struct SlotIds {
+    by_bits: HashMap<u64, u32>,
+    by_value: HashMap<Value, u32>,
+}
+
+impl<'a> AttrSlot<'a> {
+    fn new(attr: UserAttr, projection: &'a Projection) -> Self {
+        if let Projection::Members(keep) = projection {
+            let strings: Option<Vec<&str>> =
+                keep.iter().map(|v| if let Value::Str(s) = v { Some(&**s) } else { None }).collect();
+            if let Some(keep) = strings.filter(|k| k.len() <= 64) {
+                return AttrSlot::Members { attr, keep };
+            }
+        }
+        AttrSlot::Value { attr, projection }
+    }
+
+    fn id(&self, model: &Model, u: usize, ids: &mut SlotIds) -> u32 {
+        match self {
+            AttrSlot::Members { attr, keep } => {
+                let user = &model.directory.users[u];
+                let mut bits = 0u64;
+                let mut add = |s: &str| {
+                    if let Ok(i) = keep.binary_search(&s) {
+                        bits |= 1 << i;
+                    }
+                };
+                match attr {
+                    UserAttr::Roles => user.roles.iter().for_each(|r| add(r)),
+                    UserAttr::Licenses => user.licenses.iter().for_each(|l| add(l)),
+                    UserAttr::Groups => user
+                        .groups
+                        .iter()
+                        .filter_map(|g| model.directory.groups.get_index(*g))
+                        .for_each(|(_, g)| add(&g.id)),
+                    // Not a string set: the projection never keeps members of these.
+                    _ => {}
+                }
+                let next = u32::try_from(ids.by_bits.len()).unwrap_or(u32::MAX);
+                *ids.by_bits.entry(bits).or_insert(next)
+            }
+            AttrSlot::Value { attr, projection } => {
+                let value = project(user_attr(model, u, *attr), projection);
+                let next = u32::try_from(ids.by_value.len()).unwrap_or(u32::MAX);
+                *ids.by_value.entry(value).or_insert(next)
+            }
+        }
+    }
 }
 
 /// Decisions ordered so that each comes after everything it requires.

@@ -305,7 +305,7 @@ pub struct Model {
     pub enums: IndexMap<String, EnumDef>,
     pub policy_types: IndexMap<String, PolicyType>,
     pub configs: IndexMap<String, Config>,
-    pub decisions: IndexMap<String, Decision>,
+    pub decisions: crate::directory::NameMap<Decision>,
     pub expectations: Vec<Expectation>,
     pub relationship_enum: EnumId,
 }

@@ -4,7 +4,7 @@
 //! ids; nothing is parsed or allocated. Provenance is derived on request from the per-user
 //! effective instances kept beside the table.
 
-use crate::directory::{Directory, Guardian, GuardianIdx, Relation, User, UserIdx};
+use crate::directory::{Directory, Guardian, GuardianIdx, Relation, Relationship, User, UserIdx};
 use crate::eval::{self, Effective, Outcome, Provenance};
 use crate::explain::Explainer;
 use crate::model::{DecisionId, GuardianAttr, Model, TypeId};
@@ -65,22 +65,39 @@ impl ObjectKey {
         Self::pack(Self::intrinsic(g), dir.relation(user, g), blocked)
     }
 
-    /// Every key (projected on `mask`) that some query can produce.
-    pub(crate) fn reachable(model: &Model, mask: u32) -> Objects {
+    /// The distinct (intrinsic facts, relationship) pairs of the directory's guardian links, in
+    /// order of first appearance: what [`Self::reachable`] expands. A district has millions of
+    /// links and a few dozen such pairs.
+    pub(crate) fn link_kinds(model: &Model) -> Vec<(u32, Relationship)> {
+        let mut seen = vec![false; Self::SPACE];
+        let mut kinds = Vec::new();
+        for g in model.directory.guardians.values() {
+            let intrinsic = Self::intrinsic(g);
+            for link in &g.links {
+                let r = Relation { of_user: false, linked: false, relationship: link.relationship };
+                let key = Self::pack(intrinsic, r, false) as usize;
+                if !std::mem::replace(&mut seen[key], true) {
+                    kinds.push((intrinsic, link.relationship));
+                }
+            }
+        }
+        kinds
+    }
+
+    /// Every key (projected on `mask`) that some query can produce, from [`Self::link_kinds`].
+    pub(crate) fn reachable(kinds: &[(u32, Relationship)], mask: u32) -> Objects {
         let mut index = vec![u32::MAX; Self::SPACE];
         let mut keys = Vec::new();
         // A query's relationship is one of the guardian's links'; the relation bits and the
         // block can be anything.
-        for g in model.directory.guardians.values() {
-            for link in &g.links {
-                for (of_user, linked) in [(false, false), (true, false), (false, true), (true, true)] {
-                    for blocked in [false, true] {
-                        let r = Relation { of_user, linked, relationship: link.relationship };
-                        let key = Self::pack(Self::intrinsic(g), r, blocked) & mask;
-                        if index[key as usize] == u32::MAX {
-                            index[key as usize] = u32::try_from(keys.len()).unwrap_or(u32::MAX);
-                            keys.push(key);
-                        }
+        for &(intrinsic, relationship) in kinds {
+            for (of_user, linked) in [(false, false), (true, false), (false, true), (true, true)] {
+                for blocked in [false, true] {
+                    let r = Relation { of_user, linked, relationship };
+                    let key = Self::pack(intrinsic, r, blocked) & mask;
+                    if index[key as usize] == u32::MAX {
+                        index[key as usize] = u32::try_from(keys.len()).unwrap_or(u32::MAX);
+                        keys.push(key);
                     }
                 }
             }

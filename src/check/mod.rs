@@ -70,7 +70,7 @@ impl Cx {
             enums,
             policy_types: IndexMap::new(),
             configs: IndexMap::new(),
-            decisions: IndexMap::new(),
+            decisions: Default::default(),
             expectations: Vec::new(),
             relationship_enum: 0,
         };
