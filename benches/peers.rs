@@ -131,7 +131,7 @@ fn tenant_json(m: &Model) -> Map<String, Json> {
 }
 
 /// The key (lower-cased UPN, class team id, guardian id) of the `i`-th entry of a directory map.
-fn key_at<T>(map: &indexmap::IndexMap<String, T>, i: usize) -> &str {
+fn key_at<T>(map: &tenet::directory::NameMap<T>, i: usize) -> &str {
     map.get_index(i).map_or("", |(k, _)| k.as_str())
 }
 
@@ -273,8 +273,8 @@ pub fn cedar_entities_json(m: &Model) -> Json {
         let mut attrs = Map::new();
         attrs.insert("tenant".into(), entity_ref("Tenant", "district"));
         attrs.insert("enabled".into(), user.enabled.into());
-        attrs.insert("licenses".into(), user.licenses.clone().into());
-        attrs.insert("roles".into(), user.roles.clone().into());
+        attrs.insert("licenses".into(), user.licenses.iter().map(|l| l.to_string()).collect::<Vec<_>>().into());
+        attrs.insert("roles".into(), user.roles.iter().map(|r| r.to_string()).collect::<Vec<_>>().into());
         let groups: Vec<&str> = user.groups.iter().map(|g| d.groups[*g].id.as_str()).collect();
         attrs.insert("groups".into(), groups.into());
         let owns: Vec<Json> = user.owns.iter().map(|c| entity_ref("ClassTeam", key_at(&d.class_teams, *c))).collect();

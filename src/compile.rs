@@ -379,8 +379,8 @@ pub(crate) fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
     let strings = |v: &mut dyn Iterator<Item = &str>| Value::set(v.map(|s| Value::Str(s.into())).collect());
     match a {
         UserAttr::Enabled => Value::Bool(user.enabled),
-        UserAttr::Roles => strings(&mut user.roles.iter().map(String::as_str)),
-        UserAttr::Licenses => strings(&mut user.licenses.iter().map(String::as_str)),
+        UserAttr::Roles => strings(&mut user.roles.iter().map(|r| &**r)),
+        UserAttr::Licenses => strings(&mut user.licenses.iter().map(|l| &**l)),
         UserAttr::Groups => strings(
             &mut user.groups.iter().filter_map(|g| model.directory.groups.get_index(*g)).map(|(_, g)| g.id.as_str()),
         ),

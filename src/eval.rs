@@ -340,7 +340,7 @@ impl Reference<'_> {
     fn fact(&self, f: Fact) -> Value {
         let m = self.model;
         let dir = &m.directory;
-        let strings = |v: &[String]| Value::set(v.iter().map(|s| Value::Str(s.as_str().into())).collect());
+        let strings = |v: &[Arc<str>]| Value::set(v.iter().map(|s| Value::Str(s.clone())).collect());
         match f {
             Fact::Tenant { config, setting } => m.configs[config].values[setting].0.clone(),
             Fact::Policy { ptype, setting } => {
@@ -358,11 +358,11 @@ impl Reference<'_> {
                     UserAttr::Roles => strings(&u.roles),
                     UserAttr::Licenses => strings(&u.licenses),
                     UserAttr::Groups => {
-                        let ids: Vec<String> = dir
+                        let ids: Vec<Arc<str>> = dir
                             .groups
                             .values()
                             .filter(|g| g.members.contains(&self.user))
-                            .map(|g| g.id.clone())
+                            .map(|g| g.id.as_str().into())
                             .collect();
                         strings(&ids)
                     }
@@ -377,7 +377,7 @@ impl Reference<'_> {
             }
             Fact::Directory(a) => {
                 let enabled = a == DirectoryAttr::EnabledRoles;
-                let roles: Vec<String> =
+                let roles: Vec<Arc<str>> =
                     dir.users.values().filter(|u| u.enabled == enabled).flat_map(|u| u.roles.iter().cloned()).collect();
                 strings(&roles)
             }

@@ -40,7 +40,7 @@ impl<'a> DecisionJson<'a> {
         Self {
             user: &d.user().upn,
             decision: d.decision_name(),
-            guardian: d.guardian().map(|g| g.id.as_str()),
+            guardian: d.guardian().map(|g| &*g.id),
             allowed: o.allowed,
             channel: o.channel.as_deref(),
             reason: (&o.reason).into(),
@@ -125,7 +125,7 @@ pub fn table_text(decisions: &[Decision<'_>]) -> String {
             [
                 d.user().upn.clone(),
                 d.decision_name().to_string(),
-                d.guardian().map_or_else(|| "-".to_string(), |g| g.id.clone()),
+                d.guardian().map_or_else(|| "-".to_string(), |g| g.id.to_string()),
                 summary(d),
             ]
         })
@@ -196,7 +196,7 @@ pub fn table_csv(decisions: &[Decision<'_>]) -> Result<String, csv::Error> {
         w.write_record([
             d.user().upn.as_str(),
             d.decision_name(),
-            d.guardian().map_or("", |g| g.id.as_str()),
+            d.guardian().map_or("", |g| &*g.id),
             if o.allowed { "true" } else { "false" },
             o.channel.as_deref().unwrap_or(""),
             &o.reason.code,

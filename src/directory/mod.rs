@@ -81,10 +81,10 @@ pub struct User {
     /// As written in the directory.
     pub upn: String,
     pub name: String,
-    /// Sorted, without duplicates.
-    pub roles: Vec<String>,
-    /// Sorted, without duplicates.
-    pub licenses: Vec<String>,
+    /// Sorted, without duplicates. Shared: a district has millions of entries and few names.
+    pub roles: Vec<Arc<str>>,
+    /// Sorted, without duplicates. Shared like `roles`.
+    pub licenses: Vec<Arc<str>>,
     pub enabled: bool,
     pub invites_sent: i64,
     /// Guardians this user has blocked, sorted.
@@ -133,13 +133,14 @@ pub struct GuardianLink {
 #[derive(Clone)]
 pub struct Guardian {
     /// The id used in queries: the explicit `id`, else the email, lower-cased.
-    pub id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    pub id: Box<str>,
+    pub name: Box<str>,
+    pub email: Option<Box<str>>,
+    pub phone: Option<Box<str>>,
     pub phone_e164: bool,
     pub on_teams: bool,
-    pub links: Vec<GuardianLink>,
+    /// Usually one link: a boxed slice rather than a growable list (a district has millions).
+    pub links: Box<[GuardianLink]>,
     /// Position in the file's `guardians` list.
     pub raw: usize,
 }
@@ -435,7 +436,7 @@ pub fn from_raw(file: FileId, raw: RawDirectory) -> Result<Directory, Vec<Diagno
 }
 
 fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
-    let mut v = Validator { locator: Locator::new(file, text), errors: Vec::new() };
+    let mut v = Validator { locator: Locator::new(file, text), errors: Vec::new(), names: Default::default() };
     let dir = v.build(raw);
     if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
 }
@@ -482,6 +483,8 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
 struct Validator {
     locator: Locator,
     errors: Vec<Diagnostic>,
+    /// Role and licence names, each stored once.
+    names: foldhash::HashMap<String, Arc<str>>,
 }
 
 impl Validator {
@@ -512,11 +515,22 @@ impl Validator {
         self.class_teams(&mut dir, raw.class_teams);
         self.guardians(&mut dir, raw.guardians);
         self.blocks(&mut dir, &raw.users);
+        // The lists were grown one entry at a time, and the maps reserve entries to match their
+        // hash tables (up to twice the entries); a district keeps millions of both.
+        for u in dir.users.values_mut() {
+            for list in [&mut u.groups, &mut u.owns, &mut u.student_of, &mut u.guardians] {
+                list.shrink_to_fit();
+            }
+        }
+        dir.users.shrink_to_fit();
+        dir.groups.shrink_to_fit();
+        dir.class_teams.shrink_to_fit();
+        dir.guardians.shrink_to_fit();
         // Sets of borrowed names: a district has millions of role entries and a handful of roles.
         let (mut enabled, mut disabled) = (BTreeSet::new(), BTreeSet::new());
         for u in dir.users.values() {
             let into = if u.enabled { &mut enabled } else { &mut disabled };
-            into.extend(u.roles.iter().map(String::as_str));
+            into.extend(u.roles.iter().map(|r| &**r));
         }
         let owned = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
         (dir.enabled_roles, dir.disabled_roles) = (owned(enabled), owned(disabled));
@@ -563,8 +577,8 @@ impl Validator {
             let user = User {
                 upn: u.upn.trim().to_string(),
                 name: u.name.clone().unwrap_or_else(|| u.upn.trim().to_string()),
-                roles: sorted_set(u.roles.iter().map(|r| r.trim().to_string()).collect()),
-                licenses: sorted_set(u.licenses.iter().map(|l| l.trim().to_string()).collect()),
+                roles: self.name_set(&u.roles),
+                licenses: self.name_set(&u.licenses),
                 enabled: u.enabled,
                 invites_sent: i64::from(u.invites_sent),
                 blocked: Vec::new(),
@@ -576,6 +590,21 @@ impl Validator {
             };
             dir.users.insert(key, user);
         }
+    }
+
+    /// Trimmed names, shared, sorted and without duplicates or blanks.
+    fn name_set(&mut self, names: &[String]) -> Vec<Arc<str>> {
+        let mut set: Vec<Arc<str>> = Vec::with_capacity(names.len());
+        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            let shared = match self.names.get(name) {
+                Some(shared) => shared.clone(),
+                None => self.names.entry(name.to_string()).or_insert_with(|| Arc::from(name)).clone(),
+            };
+            set.push(shared);
+        }
+        set.sort();
+        set.dedup();
+        set
     }
 
     /// Resolves a user reference, reporting unknown ones.
@@ -603,7 +632,7 @@ impl Validator {
                 self.errors.push(d);
                 continue;
             }
-            let mut members = Vec::new();
+            let mut members = Vec::with_capacity(g.members.len());
             for (j, m) in g.members.iter().enumerate() {
                 if let Some(u) = self.user_ref(dir, m, || format!("{path}.members[{j}]")) {
                     members.push(u);
@@ -652,13 +681,13 @@ impl Validator {
                 continue;
             }
             let ci = dir.class_teams.len();
-            let mut owners = Vec::new();
+            let mut owners = Vec::with_capacity(c.owners.len());
             for (j, o) in c.owners.iter().enumerate() {
                 if let Some(u) = self.user_ref(dir, o, || format!("{path}.owners[{j}]")) {
                     owners.push(u);
                 }
             }
-            let mut students = Vec::new();
+            let mut students = Vec::with_capacity(c.students.len());
             for (j, s) in c.students.iter().enumerate() {
                 if let Some(u) = self.user_ref(dir, s, || format!("{path}.students[{j}]")) {
                     students.push(u);
@@ -741,7 +770,7 @@ impl Validator {
                     Some("add `students: [{upn: ..., relationship: parent}]`".into()),
                 );
             }
-            let mut links = Vec::new();
+            let mut links = Vec::with_capacity(g.students.len());
             for (j, l) in g.students.iter().enumerate() {
                 let lpath = || format!("guardians[{i}].students[{j}]");
                 let student = self.user_ref(dir, &l.upn, || format!("{}.upn", lpath()));
@@ -796,13 +825,13 @@ impl Validator {
             dir.guardians.insert(
                 id.clone(),
                 Guardian {
-                    name: g.name.unwrap_or_else(|| format!("guardian {i}")),
-                    id,
-                    email,
-                    phone,
+                    name: g.name.unwrap_or_else(|| format!("guardian {i}")).into(),
+                    id: id.into(),
+                    email: email.map(String::into_boxed_str),
+                    phone: phone.map(String::into_boxed_str),
                     phone_e164,
                     on_teams: g.on_teams,
-                    links,
+                    links: links.into(),
                     raw: i,
                 },
             );
@@ -846,13 +875,6 @@ fn token_len(rest: &str) -> usize {
             rest[..end].trim_end().len()
         }
     }
-}
-
-fn sorted_set(mut v: Vec<String>) -> Vec<String> {
-    v.retain(|s| !s.is_empty());
-    v.sort();
-    v.dedup();
-    v
 }
 
 /// Whether text is shaped like an email address or UPN: `name@domain.tld`, no spaces.
