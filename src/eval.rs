@@ -71,7 +71,7 @@ pub struct Effective {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Provenance {
     pub setting: Arc<str>,
-    pub value: serde_json::Value,
+    pub value: Arc<serde_json::Value>,
     pub source: Arc<str>,
     /// The value as policy files write it (`Allowed`, `"Parents"`, `[]`), for text output.
     #[serde(skip)]
@@ -269,7 +269,7 @@ pub fn provenance_value(model: &Model, user: UserIdx, guardian: Option<GuardianI
     let value = r.fact(fact);
     Provenance {
         setting: model.fact_name(fact).into(),
-        value: model.to_json(&value),
+        value: Arc::new(model.to_json(&value)),
         source: r.source(fact).into(),
         shown: model.show(&value).into(),
     }

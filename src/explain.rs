@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// A fact's value and source, rendered.
 #[derive(Debug, Clone)]
 struct Rendered {
-    value: serde_json::Value,
+    value: Arc<serde_json::Value>,
     shown: Arc<str>,
     source: Arc<str>,
 }
@@ -49,7 +49,9 @@ pub(crate) struct Explainer {
     policy: HashMap<(TypeId, SettingId, Effective), Rendered>,
     /// Sources that name no user, by fact kind; `true` and `false` as shown.
     guardian_source: Arc<str>,
+    /// `false` and `true`, as shown and as JSON.
     shown_bool: [Arc<str>; 2],
+    json_bool: [Arc<serde_json::Value>; 2],
 }
 
 impl Explainer {
@@ -70,7 +72,7 @@ impl Explainer {
                         constant.entry(*f).or_insert_with(|| {
                             let v = directory_roles(model, a);
                             let source = eval::fact_source(model, 0, *f).into();
-                            Rendered { value: model.to_json(&v), shown: model.show(&v).into(), source }
+                            Rendered { value: Arc::new(model.to_json(&v)), shown: model.show(&v).into(), source }
                         });
                     }
                     Fact::User(_) | Fact::Guardian(_) => {}
@@ -95,7 +97,8 @@ impl Explainer {
         }
         let shown_bool = [false, true].map(|b| Arc::from(model.show(&Value::Bool(b))));
         let guardian_source = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
-        Self { facts, constant, policy, guardian_source, shown_bool }
+        let json_bool = [false, true].map(|b| Arc::new(serde_json::Value::Bool(b)));
+        Self { facts, constant, policy, guardian_source, shown_bool, json_bool }
     }
 
     /// The provenance of `decision` for a user (and guardian), in the order the decision
@@ -141,11 +144,11 @@ impl Explainer {
                     continue;
                 }
             };
-            let shown = match value {
-                Value::Bool(b) => self.shown_bool[usize::from(b)].clone(),
-                ref v => model.show(v).into(),
+            let (value, shown) = match value {
+                Value::Bool(b) => (self.json_bool[usize::from(b)].clone(), self.shown_bool[usize::from(b)].clone()),
+                ref v => (Arc::new(model.to_json(v)), model.show(v).into()),
             };
-            out.push(Provenance { setting: name.clone(), value: model.to_json(&value), source, shown });
+            out.push(Provenance { setting: name.clone(), value, source, shown });
         }
         out
     }
@@ -170,7 +173,7 @@ fn policy_provenance(model: &Model, ptype: TypeId, setting: SettingId, effective
         .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone());
     Provenance {
         setting: model.fact_name(Fact::Policy { ptype, setting }).into(),
-        value: model.to_json(&v),
+        value: Arc::new(model.to_json(&v)),
         source: eval::policy_source(model, ptype, effective, setting).into(),
         shown: model.show(&v).into(),
     }
