@@ -377,10 +377,12 @@ pub(crate) struct Profile {
 pub(crate) fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
     let user = &model.directory.users[u];
     let strings = |v: &mut dyn Iterator<Item = &str>| Value::set(v.map(|s| Value::Str(s.into())).collect());
+    // Role and licence names are shared by the directory: the set shares them too.
+    let shared = |v: &[Arc<str>]| Value::set(v.iter().map(|s| Value::Str(s.clone())).collect());
     match a {
         UserAttr::Enabled => Value::Bool(user.enabled),
-        UserAttr::Roles => strings(&mut user.roles.iter().map(|r| &**r)),
-        UserAttr::Licenses => strings(&mut user.licenses.iter().map(|l| &**l)),
+        UserAttr::Roles => shared(&user.roles),
+        UserAttr::Licenses => shared(&user.licenses),
         UserAttr::Groups => strings(
             &mut user.groups.iter().filter_map(|g| model.directory.groups.get_index(*g)).map(|(_, g)| g.id.as_str()),
         ),

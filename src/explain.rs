@@ -49,9 +49,9 @@ pub(crate) struct Explainer {
     policy: HashMap<(TypeId, SettingId, Effective), Rendered>,
     /// Sources that name no user, by fact kind; `true` and `false` as shown.
     guardian_source: Arc<str>,
-    /// `false` and `true`, as shown and as JSON.
-    shown_bool: [Arc<str>; 2],
-    json_bool: [Arc<serde_json::Value>; 2],
+    /// `false` and `true`, and each relationship, as JSON and as shown.
+    bools: [(Arc<serde_json::Value>, Arc<str>); 2],
+    relationships: Vec<(Arc<serde_json::Value>, Arc<str>)>,
 }
 
 impl Explainer {
@@ -95,10 +95,11 @@ impl Explainer {
                     .or_insert_with(|| Rendered::of(policy_provenance(model, ptype, setting, effective)));
             }
         }
-        let shown_bool = [false, true].map(|b| Arc::from(model.show(&Value::Bool(b))));
+        let rendered = |v: &Value| (Arc::new(model.to_json(v)), Arc::from(model.show(v)));
+        let bools = [false, true].map(|b| rendered(&Value::Bool(b)));
+        let relationships = Relationship::ALL.iter().map(|r| rendered(&model.relationship_value(*r))).collect();
         let guardian_source = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
-        let json_bool = [false, true].map(|b| Arc::new(serde_json::Value::Bool(b)));
-        Self { facts, constant, policy, guardian_source, shown_bool, json_bool }
+        Self { facts, constant, policy, guardian_source, bools, relationships }
     }
 
     /// The provenance of `decision` for a user (and guardian), in the order the decision
@@ -145,13 +146,20 @@ impl Explainer {
                 }
             };
             let (value, shown) = match value {
-                Value::Bool(b) => (self.json_bool[usize::from(b)].clone(), self.shown_bool[usize::from(b)].clone()),
-                ref v => (Arc::new(model.to_json(v)), model.show(v).into()),
+                Value::Bool(b) => self.bools[usize::from(b)].clone(),
+                Value::Enum(e, i) if e == model.relationship_enum => {
+                    self.relationships.get(i as usize).cloned().unwrap_or_else(|| render(model, &value))
+                }
+                ref v => render(model, v),
             };
             out.push(Provenance { setting: name.clone(), value, source, shown });
         }
         out
     }
+}
+
+fn render(model: &Model, v: &Value) -> (Arc<serde_json::Value>, Arc<str>) {
+    (Arc::new(model.to_json(v)), model.show(v).into())
 }
 
 /// A guardian attribute as the table sees it: from the packed key of the (user, guardian) pair.
