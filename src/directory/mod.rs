@@ -80,7 +80,8 @@ pub type GuardianIdx = usize;
 pub struct User {
     /// As written in the directory.
     pub upn: String,
-    pub name: String,
+    /// The display name, when the directory gives one (see [`User::display_name`]).
+    pub name: Option<String>,
     /// Sorted, without duplicates. Shared: a district has millions of entries and few names.
     pub roles: Vec<Arc<str>>,
     /// Sorted, without duplicates. Shared like `roles`.
@@ -99,6 +100,13 @@ pub struct User {
     pub guardians: Vec<GuardianIdx>,
     /// Position in the file's `users` list (see [`Directory::user_span`]).
     pub raw: usize,
+}
+
+impl User {
+    /// The display name, or the UPN when the directory gives none.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.upn)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -480,6 +488,15 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
         .help(help)
 }
 
+/// A user's `blocked_guardians`, kept until the guardians are known.
+struct Blocks {
+    /// Position in the file's `users` list.
+    raw: usize,
+    /// Index in [`Directory::users`].
+    user: UserIdx,
+    guardians: Vec<String>,
+}
+
 struct Validator {
     locator: Locator,
     errors: Vec<Diagnostic>,
@@ -510,11 +527,11 @@ impl Validator {
 
     fn build(&mut self, raw: RawDirectory) -> Directory {
         let mut dir = Directory { locator: self.locator.clone(), ..Directory::default() };
-        self.users(&mut dir, &raw.users);
+        let blocks = self.users(&mut dir, raw.users);
         self.groups(&mut dir, raw.groups);
         self.class_teams(&mut dir, raw.class_teams);
         self.guardians(&mut dir, raw.guardians);
-        self.blocks(&mut dir, &raw.users);
+        self.blocks(&mut dir, blocks);
         // The lists were grown one entry at a time, and the maps reserve entries to match their
         // hash tables (up to twice the entries); a district keeps millions of both.
         for u in dir.users.values_mut() {
@@ -537,9 +554,12 @@ impl Validator {
         dir
     }
 
-    fn users(&mut self, dir: &mut Directory, raw: &[RawUser]) {
+    /// Adds the users, taking their strings rather than copying them (a district has millions);
+    /// returns the users' blocked-guardian lists, resolved once guardians are known.
+    fn users(&mut self, dir: &mut Directory, raw: Vec<RawUser>) -> Vec<Blocks> {
         dir.users.reserve(raw.len());
-        for (i, u) in raw.iter().enumerate() {
+        let mut blocks = Vec::new();
+        for (i, u) in raw.into_iter().enumerate() {
             let path = || format!("users[{i}].upn");
             let key = u.upn.trim().to_lowercase();
             if !looks_like_address(&key) {
@@ -574,9 +594,13 @@ impl Validator {
                     }
                 }
             }
+            let upn = if u.upn.trim().len() == u.upn.len() { u.upn } else { u.upn.trim().to_string() };
+            if !u.blocked_guardians.is_empty() {
+                blocks.push(Blocks { raw: i, user: dir.users.len(), guardians: u.blocked_guardians });
+            }
             let user = User {
-                upn: u.upn.trim().to_string(),
-                name: u.name.clone().unwrap_or_else(|| u.upn.trim().to_string()),
+                upn,
+                name: u.name,
                 roles: self.name_set(&u.roles),
                 licenses: self.name_set(&u.licenses),
                 enabled: u.enabled,
@@ -590,6 +614,7 @@ impl Validator {
             };
             dir.users.insert(key, user);
         }
+        blocks
     }
 
     /// Trimmed names, shared, sorted and without duplicates or blanks.
@@ -724,7 +749,7 @@ impl Validator {
         dir.guardians.reserve(raw.len());
         for (i, g) in raw.into_iter().enumerate() {
             let path = || format!("guardians[{i}]");
-            let email = g.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_lowercase);
+            let email = g.email.map(lowercase_trimmed).filter(|e| !e.is_empty());
             if let Some(e) = &email
                 && !looks_like_address(e)
             {
@@ -737,9 +762,7 @@ impl Validator {
                     Some("fix the address, or remove `email` if the guardian has none".into()),
                 );
             }
-            let Some(id) =
-                g.id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase).or(email.clone())
-            else {
+            let Some(id) = g.id.map(lowercase_trimmed).filter(|s| !s.is_empty()).or_else(|| email.clone()) else {
                 self.error(
                     Code::DirectoryValue,
                     &path(),
@@ -749,7 +772,7 @@ impl Validator {
                 );
                 continue;
             };
-            let phone = g.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string);
+            let phone = g.phone.map(trimmed).filter(|p| !p.is_empty());
             if let Some(p) = &phone
                 && !looks_like_phone(p)
             {
@@ -838,20 +861,23 @@ impl Validator {
         }
     }
 
-    fn blocks(&mut self, dir: &mut Directory, raw: &[RawUser]) {
-        for (i, u) in raw.iter().enumerate().filter(|(_, u)| !u.blocked_guardians.is_empty()) {
-            let Some(ui) = dir.users.get_index_of(&u.upn.trim().to_lowercase()) else { continue };
+    fn blocks(&mut self, dir: &mut Directory, blocks: Vec<Blocks>) {
+        for Blocks { raw: i, user: ui, guardians } in blocks {
             let mut blocked = Vec::new();
-            for (j, g) in u.blocked_guardians.iter().enumerate() {
+            for (j, g) in guardians.iter().enumerate() {
                 match dir.guardian(g) {
                     Some((gi, _)) => blocked.push(gi),
-                    None => self.personal_error(
-                        Code::DirectoryReference,
-                        &format!("users[{i}].blocked_guardians[{j}]"),
-                        format!("user `{}` blocks an unknown guardian", u.upn),
-                        "not in `guardians`",
-                        Some("name a guardian by its `id` (or email when it has no id)".into()),
-                    ),
+                    None => {
+                        let upn = dir.users.get_index(ui).map_or("?", |(_, u)| u.upn.as_str());
+                        let message = format!("user `{upn}` blocks an unknown guardian");
+                        self.personal_error(
+                            Code::DirectoryReference,
+                            &format!("users[{i}].blocked_guardians[{j}]"),
+                            message,
+                            "not in `guardians`",
+                            Some("name a guardian by its `id` (or email when it has no id)".into()),
+                        )
+                    }
                 }
             }
             blocked.sort_unstable();
@@ -874,6 +900,21 @@ fn token_len(rest: &str) -> usize {
             let end = rest[..end].find(" #").unwrap_or(end);
             rest[..end].trim_end().len()
         }
+    }
+}
+
+/// `text` without surrounding white space, reusing it when there is none.
+fn trimmed(text: String) -> String {
+    if text.trim().len() == text.len() { text } else { text.trim().to_string() }
+}
+
+/// `text` trimmed and lower-cased, reusing it when it already is.
+fn lowercase_trimmed(text: String) -> String {
+    let text = trimmed(text);
+    match text.is_ascii() {
+        true if !text.bytes().any(|b| b.is_ascii_uppercase()) => text,
+        true => text.to_ascii_lowercase(),
+        false => text.to_lowercase(),
     }
 }
 

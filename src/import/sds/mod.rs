@@ -481,7 +481,7 @@ mod tests {
         for u in people {
             let Some(got) = draft.users.get(&key(&u.upn)) else { panic!("{} missing", u.upn) };
             assert_eq!(got.upn, u.upn);
-            assert_eq!(got.name.as_deref(), Some(u.name.as_str()), "{}", u.upn);
+            assert_eq!(got.name.as_deref(), Some(u.display_name()), "{}", u.upn);
             let roles: BTreeSet<String> = u.roles.iter().filter(|r| from_sds(r)).map(|r| r.to_string()).collect();
             assert_eq!(got.roles, roles, "{}", u.upn);
         }
