@@ -962,6 +962,14 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_trimmed_and_lower_cased_like_to_lowercase() {
+        for text in ["p@example.com", " P@Example.COM\t", "ÉVA@X.EDU ", "ǅ@x.edu", ""] {
+            assert_eq!(lowercase_trimmed(text.to_string()), text.trim().to_lowercase(), "{text:?}");
+            assert_eq!(trimmed(text.to_string()), text.trim(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn reports_every_bad_reference_with_its_line() {
         let errs = load_str("users:\n  - upn: a@x.edu\ngroups:\n  - id: g\n    members: [a@x.edu, b@x.edu]\nclass_teams:\n  - id: c\n    owners: [zz@x.edu]\n")
             .err()
