@@ -542,6 +542,7 @@ fn import(
         }
     };
     // What was imported must be a tenant `tenet check` accepts.
+    let files = tenant.len();
     let (_, checked) = check_sources(tenet::import::tenant_sources(pack.policies, &from[0], tenant, directory));
     if checked.has_errors() {
         for (partial, _) in staged.iter().flatten() {
@@ -558,8 +559,19 @@ fn import(
                 return exit::INPUT;
             }
         }
+        // Continuation files of an earlier, larger import would be read with the new tenant.
+        for n in files + 1.. {
+            let stale = out.join(tenet::import::tenant_file_name(n));
+            if std::fs::remove_file(&stale).is_err() {
+                break;
+            }
+        }
+        let more = match files {
+            1 => String::new(),
+            n => format!(" (and {} more policy files, up to {})", n - 1, tenet::import::tenant_file_name(n)),
+        };
         eprintln!(
-            "wrote {} and {}: use with `--policies {}`",
+            "wrote {}{more} and {}: use with `--policies {}`",
             out.join(tenet::import::TENANT_FILE).display(),
             out.join(tenet::engine::DIRECTORY_FILE).display(),
             if policies.is_empty() {
@@ -579,20 +591,26 @@ fn import(
 /// Writes an import's files under `.partial` names; returns (staged, final) paths.
 fn stage(
     out: &std::path::Path,
-    tenant: &str,
+    tenant: &[(String, String)],
     directory: &tenet::directory::RawDirectory,
     orphans: Option<&str>,
 ) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
     std::fs::create_dir_all(out)?;
     let paths = |name: &str| (out.join(format!("{name}.partial")), out.join(name));
-    let mut staged = vec![paths(tenet::import::TENANT_FILE), paths(tenet::engine::DIRECTORY_FILE)];
-    std::fs::write(&staged[0].0, tenant)?;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&staged[1].0)?);
+    let mut staged = Vec::new();
+    for (name, text) in tenant {
+        staged.push(paths(name));
+        std::fs::write(&paths(name).0, text)?;
+    }
+    let (partial, done) = paths(tenet::engine::DIRECTORY_FILE);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&partial)?);
     tenet::import::write_directory_file(directory, &mut file)?;
     file.flush()?;
+    staged.push((partial, done));
     if let Some(orphans) = orphans {
-        staged.push(paths(tenet::import::ORPHANS_FILE));
-        std::fs::write(&staged[2].0, orphans)?;
+        let (partial, done) = paths(tenet::import::ORPHANS_FILE);
+        std::fs::write(&partial, orphans)?;
+        staged.push((partial, done));
     }
     Ok(staged)
 }

@@ -77,13 +77,27 @@ pub struct Imported {
 
 /// Name of the policy file an import writes.
 pub const TENANT_FILE: &str = "tenant.tenet";
+
+/// Name of the `n`-th policy file an import writes (from 1): `tenant.tenet`, then
+/// `tenant-2.tenet`… for the direct assignments of a district too large for one file.
+pub fn tenant_file_name(n: usize) -> String {
+    if n <= 1 { TENANT_FILE.to_string() } else { format!("tenant-{n}.tenet") }
+}
 /// Name of the file listing approved contacts whose student is gone.
 pub const ORPHANS_FILE: &str = "orphaned-contacts.yaml";
 
 impl Imported {
-    /// The tenant as a policy file.
-    pub fn tenant_file(&self) -> String {
-        write::tenant_file(&self.draft, HEADER)
+    /// The tenant as policy files, each with its name (see [`tenant_file_name`]): one file
+    /// unless the district's direct assignments don't fit under the limit on a file's size.
+    pub fn tenant_files(&self) -> Vec<(String, String)> {
+        self.tenant_files_within(crate::syntax::MAX_FILE_BYTES)
+    }
+
+    /// Like [`Self::tenant_files`], with direct assignments continued in a new file whenever a
+    /// file would grow past `limit` bytes.
+    pub fn tenant_files_within(&self, limit: usize) -> Vec<(String, String)> {
+        let files = write::tenant_files(&self.draft, HEADER, limit);
+        files.into_iter().enumerate().map(|(i, text)| (tenant_file_name(i + 1), text)).collect()
     }
 
     /// The directory as a YAML file `tenet check` reads.
@@ -115,7 +129,7 @@ impl Imported {
     /// The imported tenant on top of `pack` (the policy pack it was imported for): see
     /// [`tenant_sources`].
     pub fn sources(&self, pack: Vec<Source>, from: &Path) -> Sources {
-        tenant_sources(pack, from, self.tenant_file(), self.directory())
+        tenant_sources(pack, from, self.tenant_files(), self.directory())
     }
 
     /// Like [`Self::sources`], taking the draft instead of copying it.
@@ -124,19 +138,26 @@ impl Imported {
         tenant_sources(pack, from, tenant, directory)
     }
 
-    /// The tenant file, the directory (taking the draft's strings) and the report.
-    pub fn into_parts(self) -> (String, RawDirectory, ImportReport) {
-        let tenant = self.tenant_file();
+    /// The tenant files, the directory (taking the draft's strings) and the report.
+    pub fn into_parts(self) -> (Vec<(String, String)>, RawDirectory, ImportReport) {
+        let tenant = self.tenant_files();
         (tenant, write::into_raw_directory(self.draft), self.report)
     }
 }
 
-/// An imported tenant (its policy file's text and its directory) on top of `pack`, as sources
-/// named after the first `--from` directory. The directory stays in memory: a district of a
-/// million users is not written out as YAML only to be parsed again.
-pub fn tenant_sources(pack: Vec<Source>, from: &Path, tenant: String, directory: RawDirectory) -> Sources {
+/// An imported tenant (its policy files, by name and text, and its directory) on top of `pack`,
+/// as sources named after the first `--from` directory. The directory stays in memory: a district
+/// of a million users is not written out as YAML only to be parsed again.
+pub fn tenant_sources(
+    pack: Vec<Source>,
+    from: &Path,
+    tenant: Vec<(String, String)>,
+    directory: RawDirectory,
+) -> Sources {
     let mut policies = pack;
-    policies.push(Source::new(format!("{} (imported {TENANT_FILE})", from.display()), tenant));
+    for (name, text) in tenant {
+        policies.push(Source::new(format!("{} (imported {name})", from.display()), text));
+    }
     let named = Source::new(format!("{} (imported {})", from.display(), crate::engine::DIRECTORY_FILE), "");
     Sources { policies, directory: Some(named), directory_data: Some(directory) }
 }

@@ -5,13 +5,17 @@ use crate::directory::{RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLin
 use serde::Serialize;
 use std::fmt::Write as _;
 
-/// The policy file: tenant configuration, instances and assignments.
-pub fn tenant_file(draft: &Draft, header: &str) -> String {
+/// The policy files: tenant configuration, instances and assignments, in one file unless the
+/// direct assignments of a large district would take it over the parser's limit on a file's
+/// size ([`crate::syntax::MAX_FILE_BYTES`]); they then continue in further files of at most
+/// `limit` bytes.
+pub fn tenant_files(draft: &Draft, header: &str, limit: usize) -> Vec<String> {
     let t = &draft.tenant;
-    let mut out = String::new();
+    let mut head = String::new();
     for line in header.lines() {
-        let _ = writeln!(out, "// {line}");
+        let _ = writeln!(head, "// {line}");
     }
+    let mut out = head.clone();
     if !t.configs.is_empty() {
         out.push_str("\n// Tenant configuration\n");
         for (config, values) in &t.configs {
@@ -32,13 +36,19 @@ pub fn tenant_file(draft: &Draft, header: &str) -> String {
                 writeln!(out, "assign {} {} to group {}{rank}", a.policy_type, string(&a.instance), string(&a.group));
         }
     }
+    let mut files = Vec::new();
     if !t.direct.is_empty() {
         out.push_str("\n// Direct assignments\n");
         for a in &t.direct {
-            let _ = writeln!(out, "assign {} {} to user {}", a.policy_type, string(&a.instance), string(&a.upn));
+            let line = format!("assign {} {} to user {}\n", a.policy_type, string(&a.instance), string(&a.upn));
+            if out.len() + line.len() > limit {
+                files.push(std::mem::replace(&mut out, format!("{head}\n// Direct assignments, continued\n")));
+            }
+            out.push_str(&line);
         }
     }
-    out
+    files.push(out);
+    files
 }
 
 fn identity(name: &str) -> String {

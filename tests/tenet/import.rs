@@ -115,6 +115,9 @@ fn without_the_parents_app_id_the_catalog_entry_is_not_found_and_said_so() {
 fn an_import_round_trips_through_its_written_files() {
     let out = std::env::temp_dir().join(format!("tenet-import-roundtrip-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
+    // A continuation file left by an earlier, larger import must not be read with this one.
+    std::fs::create_dir_all(&out).expect("a scratch directory");
+    std::fs::write(out.join("tenant-2.tenet"), "assign Nothing \"Stale\" to user \"gone@x.edu\"\n").expect("writes");
     let lakeside = exports("lakeside");
     let mut args: Vec<String> = vec!["import".into()];
     for d in ["teams", "graph", "sds-v2.1", "supplement"] {
@@ -134,6 +137,7 @@ fn an_import_round_trips_through_its_written_files() {
         .output()
         .expect("tenet runs");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(!out.join("tenant-2.tenet").exists(), "the stale continuation file is removed");
     let (written, io) = Sources::read(&[repo().join("policies/teams"), out.clone()], None);
     assert!(io.is_empty(), "{io:?}");
     let (from_files, _) = Engine::build(written).unwrap_or_else(|_| panic!("written files don't build"));
@@ -159,6 +163,39 @@ fn an_import_round_trips_through_its_written_files() {
     };
     assert_eq!(strip(&from_files), strip(&direct));
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A tenant whose direct assignments don't fit in one file continues them in further files,
+/// each under the limit, every assignment written once, deciding exactly like one file.
+#[test]
+fn direct_assignments_continue_in_further_files_past_the_size_limit() {
+    let imported = lakeside_with_v21();
+    let whole = imported.tenant_files();
+    assert_eq!(whole.len(), 1, "the Lakeside tenant fits in one file");
+    let one = &whole[0].1;
+    let direct: Vec<&str> = one.lines().filter(|l| l.starts_with("assign ") && l.contains(" to user ")).collect();
+    assert!(direct.len() >= 10, "Lakeside has direct assignments");
+    // Room for everything but the direct assignments and two of them: the rest continue.
+    let limit = one.find("// Direct assignments").unwrap_or(one.len()) + 30 + 2 * direct[0].len();
+    let split = imported.tenant_files_within(limit);
+    let names: Vec<&str> = split.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["tenant.tenet", "tenant-2.tenet"]);
+    for (name, text) in &split {
+        assert!(text.len() <= limit, "{name} is {} bytes, over {limit}", text.len());
+        assert!(text.starts_with("// Written by `tenet import`"), "{name} starts with the header");
+    }
+    let written: Vec<&str> = split
+        .iter()
+        .flat_map(|(_, t)| t.lines())
+        .filter(|l| l.starts_with("assign ") && l.contains(" to user "))
+        .collect();
+    assert_eq!(written, direct, "every direct assignment once, in order");
+    let build = |files: Vec<(String, String)>| {
+        let sources =
+            tenet::import::tenant_sources(Sources::pack().policies, Path::new("lakeside"), files, imported.directory());
+        Engine::build(sources).unwrap_or_else(|r| panic!("{:?}", r.diagnostics)).0
+    };
+    assert_eq!(outcomes(&build(split)), outcomes(&build(whole)));
 }
 
 fn lakeside_with_v21() -> Imported {
