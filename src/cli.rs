@@ -568,6 +568,7 @@ fn import(
         }
         let more = match files {
             1 => String::new(),
+            2 => format!(" (and {})", tenet::import::tenant_file_name(2)),
             n => format!(" (and {} more policy files, up to {})", n - 1, tenet::import::tenant_file_name(n)),
         };
         eprintln!(
