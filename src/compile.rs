@@ -82,7 +82,7 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
         columns[d] = column;
     }
     let held = effective_sets.iter().flat_map(|set| used.types.iter().copied().zip(set.iter().copied()));
-    let explainer = Explainer::new(&model, held.collect::<Vec<_>>());
+    let explainer = Explainer::new(&model, held);
     DecisionTable {
         explainer,
         model,

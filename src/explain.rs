@@ -47,7 +47,7 @@ pub(crate) struct Explainer {
     /// Tenant settings and directory-wide attributes: the same for every query.
     constant: HashMap<Fact, Rendered>,
     policy: HashMap<(TypeId, SettingId, Effective), Rendered>,
-    /// Sources that name no user, by fact kind; `true` and `false` as shown.
+    /// Where guardian attributes come from: the same text for every guardian.
     guardian_source: Arc<str>,
     /// `false` and `true`, and each relationship, as JSON and as shown.
     bools: [(Arc<serde_json::Value>, Arc<str>); 2],
@@ -87,8 +87,7 @@ impl Explainer {
         let mut policy = HashMap::new();
         let global =
             settings.keys().map(|&t| (t, Effective { instance: model.policy_types[t].global, via: Via::Global }));
-        let held: Vec<(TypeId, Effective)> = held.into_iter().chain(global.collect::<Vec<_>>()).collect();
-        for (ptype, effective) in held {
+        for (ptype, effective) in held.into_iter().chain(global) {
             for &setting in settings.get(&ptype).map_or(&[][..], Vec::as_slice) {
                 policy
                     .entry((ptype, setting, effective))

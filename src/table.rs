@@ -1,8 +1,8 @@
 //! The compiled decision table: immutable, `Send + Sync`, shared by `Arc`.
 //!
 //! A query is a hash probe for the user (and guardian) and an index into a flat array of outcome
-//! ids; nothing is parsed or allocated. Provenance is derived on request from the per-user
-//! effective instances kept beside the table.
+//! ids; nothing is parsed or allocated. Provenance is assembled on request from the per-user
+//! effective instances kept beside the table and the parts [`crate::explain`] rendered once.
 
 use crate::directory::{Directory, Guardian, GuardianIdx, Relation, Relationship, User, UserIdx};
 use crate::eval::{self, Effective, Outcome, Provenance};
