@@ -562,8 +562,17 @@ fn import(
         // Continuation files of an earlier, larger import would be read with the new tenant.
         for n in files + 1.. {
             let stale = out.join(tenet::import::tenant_file_name(n));
-            if std::fs::remove_file(&stale).is_err() {
-                break;
+            match std::fs::remove_file(&stale) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                Err(e) => {
+                    eprintln!(
+                        "error: can't remove `{}`, left by an earlier import: {e}; remove it before using `{}`",
+                        stale.display(),
+                        out.display()
+                    );
+                    return exit::INPUT;
+                }
             }
         }
         let more = match files {

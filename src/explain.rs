@@ -113,7 +113,8 @@ impl Explainer {
     ) -> Vec<Provenance> {
         let Some(facts) = self.facts.get(decision) else { return Vec::new() };
         let dir = &model.directory;
-        let key = guardian.and_then(|gi| dir.guardians.get_index(gi).map(|(_, g)| ObjectKey::of(dir, user, gi, g)));
+        // The pair's packed facts, found on the first guardian fact.
+        let mut key: Option<Option<u32>> = None;
         let mut user_source: Option<Arc<str>> = None;
         let mut out = Vec::with_capacity(facts.len());
         for (f, name) in facts.iter() {
@@ -131,10 +132,16 @@ impl Explainer {
                     let source = user_source.get_or_insert_with(|| eval::fact_source(model, user, *f).into());
                     (user_attr(model, user, a), source.clone())
                 }
-                Fact::Guardian(a) => match key {
-                    Some(key) => (guardian_attr(model, key, a), self.guardian_source.clone()),
-                    None => continue,
-                },
+                Fact::Guardian(a) => {
+                    let packed = *key.get_or_insert_with(|| {
+                        let gi = guardian?;
+                        dir.guardians.get_index(gi).map(|(_, g)| ObjectKey::of(dir, user, gi, g))
+                    });
+                    match packed {
+                        Some(packed) => (guardian_attr(model, packed, a), self.guardian_source.clone()),
+                        None => continue,
+                    }
+                }
                 Fact::Policy { ptype, setting } => {
                     out.push(policy_provenance(model, ptype, setting, effective(ptype)));
                     continue;

@@ -55,6 +55,30 @@ mod tests {
         assert!(!is_e164("+15555550100"));
     }
 
+    /// Numbers of several plans: valid ones, and the same shapes a digit short (or, for Mexico,
+    /// with the mobile `1` the plan dropped in 2019).
+    #[test]
+    fn plans_of_several_countries_are_checked() {
+        for valid in [
+            "+447911123456",
+            "+442071838750",
+            "+33612345678",
+            "+4930123456",
+            "+919876543210",
+            "+61412345678",
+            "+525512345678",
+            "+8613800138000",
+            "+81312345678",
+            "+12125550123",
+            "+18005550199",
+        ] {
+            assert!(is_e164(valid), "{valid} is a valid E.164 number");
+        }
+        for invalid in ["+4420718387", "+3361234567", "+6141234567", "+5215512345678", "+1212555012"] {
+            assert!(!is_e164(invalid), "{invalid} is not a valid number");
+        }
+    }
+
     #[test]
     fn separators_make_a_valid_number_reformattable() {
         assert_eq!(form("+1 425 555 0110"), PhoneForm::Reformattable { e164: "+14255550110".into() });

@@ -37,15 +37,17 @@ pub fn tenant_files(draft: &Draft, header: &str, limit: usize) -> Vec<String> {
         }
     }
     let mut files = Vec::new();
-    if !t.direct.is_empty() {
-        out.push_str("\n// Direct assignments\n");
-        for a in &t.direct {
-            let line = format!("assign {} {} to user {}\n", a.policy_type, string(&a.instance), string(&a.upn));
-            if out.len() + line.len() > limit {
-                files.push(std::mem::replace(&mut out, format!("{head}\n// Direct assignments, continued\n")));
-            }
-            out.push_str(&line);
+    let mut heading = "\n// Direct assignments\n";
+    for a in &t.direct {
+        let line = format!("assign {} {} to user {}\n", a.policy_type, string(&a.instance), string(&a.upn));
+        // A file that can't take the line (and the section's heading, if not written yet) ends.
+        if out.len() + heading.len() + line.len() > limit && out.len() > head.len() {
+            files.push(std::mem::replace(&mut out, head.clone()));
+            heading = "\n// Direct assignments, continued\n";
         }
+        out.push_str(heading);
+        heading = "";
+        out.push_str(&line);
     }
     files.push(out);
     files

@@ -242,7 +242,6 @@ fn org(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
     f.use_one();
 }
 
-/// A warning when a row names a school that school.csv (if read) doesn't define.
 /// The columns of a class row: v1 section.csv or v2.1 classes.csv.
 struct ClassColumns {
     id: &'static str,
@@ -280,6 +279,7 @@ fn class_row(
     finish(f, warnings);
 }
 
+/// A warning when a row names a school that school.csv (if read) doesn't define.
 fn unknown_school(st: &State, r: &Row<'_>, col: &str) -> Option<Problem> {
     let id = r.get(col);
     let known = st.schools.as_ref()?;
