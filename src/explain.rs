@@ -70,9 +70,8 @@ impl Explainer {
                     }
                     Fact::Directory(a) => {
                         constant.entry(*f).or_insert_with(|| {
-                            let v = directory_roles(model, a);
-                            let source = eval::fact_source(model, 0, *f).into();
-                            Rendered { value: Arc::new(model.to_json(&v)), shown: model.show(&v).into(), source }
+                            let (value, shown) = render(model, &directory_roles(model, a));
+                            Rendered { value, shown, source: eval::fact_source(model, 0, *f).into() }
                         });
                     }
                     Fact::User(_) | Fact::Guardian(_) => {}
@@ -94,9 +93,8 @@ impl Explainer {
                     .or_insert_with(|| Rendered::of(policy_provenance(model, ptype, setting, effective)));
             }
         }
-        let rendered = |v: &Value| (Arc::new(model.to_json(v)), Arc::from(model.show(v)));
-        let bools = [false, true].map(|b| rendered(&Value::Bool(b)));
-        let relationships = Relationship::ALL.iter().map(|r| rendered(&model.relationship_value(*r))).collect();
+        let bools = [false, true].map(|b| render(model, &Value::Bool(b)));
+        let relationships = Relationship::ALL.iter().map(|r| render(model, &model.relationship_value(*r))).collect();
         let guardian_source = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
         Self { facts, constant, policy, guardian_source, bools, relationships }
     }
@@ -164,6 +162,7 @@ impl Explainer {
     }
 }
 
+/// A value as JSON and as shown.
 fn render(model: &Model, v: &Value) -> (Arc<serde_json::Value>, Arc<str>) {
     (Arc::new(model.to_json(v)), model.show(v).into())
 }

@@ -198,6 +198,27 @@ fn direct_assignments_continue_in_further_files_past_the_size_limit() {
     assert_eq!(outcomes(&build(split)), outcomes(&build(whole)));
 }
 
+/// A continuation file left by an earlier import that can't be removed stops the import with
+/// the reason, rather than leaving it to be read with the new tenant.
+#[test]
+fn a_stale_continuation_file_that_cannot_be_removed_stops_the_import() {
+    let out = std::env::temp_dir().join(format!("tenet-import-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    // A directory in its place: removing it as a file fails, and not because it is missing.
+    std::fs::create_dir_all(out.join("tenant-2.tenet").join("inside")).expect("a scratch directory");
+    let lakeside = exports("lakeside");
+    let mut args: Vec<String> = vec!["import".into()];
+    for d in ["teams", "graph", "sds-v2.1", "supplement"] {
+        args.extend(["--from".into(), lakeside.join(d).display().to_string()]);
+    }
+    args.extend(["--parents-app-id".into(), PARENTS_APP_ID.into(), "--out".into(), out.display().to_string()]);
+    let run = Command::new(env!("CARGO_BIN_EXE_tenet")).args(&args).output().expect("tenet runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("can't remove") && stderr.contains("tenant-2.tenet"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 fn lakeside_with_v21() -> Imported {
     lakeside(&["sds-v2.1"])
 }
