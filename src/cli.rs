@@ -314,9 +314,7 @@ impl Gather {
             }
             Gather::Import(report) => {
                 eprint!("{}", report.render(false));
-                eprintln!(
-                    "error: the import rejected rows: fix them (see above), or pass --allow-rejects to go on without them"
-                );
+                eprintln!("{}", import_failure(&report));
                 exit::INPUT
             }
         }
@@ -361,7 +359,7 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
     }
     let (pack, model) = pack(&input.policies)?;
     let imported = tenet::import::import(&input.import, &model, &input.import_options.options());
-    if imported.report.has_errors() && !input.import_options.allow_rejects {
+    if imported.report.missing() > 0 || (imported.report.has_errors() && !input.import_options.allow_rejects) {
         return Err(Gather::Import(imported.report));
     }
     let r = &imported.report;
@@ -524,6 +522,9 @@ fn import(
         }
     }
     let rejected = report.has_errors();
+    let report_missing = report.missing();
+    // An incomplete tenant is not written: it would answer as if the missing facts were "none".
+    let out = if report_missing > 0 { None } else { out };
     let orphans = match imported.orphaned_contacts_file() {
         Ok(o) => o,
         Err(e) => {
@@ -591,11 +592,28 @@ fn import(
             }
         );
     }
-    if rejected && !args.allow_rejects {
-        eprintln!("error: the import rejected rows (see the report): fix them, or pass --allow-rejects");
+    if report_missing > 0 || (rejected && !args.allow_rejects) {
+        eprintln!("{}", import_failure_counts(report_missing));
         return exit::INPUT;
     }
     exit::OK
+}
+
+/// Why an import stops a command: required sources missing (never waived), or rejected rows.
+fn import_failure(report: &tenet::import::ImportReport) -> String {
+    import_failure_counts(report.missing())
+}
+
+fn import_failure_counts(missing: usize) -> String {
+    if missing > 0 {
+        format!(
+            "error: {missing} required source{} missing (`MISSING` at the top of the report says how to export each); a fact nobody exported is not assumed to be \"none\"",
+            if missing == 1 { " is" } else { "s are" }
+        )
+    } else {
+        "error: the import rejected rows (see the report): fix them, or pass --allow-rejects to go on without them"
+            .to_string()
+    }
 }
 
 /// Writes an import's files under `.partial` names; returns (staged, final) paths.

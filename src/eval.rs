@@ -419,8 +419,17 @@ impl Reference<'_> {
             Fact::Tenant { config, setting } => tenant_source(m, config, setting),
             Fact::Policy { ptype, setting } => policy_source(m, ptype, effective(m, self.user, ptype), setting),
             Fact::User(_) => format!("directory: user {}", m.directory.users[self.user].upn),
-            Fact::Directory(_) => "directory: all users".to_string(),
+            Fact::Directory(_) => directory_source(m),
             Fact::Guardian(_) => "directory: the guardian's record".to_string(),
         }
     }
+}
+
+/// Where a directory-wide fact comes from: every user, and what is assumed for lack of an export.
+pub(crate) fn directory_source(m: &Model) -> String {
+    let mut out = "directory: all users".to_string();
+    for a in &m.directory.assumed {
+        out.push_str(&format!("; assumed: {}", a.because));
+    }
+    out
 }

@@ -200,7 +200,7 @@ pub fn district(spec: Spec) -> District {
             });
         }
     }
-    District { tenant, directory: RawDirectory { users, groups, class_teams, guardians } }
+    District { tenant, directory: RawDirectory { users, groups, class_teams, guardians, assumed: Vec::new() } }
 }
 
 impl District {

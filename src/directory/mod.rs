@@ -181,6 +181,8 @@ pub struct Directory {
     /// Roles held by at least one enabled / disabled user (sorted).
     pub enabled_roles: Vec<String>,
     pub disabled_roles: Vec<String>,
+    /// What is assumed for lack of an export (already part of the role sets above).
+    pub assumed: Vec<Assumption>,
     /// Finds spans in the file, on demand.
     pub locator: Locator,
 }
@@ -323,6 +325,19 @@ pub struct RawDirectory {
     pub class_teams: Vec<RawClassTeam>,
     #[serde(default)]
     pub guardians: Vec<RawGuardian>,
+    /// Facts no export supplied and that are assumed instead (written by `tenet import`): every
+    /// explanation that reads them says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<Assumption>,
+}
+
+/// A directory-wide fact assumed because its source is missing: roles held by at least one
+/// enabled user (and by no disabled one), and why.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assumption {
+    pub enabled_roles: Vec<String>,
+    pub because: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -464,6 +479,7 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
         ("struct RawGroup", "a group (a mapping with `id`, ...)"),
         ("struct RawClassTeam", "a class team (a mapping with `id`, ...)"),
         ("struct RawGuardian", "a guardian (a mapping with `name`, `email`, ...)"),
+        ("struct Assumption", "an assumption (a mapping with `enabled_roles` and `because`)"),
         ("struct RawLink", "a student link (a mapping with `upn` and `relationship`)"),
         ("u32", "a whole number of 0 or more"),
     ] {
@@ -527,6 +543,7 @@ impl Validator {
 
     fn build(&mut self, raw: RawDirectory) -> Directory {
         let mut dir = Directory { locator: self.locator.clone(), ..Directory::default() };
+        let assumed = raw.assumed;
         let blocks = self.users(&mut dir, raw.users);
         self.groups(&mut dir, raw.groups);
         self.class_teams(&mut dir, raw.class_teams);
@@ -549,8 +566,10 @@ impl Validator {
             let into = if u.enabled { &mut enabled } else { &mut disabled };
             into.extend(u.roles.iter().map(|r| &**r));
         }
+        enabled.extend(assumed.iter().flat_map(|a| a.enabled_roles.iter().map(String::as_str)));
         let owned = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
         (dir.enabled_roles, dir.disabled_roles) = (owned(enabled), owned(disabled));
+        dir.assumed = assumed;
         dir
     }
 

@@ -77,6 +77,10 @@ const COLUMNS: [&str; 10] = [
     "DecidedAt",
 ];
 
+/// Columns every approvals file has: how one is recognised, whatever its name.
+pub(super) const REQUIRED_COLUMNS: [&str; 7] =
+    ["RequestId", "Teacher", "Student", "ContactName", "Relationship", "Status", "SubmittedAt"];
+
 /// Columns whose cells may be left off the end of a row.
 const MAY_BE_LEFT_OFF: [usize; 3] = [CONTACT_EMAIL, CONTACT_PHONE, DECIDED_AT];
 

@@ -122,6 +122,8 @@ pub struct Draft {
     pub orphaned_contacts: Vec<GuardianDraft>,
     /// When School Data Sync last synced the contacts; approved manual updates made later win.
     pub sds_synced_at: Option<jiff::Timestamp>,
+    /// Directory facts assumed because their export is missing.
+    pub assumed: Vec<crate::directory::Assumption>,
 }
 
 impl Draft {

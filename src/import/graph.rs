@@ -105,6 +105,36 @@ pub(super) fn read_related_contacts(files: &[Found], draft: &mut Draft, report: 
     read_pages(files, CONTACTS, report, |cx, user, path| read_education_user(cx, user, path, draft, &mut warned));
 }
 
+/// The kind of Graph response a page (or the first page of a file) is: by the entity set that
+/// `@odata.context` names after `$metadata#`, else by the properties of its first item
+/// (`relatedContacts`, `roleTemplateId`, `members`).
+pub(super) fn recognise(page: &Map<String, Value>) -> Option<super::Kind> {
+    use super::Kind;
+    if let Some(context) = page.get("@odata.context").and_then(Value::as_str) {
+        let set = context.split_once("$metadata#").map_or("", |(_, set)| set).to_ascii_lowercase();
+        for (name, kind) in [
+            ("groups", Kind::GraphGroups),
+            ("directoryroles", Kind::GraphDirectoryRoles),
+            ("education/users", Kind::GraphRelatedContacts),
+        ] {
+            if set.strip_prefix(name).is_some_and(|rest| rest.is_empty() || rest.starts_with(['(', '/', '?'])) {
+                return Some(kind);
+            }
+        }
+        return None;
+    }
+    let item = page.get("value")?.as_array()?.first()?.as_object()?;
+    if item.contains_key("relatedContacts") {
+        Some(Kind::GraphRelatedContacts)
+    } else if item.contains_key("roleTemplateId") {
+        Some(Kind::GraphDirectoryRoles)
+    } else if item.contains_key("members") || item.contains_key("groupTypes") || item.contains_key("securityEnabled") {
+        Some(Kind::GraphGroups)
+    } else {
+        None
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // Pages
 
@@ -170,14 +200,15 @@ fn read_pages(
     report: &mut ImportReport,
     mut each: impl FnMut(&mut Ctx<'_>, &Map<String, Value>, &str),
 ) {
-    let ordered = page_order(files);
-    for (i, found) in ordered.iter().enumerate() {
-        let last_of_series = ordered.get(i + 1).is_none_or(|next| series(next).0 != series(found).0);
+    // The pages of one kind form one set whatever the files are called: exactly one page (the
+    // last Graph sent) has no `@odata.nextLink`. None means pages are missing; two, two sets.
+    let mut last_pages: Vec<String> = Vec::new();
+    let mut open_end = None;
+    for found in page_order(files) {
         let f = report.file(&found.shown, format);
         let Some((file, root)) = load(found, f) else { continue };
         let mut cx = Ctx { shown: &found.shown, file: &file, f };
         let Some(pages) = pages_of(&mut cx, &root) else { continue };
-        let mut next_link = None;
         for (prefix, page) in pages {
             let Some(items) = page.get("value").and_then(Value::as_array) else {
                 let at = cx.at(prefix.trim_end_matches('.'));
@@ -197,27 +228,44 @@ fn read_pages(
                     }
                 }
             }
-            next_link = page
-                .get("@odata.nextLink")
-                .and_then(Value::as_str)
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| (format!("{prefix}@odata.nextLink"), l.to_string()));
+            match page.get("@odata.nextLink").and_then(Value::as_str).filter(|l| !l.trim().is_empty()) {
+                Some(link) => {
+                    let path = format!("{prefix}@odata.nextLink");
+                    open_end = Some((found, cx.at(&path), link.to_string()));
+                }
+                None => last_pages.push(if prefix.is_empty() {
+                    found.shown.clone()
+                } else {
+                    format!("{} `{}`", found.shown, prefix.trim_end_matches('.'))
+                }),
+            }
         }
-        if last_of_series && let Some((path, link)) = next_link {
-            let (dir_and_name, page) = series(found);
-            let at = cx.at(&path);
-            cx.f.note(
-                Problem::error(at, "the export is incomplete: this is the last page saved, but Graph had more (`@odata.nextLink`)")
-                    .value(link)
-                    .help(format!(
-                        "save the remaining pages: request the `@odata.nextLink` URL, then each page's own `@odata.nextLink`, until a page has none, saving them next to this file as `{}-{}.json`, `{}-{}.json`, …",
-                        dir_and_name.1,
-                        page.saturating_add(1),
-                        dir_and_name.1,
-                        page.saturating_add(2)
-                    )),
-            );
-        }
+    }
+    if let (true, Some((found, at, link))) = (last_pages.is_empty(), open_end) {
+        let (dir_and_name, page) = series(found);
+        report.file(&found.shown, format).note(
+            Problem::error(at, "the export is incomplete: every page saved has `@odata.nextLink`, so Graph had more")
+                .value(link)
+                .help(format!(
+                    "save the remaining pages: request the `@odata.nextLink` URL, then each page's own `@odata.nextLink`, until a page has none, saving them next to this file (as `{}-{}.json`, `{}-{}.json`, … for example)",
+                    dir_and_name.1,
+                    page.saturating_add(1),
+                    dir_and_name.1,
+                    page.saturating_add(2)
+                )),
+        );
+    }
+    if let [first, second, ..] = last_pages.as_slice() {
+        let shown = second.split(" `").next().unwrap_or(second).to_string();
+        report.file(&shown, format).note(
+            Problem::error(
+                At::file(),
+                format!(
+                    "two sets of {format} pages: {first} and {second} are each the last page of a response (no `@odata.nextLink`)"
+                ),
+            )
+            .help("keep the pages of one export only: pages of one set follow each other's `@odata.nextLink`"),
+        );
     }
 }
 

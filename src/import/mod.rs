@@ -1,14 +1,16 @@
 //! Imports a district's real admin state — Teams PowerShell exports, Microsoft Graph JSON,
 //! School Data Sync CSV, approved contact updates — as a tenant `tenet` can check and decide on.
 //!
-//! Files are found by name under the `--from` directories (see the README's import section),
-//! read in dependency order into a [`Draft`], and written as a policy file and a directory file.
+//! Files under the `--from` directories are recognised by what they hold ([`recognise`]), read
+//! in dependency order into a [`Draft`], and written as a policy file and a directory file.
 //! Every file gets a section in the [`ImportReport`]: what was read, used, ignored, rejected, and
 //! why. Nothing is dropped without a line in the report.
 
 pub mod draft;
 pub mod json;
+pub mod recognise;
 pub mod report;
+pub mod sources;
 pub mod text;
 mod write;
 
@@ -49,7 +51,7 @@ pub struct Found {
     pub kind: Kind,
 }
 
-/// What a file is, by its name.
+/// What a file is, by its content (see [`recognise`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// Microsoft Graph `/groups?$expand=members` pages.
@@ -58,8 +60,9 @@ pub enum Kind {
     GraphDirectoryRoles,
     /// A Teams PowerShell export.
     Teams(teams::Cmdlet),
-    /// A School Data Sync CSV file (v1 or v2.1, told apart by its header).
-    Sds,
+    /// A School Data Sync CSV file, v1 or v2.1: the format's name for it (`users.csv`,
+    /// `user.csv`…), or `""` to go by the file's name.
+    Sds(&'static str),
     /// Microsoft Graph educationUser pages with `relatedContacts`.
     GraphRelatedContacts,
     /// Manual contact updates and their approvals (`approvals.csv`).
@@ -192,14 +195,15 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
         }
         graph::read_groups(&of(|k| *k == Kind::GraphGroups), &mut draft, &mut report);
         graph::read_directory_roles(&of(|k| *k == Kind::GraphDirectoryRoles), &mut draft, &mut report);
-        teams::read(&of(|k| matches!(k, Kind::Teams(_))), pack, options, &mut draft, &mut report);
-        sds::read(&of(|k| *k == Kind::Sds), &mut draft, &mut report);
+        let ids = teams::read(&of(|k| matches!(k, Kind::Teams(_))), pack, options, &mut draft, &mut report);
+        sds::read(&of(|k| matches!(k, Kind::Sds(_))), &mut draft, &mut report);
         graph::read_related_contacts(&of(|k| *k == Kind::GraphRelatedContacts), &mut draft, &mut report);
         // The supplement may set the School Data Sync sync time that approvals are compared with.
         let supplements = of(|k| *k == Kind::Supplement);
         supplement::read_sync_time(&supplements, &mut draft, &mut report);
         approvals::read(&of(|k| *k == Kind::Approvals), &mut draft, &mut report);
         supplement::read(&supplements, pack, &mut draft, &mut report);
+        sources::settle(&files, &ids, &mut draft, &mut report);
         progress.finish();
     });
     Imported { draft, report }
@@ -260,7 +264,8 @@ impl Progress {
     }
 }
 
-/// Finds import files under `dir`, recursively, and notes every file it skips.
+/// Finds the files under `dir`, recursively, and recognises each: an export, or a line at the
+/// top of the report saying why it is not read.
 fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, report: &mut ImportReport) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -281,46 +286,28 @@ fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, report: &mut ImportReport
             continue;
         }
         let shown = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-        // Notes kept beside exports (README.md, .DS_Store...) are not data.
-        if name.starts_with('.') || name.ends_with(".md") {
+        if !path.is_file() {
+            report.not_exports.push(report::NotExport {
+                file: shown,
+                reason: "not a regular file".into(),
+                error: false,
+            });
             continue;
         }
-        match classify(&name) {
-            Some(kind) => out.push(Found { path, shown, kind }),
-            None => report.notes.push(format!(
-                "skipped `{shown}`: not a file tenet imports (see the README's import section for the file names)"
-            )),
+        match recognise::recognise(&path) {
+            recognise::Verdict::Export(kind) => out.push(Found { path, shown, kind }),
+            recognise::Verdict::NotAnExport { reason, damaged } => {
+                report.not_exports.push(report::NotExport { file: shown, reason, error: damaged });
+            }
         }
     }
 }
 
-/// What a file is, from its lower-cased name.
+/// What a file is by its lower-cased name alone (see [`recognise::by_name`]).
+#[cfg(test)]
 fn classify(name: &str) -> Option<Kind> {
-    if name.ends_with(".csv") {
-        let stem = name.trim_end_matches(".csv");
-        if stem == "approvals" {
-            return Some(Kind::Approvals);
-        }
-        return sds::FILES.contains(&stem).then_some(Kind::Sds);
-    }
-    if name == "supplement.yaml" || name == "supplement.yml" {
-        return Some(Kind::Supplement);
-    }
-    let stem = name.strip_suffix(".json")?;
-    let page_of = |prefix: &str| {
-        stem.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.', '_']))
-    };
-    if page_of("groups") {
-        return Some(Kind::GraphGroups);
-    }
-    if page_of("directoryroles") {
-        return Some(Kind::GraphDirectoryRoles);
-    }
-    if page_of("educationusers") || page_of("relatedcontacts") {
-        return Some(Kind::GraphRelatedContacts);
-    }
-    teams::Cmdlet::from_file_stem(stem).map(Kind::Teams)
+    let path = Path::new(name);
+    recognise::by_name(path, &recognise::words(path))
 }
 
 #[cfg(test)]
@@ -329,12 +316,12 @@ mod tests {
 
     #[test]
     fn files_are_told_apart_by_name() {
-        assert_eq!(classify("users.csv"), Some(Kind::Sds));
-        assert_eq!(classify("guardianrelationship.csv"), Some(Kind::Sds));
+        assert_eq!(classify("users.csv"), Some(Kind::Sds("users.csv")));
+        assert_eq!(classify("guardianrelationship.csv"), Some(Kind::Sds("guardianrelationship.csv")));
         assert_eq!(classify("approvals.csv"), Some(Kind::Approvals));
         assert_eq!(classify("groups.json"), Some(Kind::GraphGroups));
         assert_eq!(classify("groups-2.json"), Some(Kind::GraphGroups));
-        assert_eq!(classify("groupsettings.json"), None);
+        assert_eq!(classify("relationships (1).csv"), Some(Kind::Sds("relationships.csv")));
         assert_eq!(classify("directoryroles.json"), Some(Kind::GraphDirectoryRoles));
         assert_eq!(classify("educationusers.1.json"), Some(Kind::GraphRelatedContacts));
         assert_eq!(classify("supplement.yaml"), Some(Kind::Supplement));

@@ -10,9 +10,23 @@ use std::fmt::Write as _;
 /// The report of one import: a section per file read, in reading order.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ImportReport {
+    /// The sources of the facts the pack reads: found, missing (an error) or assumed. Listed
+    /// first.
+    pub sources: Vec<super::sources::SourceLine>,
+    /// Files under `--from` that are not read, with the reason: listed next.
+    pub not_exports: Vec<NotExport>,
     pub files: Vec<FileReport>,
     /// Facts about the import as a whole (files skipped, sources combined, options applied).
     pub notes: Vec<String>,
+}
+
+/// A file that is not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotExport {
+    pub file: String,
+    pub reason: String,
+    /// It looks like an export that can't be read: an error, not a note.
+    pub error: bool,
 }
 
 /// What one file held and what became of it.
@@ -36,26 +50,17 @@ pub struct FileReport {
     pub unknown_properties: BTreeSet<String>,
     /// Properties absent from the file, so their documented default was used.
     pub defaulted: BTreeSet<String>,
-    /// The problems, at most [`LISTED_PER_KIND`] of each kind (same severity, field and message).
+    /// Every problem, in the order found. JSON lists them all (an admin fixing 75,000 phone
+    /// numbers needs every row); text lists [`LISTED_PER_KIND`] of each kind and counts the rest.
     pub problems: Vec<Problem>,
-    /// Problems beyond that, counted by kind: a district with 100,000 numbers not in E.164 gets
-    /// a readable report and a memory footprint that doesn't grow with the file.
-    pub unlisted: Vec<Unlisted>,
-    #[serde(skip)]
-    kinds: HashMap<(Severity, Option<String>, String), usize>,
 }
 
-/// At most this many problems of one kind are listed per file; the rest are counted.
+/// Problems of one kind: severity, field and message.
+type ProblemKind<'a> = (Severity, Option<&'a str>, &'a str);
+
+/// The text report lists at most this many problems of one kind (same severity, field and
+/// message) per file, and counts the rest, naming `--format json` for the full list.
 pub const LISTED_PER_KIND: usize = 20;
-
-/// Problems of one kind that were counted, not listed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Unlisted {
-    pub severity: Severity,
-    pub field: Option<String>,
-    pub message: String,
-    pub count: usize,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -211,28 +216,8 @@ impl FileReport {
         self.push(problem);
     }
 
-    /// Lists the problem, or counts it if enough of its kind are listed already.
     fn push(&mut self, problem: Problem) {
-        let kind = (problem.severity, problem.at.field.clone(), problem.message.clone());
-        let seen = self.kinds.entry(kind).or_insert(0);
-        *seen += 1;
-        if *seen <= LISTED_PER_KIND {
-            self.problems.push(problem);
-            return;
-        }
-        match self
-            .unlisted
-            .iter_mut()
-            .find(|u| u.severity == problem.severity && u.field == problem.at.field && u.message == problem.message)
-        {
-            Some(u) => u.count += 1,
-            None => self.unlisted.push(Unlisted {
-                severity: problem.severity,
-                field: problem.at.field,
-                message: problem.message,
-                count: 1,
-            }),
-        }
+        self.problems.push(problem);
     }
 
     /// Moves a counted row from used to rejected (a later check refused it).
@@ -249,7 +234,6 @@ impl FileReport {
     /// Problems of `severity`, listed or not.
     pub fn count(&self, severity: Severity) -> usize {
         self.problems.iter().filter(|p| p.severity == severity).count()
-            + self.unlisted.iter().filter(|u| u.severity == severity).map(|u| u.count).sum::<usize>()
     }
 }
 
@@ -270,9 +254,15 @@ impl ImportReport {
         self.files.iter().map(|f| f.rejected).sum()
     }
 
-    /// Whether any file has an error (a rejected row or an unreadable file).
+    /// Whether any file has an error (a rejected row, an unreadable file, a file that looks
+    /// like an export but can't be read).
     pub fn has_errors(&self) -> bool {
-        self.files.iter().any(FileReport::has_errors)
+        self.files.iter().any(FileReport::has_errors) || self.not_exports.iter().any(|n| n.error) || self.missing() > 0
+    }
+
+    /// Required sources the import lacks.
+    pub fn missing(&self) -> usize {
+        self.sources.iter().filter(|s| s.status == super::sources::Status::Missing).count()
     }
 
     pub fn errors(&self) -> usize {
@@ -284,7 +274,12 @@ impl ImportReport {
     }
 
     fn count(&self, severity: Severity) -> usize {
-        self.files.iter().map(|f| f.count(severity)).sum()
+        let not_read = if severity == Severity::Error {
+            self.not_exports.iter().filter(|n| n.error).count() + self.missing()
+        } else {
+            0
+        };
+        self.files.iter().map(|f| f.count(severity)).sum::<usize>() + not_read
     }
 
     /// A copy whose personal values are shown even in JSON.
@@ -301,6 +296,23 @@ impl ImportReport {
     /// The report as text for a terminal; personal values only if `show_personal`.
     pub fn render(&self, show_personal: bool) -> String {
         let mut out = String::new();
+        if !self.sources.is_empty() {
+            out.push_str("sources:\n");
+        }
+        for s in &self.sources {
+            use super::sources::Status;
+            let (status, files) = match s.status {
+                Status::Found => ("found", s.files.join(", ")),
+                Status::Missing if s.files.is_empty() => ("MISSING", s.detail.clone()),
+                Status::Missing => ("MISSING", format!("{}; {}", s.files.join(", "), s.detail)),
+                Status::Assumed => ("assumed", s.detail.clone()),
+            };
+            let _ = writeln!(out, "  {status:<8} {}: {files}", s.source);
+        }
+        for n in &self.not_exports {
+            let kind = if n.error { "error" } else { "not an export" };
+            let _ = writeln!(out, "{kind}: {}: {}", n.file, n.reason);
+        }
         for f in &self.files {
             let _ = writeln!(
                 out,
@@ -313,7 +325,20 @@ impl ImportReport {
                 f.ignored,
                 f.rejected
             );
+            // Problems of one kind past the first few are counted, in order of first sight.
+            let mut kinds: HashMap<ProblemKind<'_>, usize> = HashMap::new();
+            let mut unlisted: Vec<(ProblemKind<'_>, usize)> = Vec::new();
             for p in &f.problems {
+                let kind = (p.severity, p.at.field.as_deref(), p.message.as_str());
+                let seen = kinds.entry(kind).or_insert(0);
+                *seen += 1;
+                if *seen > LISTED_PER_KIND {
+                    match unlisted.iter_mut().find(|(k, _)| *k == kind) {
+                        Some((_, n)) => *n += 1,
+                        None => unlisted.push((kind, 1)),
+                    }
+                    continue;
+                }
                 let kind = match p.severity {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
@@ -328,13 +353,16 @@ impl ImportReport {
                     let _ = writeln!(out, "    help: {}", p.help);
                 }
             }
-            for u in &f.unlisted {
-                let kind = match u.severity {
+            for ((severity, field, message), count) in unlisted {
+                let kind = match severity {
                     Severity::Error => "errors",
                     Severity::Warning => "warnings",
                 };
-                let field = u.field.as_deref().map(|f| format!(" (`{f}`)")).unwrap_or_default();
-                let _ = writeln!(out, "  … and {} more {kind} like \"{}\"{field}", u.count, u.message);
+                let field = field.map(|f| format!(" (`{f}`)")).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  … and {count} more {kind} like \"{message}\"{field}: `--format json` lists every one"
+                );
             }
             if !f.defaulted.is_empty() {
                 let list: Vec<&str> = f.defaulted.iter().map(String::as_str).collect();
@@ -352,9 +380,13 @@ impl ImportReport {
             .files
             .iter()
             .fold((0, 0, 0, 0), |(r, u, i, x), f| (r + f.read, u + f.used, i + f.ignored, x + f.rejected));
+        let missing = match self.missing() {
+            0 => String::new(),
+            n => format!(" ({n} of them required sources missing)"),
+        };
         let _ = writeln!(
             out,
-            "{} files: {read} read, {used} used, {ignored} ignored, {rejected} rejected; {} errors, {} warnings",
+            "{} files: {read} read, {used} used, {ignored} ignored, {rejected} rejected; {} errors{missing}, {} warnings",
             self.files.len(),
             self.errors(),
             self.warnings()
@@ -391,17 +423,23 @@ mod tests {
     }
 
     #[test]
-    fn many_problems_of_one_kind_are_counted_not_listed() {
+    fn every_problem_is_kept_and_text_names_where_the_full_list_is() {
         let mut report = ImportReport::default();
         let f = report.file("users.csv", "SDS v2.1 users.csv");
         for row in 1..=LISTED_PER_KIND + 5 {
             f.use_with(Problem::warning(At::cell(row + 1, row, "phone"), "not E.164").personal_value("x"));
         }
         f.reject(Problem::error(At::cell(99, 98, "email"), "not an email"));
-        assert_eq!(f.problems.len(), LISTED_PER_KIND + 1);
+        assert_eq!(f.problems.len(), LISTED_PER_KIND + 6);
         assert_eq!(f.count(Severity::Warning), LISTED_PER_KIND + 5);
         let text = report.render(false);
-        assert!(text.contains("… and 5 more warnings like \"not E.164\" (`phone`)"), "{text}");
+        assert!(
+            text.contains("… and 5 more warnings like \"not E.164\" (`phone`): `--format json` lists every one"),
+            "{text}"
+        );
+        assert_eq!(text.matches("not E.164").count(), LISTED_PER_KIND + 1, "{text}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["files"][0]["problems"].as_array().map(Vec::len), Some(LISTED_PER_KIND + 6));
         assert_eq!((report.warnings(), report.errors()), (LISTED_PER_KIND + 5, 1));
     }
 }

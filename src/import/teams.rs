@@ -16,8 +16,11 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 /// The exports read, by the cmdlet that wrote them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Cmdlet {
+    /// `Get-TeamsApp`: the apps' ids by display name, read first (the other exports name apps by
+    /// id).
+    TeamsApp,
     TenantFederationConfiguration,
     TeamsEducationConfiguration,
     PrivacyConfiguration,
@@ -36,7 +39,8 @@ pub enum Cmdlet {
 }
 
 impl Cmdlet {
-    pub const ALL: [Cmdlet; 13] = [
+    pub const ALL: [Cmdlet; 14] = [
+        Cmdlet::TeamsApp,
         Cmdlet::TenantFederationConfiguration,
         Cmdlet::TeamsEducationConfiguration,
         Cmdlet::PrivacyConfiguration,
@@ -68,6 +72,159 @@ impl Cmdlet {
             Cmdlet::TeamsAppPermissionPolicy => "CsTeamsAppPermissionPolicy",
             Cmdlet::GroupPolicyAssignment => "CsGroupPolicyAssignment",
             Cmdlet::AllM365TeamsApps => "AllM365TeamsApps",
+            Cmdlet::TeamsApp => "TeamsApp",
+        }
+    }
+
+    /// Properties that objects of this export carry and the other exports' objects don't:
+    /// how an export is recognised by what it holds, whatever its file is called.
+    pub fn markers(self) -> &'static [&'static str] {
+        match self {
+            Cmdlet::TeamsApp => &["DistributionMethod", "ExternalId"],
+            Cmdlet::TenantFederationConfiguration => &[
+                "AllowTeamsConsumer",
+                "AllowTeamsConsumerInbound",
+                "AllowFederatedUsers",
+                "AllowPublicUsers",
+                "AllowedDomains",
+                "BlockedDomains",
+                "SharedSipAddressSpace",
+                "TreatDiscoveredPartnersAsUnverified",
+                "RestrictTeamsConsumerToExternalUserProfiles",
+            ],
+            Cmdlet::TeamsEducationConfiguration => {
+                &["ParentGuardianPreferredContactMethod", "UpdateParentInformation", "EduGenerativeAIEnhancements"]
+            }
+            Cmdlet::PrivacyConfiguration => &[
+                "EnablePrivacyMode",
+                "AutoInitiateContacts",
+                "PublishLocationDataDefault",
+                "DisplayPublishedPhotoDefault",
+            ],
+            Cmdlet::TeamsMeetingConfiguration => &[
+                "DisableAnonymousJoin",
+                "DisableAppInteractionForAnonymousUsers",
+                "ClientAudioPort",
+                "ClientVideoPort",
+                "LogoURL",
+                "LegalURL",
+                "HelpURL",
+                "CustomFooterText",
+                "EnableQoS",
+            ],
+            Cmdlet::TeamsClientConfiguration => &[
+                "AllowDropBox",
+                "AllowBox",
+                "AllowGoogleDrive",
+                "AllowShareFile",
+                "AllowEgnyte",
+                "AllowEmailIntoChannel",
+                "AllowGuestUser",
+                "AllowOrganizationTab",
+                "ContentPin",
+                "ResourceAccountContentAccess",
+            ],
+            Cmdlet::ExternalAccessPolicy => &[
+                "EnableTeamsConsumerAccess",
+                "EnableTeamsConsumerInbound",
+                "EnableFederationAccess",
+                "EnablePublicCloudAudioVideoAccess",
+                "EnableOutsideAccess",
+                "EnableXmppAccess",
+                "EnableAcsFederationAccess",
+            ],
+            Cmdlet::TeamsMessagingPolicy => &[
+                "AllowUserChat",
+                "AllowGiphy",
+                "AllowMemes",
+                "AllowStickers",
+                "AllowUserEditMessage",
+                "AllowUserDeleteMessage",
+                "AllowUrlPreviews",
+                "ReadReceiptsEnabledType",
+                "AllowOwnerDeleteMessage",
+                "AllowImmersiveReader",
+                "AllowSmartReply",
+                "GiphyRatingType",
+            ],
+            Cmdlet::TeamsMeetingPolicy => &[
+                "AllowMeetNow",
+                "AllowAnonymousUsersToJoinMeeting",
+                "AllowAnonymousUsersToStartMeeting",
+                "AllowCloudRecording",
+                "AllowTranscription",
+                "AutoAdmittedUsers",
+                "ScreenSharingMode",
+                "AllowPrivateMeetingScheduling",
+                "AllowChannelMeetingScheduling",
+                "AllowPrivateMeetNow",
+            ],
+            Cmdlet::TeamsCallingPolicy => &[
+                "AllowPrivateCalling",
+                "AllowVoicemail",
+                "AllowCallForwardingToUser",
+                "AllowCallForwardingToPhone",
+                "AllowCallGroups",
+                "AllowDelegation",
+                "AllowWebPSTNCalling",
+                "BusyOnBusyEnabledType",
+                "MusicOnHoldEnabledType",
+                "PreventTollBypass",
+            ],
+            Cmdlet::TeamsAppPermissionPolicy => &[
+                "DefaultCatalogApps",
+                "GlobalCatalogApps",
+                "PrivateCatalogApps",
+                "DefaultCatalogAppsType",
+                "GlobalCatalogAppsType",
+                "PrivateCatalogAppsType",
+            ],
+            Cmdlet::AllM365TeamsApps => &["IsBlocked", "AvailableTo", "InstalledFor"],
+            Cmdlet::OnlineUser => &[
+                "UserPrincipalName",
+                "SipAddress",
+                "AccountEnabled",
+                "AssignedPlan",
+                "FeatureTypes",
+                "LineUri",
+                "UsageLocation",
+                "EnterpriseVoiceEnabled",
+            ],
+            Cmdlet::GroupPolicyAssignment => &["GroupId", "PolicyType", "PolicyName", "Rank", "Priority"],
+        }
+    }
+
+    /// The export whose objects have `properties`: the one with the most of its markers, or,
+    /// when several have as many, the one whose name the file's `name` (lower-case letters and
+    /// digits only) holds. `Err` lists the exports that tie.
+    pub fn recognise(properties: &[&str], name: &str) -> Result<Cmdlet, Vec<Cmdlet>> {
+        let score =
+            |c: Cmdlet| c.markers().iter().filter(|m| properties.iter().any(|p| p.eq_ignore_ascii_case(m))).count();
+        let best = Cmdlet::ALL.into_iter().map(score).max().unwrap_or(0);
+        let tied: Vec<Cmdlet> = Cmdlet::ALL.into_iter().filter(|c| score(*c) == best).collect();
+        if let [one] = tied.as_slice() {
+            return Ok(*one);
+        }
+        let named: Vec<Cmdlet> = tied.iter().copied().filter(|c| c.named_in(name)).collect();
+        // The longest name held wins: `csteamsmeetingpolicy` over `csteamsmeeting...`.
+        match named.iter().map(|c| c.noun().len()).max() {
+            Some(longest) => {
+                let longest: Vec<Cmdlet> = named.into_iter().filter(|c| c.noun().len() == longest).collect();
+                if let [one] = longest.as_slice() { Ok(*one) } else { Err(longest) }
+            }
+            None => Err(tied),
+        }
+    }
+
+    /// Whether a file name (lower-case letters and digits only) names this export:
+    /// `getcsonlineuser20261201` names `Get-CsOnlineUser`, and so does `onlineuser`.
+    fn named_in(self, name: &str) -> bool {
+        let noun = self.noun().to_lowercase();
+        let short = noun.strip_prefix("cs").unwrap_or(&noun);
+        match self {
+            Cmdlet::AllM365TeamsApps => name.contains("m365teamsapp"),
+            Cmdlet::TeamsApp => name.contains("teamsapp") && !name.contains("m365teamsapp"),
+            _ => name.contains(short),
         }
     }
 
@@ -78,23 +235,30 @@ impl Cmdlet {
             other => other.noun().strip_prefix("Cs"),
         }
     }
-
-    /// The export a file holds, from its lower-cased stem: `Get-CsOnlineUser`, `CsOnlineUser`
-    /// or `OnlineUser`; `M365TeamsApp` (one app) reads like `AllM365TeamsApps`.
-    pub fn from_file_stem(stem: &str) -> Option<Cmdlet> {
-        let stem = stem.strip_prefix("get-").unwrap_or(stem);
-        if stem == "m365teamsapp" || stem.starts_with("m365teamsapp-") {
-            return Some(Cmdlet::AllM365TeamsApps);
-        }
-        Cmdlet::ALL.into_iter().find(|c| {
-            let noun = c.noun().to_lowercase();
-            stem == noun || noun.strip_prefix("cs").is_some_and(|short| stem == short)
-        })
-    }
 }
 
-/// Reads every PowerShell export, configurations and policies first.
-pub(super) fn read(files: &[Found], pack: &Model, options: &Options, draft: &mut Draft, report: &mut ImportReport) {
+/// Where the Parents and Approvals apps' ids came from, for the report's sources.
+#[derive(Debug, Clone, Default)]
+pub(super) struct AppIds {
+    /// For `ParentsApp` and `ApprovalsApp`: where the id came from (a flag, or an export's file
+    /// and line); `None` where it is unknown.
+    pub(super) found: [(&'static str, Option<String>); 2],
+}
+
+/// The apps whose ids the import needs: the configuration object, its display name in the
+/// catalog, and the flag that gives the id.
+const APPS: [(&str, &str, &str); 2] =
+    [("ParentsApp", "Parents", "--parents-app-id"), ("ApprovalsApp", "Approvals", "--approvals-app-id")];
+
+/// Reads every PowerShell export: the apps' ids first, then configurations and policies, users,
+/// group assignments. Returns where the apps' ids came from.
+pub(super) fn read(
+    files: &[Found],
+    pack: &Model,
+    options: &Options,
+    draft: &mut Draft,
+    report: &mut ImportReport,
+) -> AppIds {
     let mut files: Vec<(Cmdlet, &Found)> = files
         .iter()
         .filter_map(|f| match f.kind {
@@ -103,16 +267,22 @@ pub(super) fn read(files: &[Found], pack: &Model, options: &Options, draft: &mut
         })
         .collect();
     files.sort_by_key(|(c, f)| (*c, f.path.clone()));
-    for (name, id) in [("ParentsApp", &options.parents_app_id), ("ApprovalsApp", &options.approvals_app_id)] {
+    let apps: Vec<&Found> = files.iter().filter(|(c, _)| *c == Cmdlet::TeamsApp).map(|(_, f)| *f).collect();
+    let (options, ids) = app_ids(&apps, options, report);
+    for ((config, _, _), id) in APPS.iter().zip([&options.parents_app_id, &options.approvals_app_id]) {
         if let Some(id) = id {
-            draft.tenant.configs.entry(name.into()).or_default().insert("Id".into(), Literal::Str(id.clone()));
+            draft.tenant.configs.entry((*config).into()).or_default().insert("Id".into(), Literal::Str(id.clone()));
         }
     }
-    for (cmdlet, found) in files {
+    // Several files of one export are pages of one set: an object may be in one of them only.
+    let mut seen: HashMap<Cmdlet, HashMap<String, (String, usize)>> = HashMap::new();
+    let mut catalog = None;
+    for (cmdlet, found) in files.into_iter().filter(|(c, _)| *c != Cmdlet::TeamsApp) {
         let format = format!("Get-{}", cmdlet.noun());
         let file = report.file(&found.shown, &format);
         let Some(objects) = objects(found, file) else { continue };
-        let mut reader = Reader { pack, options, draft, file, seen: HashMap::new() };
+        let seen = seen.entry(cmdlet).or_default();
+        let mut reader = Reader { pack, options: &options, draft, file, shown: &found.shown, seen };
         for item in objects {
             match item {
                 Ok((element, object)) => reader.object(cmdlet, &element, object),
@@ -120,7 +290,107 @@ pub(super) fn read(files: &[Found], pack: &Model, options: &Options, draft: &mut
             }
         }
         reader.finish(cmdlet);
+        if cmdlet == Cmdlet::AllM365TeamsApps {
+            catalog.get_or_insert((found.shown.clone(), format));
+        }
     }
+    // An app the catalog doesn't list has no known status: never the pack's default instead.
+    if let Some((shown, format)) = catalog {
+        let listed = seen.get(&Cmdlet::AllM365TeamsApps);
+        for ((config, name, option), id) in APPS.iter().zip([&options.parents_app_id, &options.approvals_app_id]) {
+            if let Some(id) = id.as_ref().filter(|id| !listed.is_some_and(|l| l.contains_key(&id.to_lowercase()))) {
+                report.file(&shown, &format).note(
+                    Problem::error(At::file(), format!("no app in the catalog export has the {name} app's id, so whether {name} is allowed is unknown"))
+                        .value(id.clone())
+                        .help(format!("export the whole catalog (`Get-AllM365TeamsApps | ConvertTo-Json -Depth 5`), or check the id ({option}, or the Get-TeamsApp export) against Teams admin center > Teams apps > Manage apps > {name}; {config}.Id is that id")),
+                );
+            }
+        }
+    }
+    ids
+}
+
+/// The apps' ids: from a `Get-TeamsApp` export (objects with `Id`, `DisplayName`,
+/// `DistributionMethod`), unless a flag gives one. Among several apps of one name, the store's
+/// (Microsoft's own) is the one.
+fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (Options, AppIds) {
+    let mut options = options.clone();
+    let flags = [options.parents_app_id.clone(), options.approvals_app_id.clone()];
+    let mut ids = AppIds {
+        found: [
+            ("ParentsApp", flags[0].as_ref().map(|_| "--parents-app-id".to_string())),
+            ("ApprovalsApp", flags[1].as_ref().map(|_| "--approvals-app-id".to_string())),
+        ],
+    };
+    // Per app: (id, from the store, file and line) of each catalog entry with its name.
+    let mut named: [Vec<(String, bool, String)>; 2] = [Vec::new(), Vec::new()];
+    for found in files {
+        let file = report.file(&found.shown, "Get-TeamsApp");
+        let Some(objects) = objects(found, file) else { continue };
+        for item in objects {
+            let (element, object) = match item {
+                Ok(o) => o,
+                Err(problem) => {
+                    file.reject(*problem);
+                    continue;
+                }
+            };
+            let name = object.get("DisplayName").and_then(Json::as_str).map(str::trim).unwrap_or_default();
+            let id = object.get("Id").and_then(Json::as_str).map(str::trim).filter(|i| !i.is_empty());
+            match (APPS.iter().position(|(_, n, _)| n.eq_ignore_ascii_case(name)), id) {
+                (Some(i), Some(id)) => {
+                    let store = object
+                        .get("DistributionMethod")
+                        .and_then(Json::as_str)
+                        .is_some_and(|d| d.eq_ignore_ascii_case("store"));
+                    named[i].push((id.to_string(), store, format!("{} line {}", found.shown, element.line)));
+                    file.use_one();
+                }
+                (Some(_), None) => file.reject(
+                    Problem::error(At::property(Some(element.line), "Id"), format!("the {name} app has no `Id`"))
+                        .help("export with `Get-TeamsApp | ConvertTo-Json`"),
+                ),
+                // Any other app: counted, not listed one by one.
+                (None, _) => {
+                    file.read += 1;
+                    file.ignored += 1;
+                }
+            }
+        }
+    }
+    for (i, (config, name, option)) in APPS.iter().enumerate() {
+        let store: Vec<&(String, bool, String)> = named[i].iter().filter(|e| e.1).collect();
+        let candidates: Vec<&(String, bool, String)> = if store.is_empty() { named[i].iter().collect() } else { store };
+        let mut distinct: Vec<&str> = candidates.iter().map(|e| e.0.as_str()).collect();
+        distinct.sort_unstable_by_key(|id| id.to_lowercase());
+        distinct.dedup_by_key(|id| id.to_lowercase());
+        let Some(first) = candidates.first() else { continue };
+        let flag = if i == 0 { &mut options.parents_app_id } else { &mut options.approvals_app_id };
+        let shown = first.2.split(" line ").next().unwrap_or_default().to_string();
+        match flag {
+            Some(given) if !given.eq_ignore_ascii_case(&first.0) => report.file(&shown, "Get-TeamsApp").note(
+                Problem::warning(
+                    At::file(),
+                    format!("{option} differs from the id of the {name} app in this export; {option} is used"),
+                )
+                .value(first.0.clone())
+                .help(format!("drop {option} to use the export's id")),
+            ),
+            Some(_) => {}
+            None if distinct.len() > 1 => report.file(&shown, "Get-TeamsApp").note(
+                Problem::error(At::file(), format!("{} apps are named {name}: its id is not clear", distinct.len()))
+                    .value(distinct.join(", "))
+                    .help(format!(
+                        "pass {option} with the id Teams admin center > Teams apps > Manage apps > {name} shows"
+                    )),
+            ),
+            None => {
+                *flag = Some(first.0.clone());
+                ids.found[i] = (config, Some(first.2.clone()));
+            }
+        }
+    }
+    (options, ids)
 }
 
 type Object = Map<String, Json>;
@@ -154,6 +424,8 @@ fn objects(
     }))
 }
 
+const DUPLICATE_HELP: &str = "export again: each object appears once; files of one export are its pages, so if two files are exports of different days, keep only the newest";
+
 const EXPORT_HELP: &str =
     "export again with `Get-X | ConvertTo-Json -Depth 5 > X.json` (see the README's import section)";
 
@@ -172,8 +444,11 @@ struct Reader<'a> {
     options: &'a Options,
     draft: &'a mut Draft,
     file: &'a mut FileReport,
-    /// Keys already read from this file, with the line of their first object.
-    seen: HashMap<String, usize>,
+    /// The file, as the report names it.
+    shown: &'a str,
+    /// Keys already read from the files of this export, with the file and line of their first
+    /// object.
+    seen: &'a mut HashMap<String, (String, usize)>,
 }
 
 /// Properties every Teams export carries that are about the object, not a setting.
@@ -190,44 +465,29 @@ impl Reader<'_> {
     }
 
     fn finish(&mut self, cmdlet: Cmdlet) {
-        if cmdlet == Cmdlet::AllM365TeamsApps {
-            if self.file.ignored > 0 {
-                let n = self.file.ignored;
-                self.file.note(Problem::warning(
-                    At::file(),
-                    format!(
-                        "{n} app{} other than Parents and Approvals {} not read: no decision depends on them",
-                        if n == 1 { "" } else { "s" },
-                        if n == 1 { "is" } else { "are" }
-                    ),
-                ));
-            }
-            for (config, option, id) in [
-                ("ParentsApp", "--parents-app-id", &self.options.parents_app_id),
-                ("ApprovalsApp", "--approvals-app-id", &self.options.approvals_app_id),
-            ] {
-                match id {
-                    None => self.file.note(
-                        Problem::warning(At::file(), format!("the {config} app's id is not known, so its entry in this export can't be found and the pack's defaults for {config} apply"))
-                            .help(format!("Microsoft doesn't publish it: look it up in Teams admin center > Teams apps > Manage apps and pass {option} GUID")),
-                    ),
-                    Some(id) if !self.seen.contains_key(&id.to_lowercase()) => self.file.note(
-                        Problem::warning(At::file(), format!("no app in this export has the {config} id given with {option}, so the pack's defaults for {config} apply"))
-                            .value(id.clone())
-                            .help(format!("check {option} against Teams admin center > Teams apps > Manage apps")),
-                    ),
-                    Some(_) => {}
-                }
-            }
+        if cmdlet == Cmdlet::AllM365TeamsApps && self.file.ignored > 0 {
+            let n = self.file.ignored;
+            self.file.note(Problem::warning(
+                At::file(),
+                format!(
+                    "{n} app{} other than Parents and Approvals {} not read: no decision depends on them",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "is" } else { "are" }
+                ),
+            ));
         }
     }
 
-    /// Remembers `key`; returns the line of an earlier object with the same key.
-    fn first_seen(&mut self, key: String, line: usize) -> Option<usize> {
+    /// Remembers `key`; returns where an earlier object with the same key is: `line 3`, or
+    /// `` `other.json` line 3`` when another file of this export has it.
+    fn first_seen(&mut self, key: String, line: usize) -> Option<String> {
         match self.seen.entry(key) {
-            Entry::Occupied(first) => Some(*first.get()),
+            Entry::Occupied(first) => {
+                let (file, line) = first.get();
+                Some(if file == self.shown { format!("line {line}") } else { format!("`{file}` line {line}") })
+            }
             Entry::Vacant(v) => {
-                v.insert(line);
+                v.insert((self.shown.to_string(), line));
                 None
             }
         }
@@ -257,10 +517,10 @@ impl Reader<'_> {
             return self.file.reject(
                 Problem::error(
                     At::property(Some(element.line), "Identity"),
-                    format!("`{identity}` is in this export twice (first on line {first})"),
+                    format!("`{identity}` is in this export twice (first at {first})"),
                 )
                 .value(identity.clone())
-                .help("export again: each identity appears once"),
+                .help(DUPLICATE_HELP),
             );
         }
         if let Some(config) = self.pack.configs.get(target) {
@@ -370,9 +630,9 @@ impl Reader<'_> {
             return self.file.reject(
                 Problem::error(
                     At::property(Some(element.line), "UserPrincipalName"),
-                    format!("user `{upn}` is in this export twice (first on line {first})"),
+                    format!("user `{upn}` is in this export twice (first at {first})"),
                 )
-                .help("export again: each user appears once"),
+                .help(DUPLICATE_HELP),
             );
         }
         let mut read: BTreeSet<&str> = ["UserPrincipalName"].into();
@@ -553,7 +813,7 @@ impl Reader<'_> {
             );
         };
         let id = id.trim().to_string();
-        self.seen.entry(id.to_lowercase()).or_insert(element.line);
+        self.seen.entry(id.to_lowercase()).or_insert((self.shown.to_string(), element.line));
         let config = [("ParentsApp", &self.options.parents_app_id), ("ApprovalsApp", &self.options.approvals_app_id)]
             .into_iter()
             .find(|(_, known)| known.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(&id)))

@@ -107,7 +107,7 @@ pub fn string(text: &str) -> String {
 /// copying them (a district's directory is most of an import's memory). Members, owners and
 /// students are named by their users' UPNs as first written.
 pub fn into_raw_directory(draft: Draft) -> RawDirectory {
-    let Draft { users, groups, classes, guardians, .. } = draft;
+    let Draft { users, groups, classes, guardians, assumed, .. } = draft;
     let upn = |key: String| users.get(&key).map_or(key, |u| u.upn.clone());
     let groups = groups
         .into_values()
@@ -158,7 +158,7 @@ pub fn into_raw_directory(draft: Draft) -> RawDirectory {
             blocked_guardians: u.blocked_guardians.into_iter().collect(),
         })
         .collect();
-    RawDirectory { users, groups, class_teams, guardians }
+    RawDirectory { users, groups, class_teams, guardians, assumed }
 }
 
 /// Links of an orphaned contact, named by UPN.

@@ -8,6 +8,7 @@ mod cli;
 mod diagnostics;
 mod examples;
 mod import;
+mod import_trust;
 mod pack;
 mod precedence;
 mod robustness;

@@ -188,8 +188,14 @@ pub(super) const COURSES: Spec = spec(Part::Unused, V21, "courses.csv", &[], &[]
 pub(super) const DEMOGRAPHICS: Spec = spec(Part::Unused, V21, "demographics.csv", &[], &[], &[], "demographics entry");
 pub(super) const USER_FLAGS: Spec = spec(Part::Unused, V21, "userFlags.csv", &[], &[], &[], "user flag");
 
-/// The kind of a file, by its name and, for the two names both formats use, its header.
+/// The kind of a file: as recognised by its content (see [`recognise`]), else by its name and,
+/// for the two names both formats use, its header.
 pub(super) fn spec_for(found: &Found) -> Option<&'static Spec> {
+    if let super::super::Kind::Sds(name) = found.kind
+        && let Some(spec) = spec_named(name)
+    {
+        return Some(spec);
+    }
     let stem = found.path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
     Some(match stem.as_str() {
         "school" => &SCHOOL,
@@ -316,4 +322,119 @@ pub(super) fn v1_roles_help() -> String {
 pub(super) fn v21_relationship_help() -> String {
     let names: Vec<&str> = Relationship::ALL.iter().map(|r| r.as_str()).collect();
     format!("use one of: {} (the Parents app accepts only parent and guardian)", names.join(", "))
+}
+
+// ------------------------------------------------------------------------------------------
+// Recognising a file by its header
+
+/// Every School Data Sync file kind.
+const ALL: [&Spec; 18] = [
+    &SCHOOL,
+    &TEACHER,
+    &STUDENT,
+    &SECTION,
+    &TEACHER_ROSTER,
+    &STUDENT_ENROLLMENT,
+    &GUARDIAN_USER,
+    &GUARDIAN_RELATIONSHIP,
+    &ORGS,
+    &USERS,
+    &ROLES,
+    &CLASSES,
+    &ENROLLMENTS,
+    &RELATIONSHIPS,
+    &ACADEMIC_SESSIONS,
+    &COURSES,
+    &DEMOGRAPHICS,
+    &USER_FLAGS,
+];
+
+/// What identifies a kind by its header: the columns it must have (its required columns, or for
+/// the files only counted, the columns Microsoft's format always has), columns that only it has
+/// among look-alikes, and the words of its name that break a tie.
+fn signature(spec: &Spec) -> (&'static [&'static str], &'static [&'static str], &'static [&'static str]) {
+    let required = match spec.name {
+        "academicSessions.csv" => &["sourcedId", "title", "type", "schoolYear"][..],
+        "courses.csv" => &["sourcedId", "orgSourcedId", "title"][..],
+        "demographics.csv" => &["userSourcedId", "birthDate"][..],
+        "userFlags.csv" => &["userSourcedId", "flag"][..],
+        _ => spec.required,
+    };
+    let (marks, words): (&[&str], &[&str]) = match spec.name {
+        "teacher.csv" => (&["Teacher Number", "Title", "Qualification"], &["teacher"]),
+        "student.csv" => (&["Student Number", "Grade", "Date of Birth", "Graduation Year"], &["student"]),
+        "teacherroster.csv" => (&[], &["teacher", "roster"]),
+        "studentenrollment.csv" => (&[], &["student", "enrol"]),
+        "classes.csv" => (&["courseSourcedId", "sessionSourcedIds", "periods"], &["class"]),
+        "courses.csv" => (&["schoolYearSourcedId", "subject", "subjects"], &["course"]),
+        _ => (&[], &[]),
+    };
+    (required, marks, words)
+}
+
+/// How a CSV header was recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(in crate::import) enum Recognised {
+    /// The kind, by its file name in the format (`users.csv`, `user.csv`…).
+    Kind(&'static str),
+    /// No School Data Sync kind has this header.
+    None,
+    /// Several kinds fit and the file's name doesn't say which: their names.
+    Ambiguous(Vec<&'static str>),
+}
+
+/// The School Data Sync kind a CSV header belongs to. Columns match without regard to case
+/// (the reader reports a v2.1 header whose case is wrong); a header missing some required
+/// columns still counts if it has at least half of them, so the reader can name the missing
+/// ones. Among kinds that fit equally, columns only one of them has decide, then the words of
+/// the file's `name` (lower-case letters and digits only).
+pub(in crate::import) fn recognise(header: &[String], name: &str) -> Recognised {
+    let has = |column: &str| header.iter().any(|h| h.trim().eq_ignore_ascii_case(column));
+    // Fewest required columns missing, then the most specific kind, then the most of its own
+    // columns present.
+    let mut best = None;
+    let mut fits: Vec<&'static Spec> = Vec::new();
+    for spec in ALL {
+        let (required, marks, _) = signature(spec);
+        let present = required.iter().filter(|c| has(c)).count();
+        let missing = required.len() - present;
+        if present == 0 || (missing > 0 && (present < 2 || present * 2 < required.len())) {
+            continue;
+        }
+        let extra = marks.iter().chain(spec.optional).filter(|c| has(c)).count();
+        let key = (missing, std::cmp::Reverse(required.len()), std::cmp::Reverse(extra));
+        if best.is_none_or(|b| key < b) {
+            best = Some(key);
+            fits.clear();
+        }
+        if best == Some(key) {
+            fits.push(spec);
+        }
+    }
+    match fits.as_slice() {
+        [] => Recognised::None,
+        [one] => Recognised::Kind(one.name),
+        several => {
+            let named: Vec<&Spec> =
+                several.iter().copied().filter(|s| signature(s).2.iter().any(|w| name.contains(w))).collect();
+            let names: Vec<&'static str> = several.iter().map(|s| s.name).collect();
+            match named.as_slice() {
+                [one] => Recognised::Kind(one.name),
+                // courses.csv is only counted, and Microsoft's minimal classes.csv has just the
+                // columns both share: a file that doesn't say is the one that matters.
+                _ if names == ["classes.csv", "courses.csv"] => Recognised::Kind("classes.csv"),
+                _ => Recognised::Ambiguous(names),
+            }
+        }
+    }
+}
+
+/// The kind named `name` (as [`Recognised::Kind`] gives it).
+pub(super) fn spec_named(name: &str) -> Option<&'static Spec> {
+    ALL.into_iter().find(|s| s.name == name)
+}
+
+/// The kind whose file name's stem, lower-cased, is `stem`.
+pub(super) fn spec_named_by_stem(stem: &str) -> Option<&'static Spec> {
+    ALL.into_iter().find(|s| s.name.strip_suffix(".csv").is_some_and(|n| n.eq_ignore_ascii_case(stem)))
 }

@@ -42,6 +42,7 @@ mod v1;
 mod v2;
 
 use format::*;
+pub(super) use format::{Recognised, recognise};
 use rows::*;
 use v1::*;
 use v2::*;
@@ -69,6 +70,13 @@ pub(super) const FILES: &[&str] = &[
     "demographics",
     "userflags",
 ];
+
+/// The kind a file is by its name alone (its letters and digits, lower-cased): the longest file
+/// stem of the formats that the name holds (`relationships1` is `relationships.csv`).
+pub(super) fn named(words: &str) -> Option<&'static str> {
+    let stem = FILES.iter().filter(|f| words.contains(*f)).max_by_key(|f| f.len())?;
+    format::spec_named_by_stem(stem).map(|s| s.name)
+}
 
 /// Reads the School Data Sync files found, in dependency order: schools, users, classes,
 /// rosters, then parent contacts.
@@ -408,7 +416,7 @@ mod tests {
             .into_iter()
             .map(|path| {
                 let name = path.file_name().unwrap().to_string_lossy().to_string();
-                Found { shown: format!("{}/{name}", dir.rsplit('/').next().unwrap()), path, kind: Kind::Sds }
+                Found { shown: format!("{}/{name}", dir.rsplit('/').next().unwrap()), path, kind: Kind::Sds("") }
             })
             .collect();
         let mut draft = Draft::default();

@@ -1,0 +1,262 @@
+//! Answers that are right on the exports admins really have: files are recognised by what they
+//! hold under any name, a missing export is an error or a stated assumption (never "none"),
+//! and the apps' ids come from the admin's own data.
+
+use crate::support::repo;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tenet::engine::{Engine, Sources};
+use tenet::import::{Imported, Options, import};
+use tenet::output::DecisionJson;
+
+fn lakeside(dir: &str) -> PathBuf {
+    repo().join("tests/fixtures/exports/lakeside").join(dir)
+}
+
+fn pack() -> tenet::model::Model {
+    tenet::engine::check_sources(Sources::pack()).0.expect("the bundled pack checks")
+}
+
+/// A scratch directory, emptied.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tenet-trust-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// Copies the files of the Lakeside export directories `dirs` into `to`, one flat directory,
+/// each under the name `rename` gives it (from its index and its original name).
+fn copy_as(dirs: &[&str], to: &Path, rename: impl Fn(usize, &str) -> String) {
+    let mut n = 0;
+    for d in dirs {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(lakeside(d)).expect("fixture dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            std::fs::copy(&f, to.join(rename(n, &name))).expect("copies");
+            n += 1;
+        }
+    }
+}
+
+/// The names admins save exports under: dates, `(1)` copies, upper-case extensions, names that
+/// say nothing.
+fn meaningless(n: usize, name: &str) -> String {
+    let ext = name.rsplit('.').next().unwrap_or_default();
+    let ext = if n.is_multiple_of(2) { ext.to_uppercase() } else { ext.to_string() };
+    match n % 4 {
+        0 => format!("export ({n}).{ext}"),
+        1 => format!("Teams data 2026-11-{:02}.{ext}", 1 + n % 28),
+        2 => format!("download-{n} (1).{ext}"),
+        _ => format!("{n}.{ext}"),
+    }
+}
+
+fn built(imported: &Imported) -> Engine {
+    assert!(!imported.report.has_errors(), "the import has errors:\n{}", imported.report.render(false));
+    let sources = imported.sources(Sources::pack().policies, Path::new("lakeside"));
+    Engine::build(sources).unwrap_or_else(|r| panic!("does not check: {:?}", r.diagnostics)).0
+}
+
+/// Every decision with everything but the places settings were written: outcomes, reasons,
+/// blockers, warnings, provenance values and how each value was reached.
+fn decisions(engine: &Engine) -> Vec<serde_json::Value> {
+    let mut all: Vec<serde_json::Value> = engine
+        .table()
+        .all()
+        .iter()
+        .map(|d| {
+            let mut j = serde_json::to_value(DecisionJson::new(d)).unwrap_or_default();
+            for p in j["provenance"].as_array_mut().into_iter().flatten() {
+                // "set at FILE:LINE:COL": where the import wrote it, which follows reading order.
+                if let Some(s) = p["source"].as_str() {
+                    p["source"] = s.split(" at ").next().unwrap_or(s).into();
+                }
+            }
+            j["reason"]["location"] = serde_json::Value::Null;
+            for key in ["blockers", "warnings"] {
+                for r in j[key].as_array_mut().into_iter().flatten() {
+                    r["location"] = serde_json::Value::Null;
+                }
+            }
+            j
+        })
+        .collect();
+    all.sort_by_key(|j| j.to_string());
+    all
+}
+
+const V21: [&str; 4] = ["teams", "graph", "sds-v2.1", "supplement"];
+
+#[test]
+fn renaming_files_never_changes_a_decision() {
+    let dirs: Vec<PathBuf> = V21.iter().map(|d| lakeside(d)).collect();
+    let original = import(&dirs, &pack(), &Options::default());
+    let want = decisions(&built(&original));
+    assert!(want.len() > 400, "{}", want.len());
+    let renamed = scratch("renamed");
+    copy_as(&V21, &renamed, meaningless);
+    let got = import(std::slice::from_ref(&renamed), &pack(), &Options::default());
+    assert_eq!(decisions(&built(&got)), want);
+    // SDS v1: rows of teacherroster.csv and studentenrollment.csv have the same columns, so
+    // their names keep the one word that tells them apart; everything else says nothing.
+    let v1 = scratch("renamed-v1");
+    copy_as(&["teams", "graph", "supplement", "sds-v1/roster", "sds-v1/parents"], &v1, |n, name| match name {
+        "teacherroster.csv" => "Teacher Roster (1).CSV".into(),
+        "studentenrollment.csv" => "student enrollments 2026-11-30.csv".into(),
+        _ => meaningless(n, name),
+    });
+    let v1_dirs: Vec<PathBuf> =
+        ["teams", "graph", "supplement", "sds-v1/roster", "sds-v1/parents"].iter().map(|d| lakeside(d)).collect();
+    let want_v1 = decisions(&built(&import(&v1_dirs, &pack(), &Options::default())));
+    assert_eq!(decisions(&built(&import(std::slice::from_ref(&v1), &pack(), &Options::default()))), want_v1);
+    let _ = std::fs::remove_dir_all(&renamed);
+    let _ = std::fs::remove_dir_all(&v1);
+}
+
+#[test]
+fn files_of_one_export_are_pages_of_one_set_or_a_conflict() {
+    let dir = scratch("pages");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    let (text, _) = tenet::import::text::decode(&std::fs::read(dir.join("Get-CsOnlineUser.json")).unwrap()).unwrap();
+    let users: Vec<serde_json::Value> = serde_json::from_str(&text).expect("users are JSON");
+    let (a, b) = users.split_at(users.len() / 2);
+    std::fs::remove_file(dir.join("Get-CsOnlineUser.json")).unwrap();
+    std::fs::write(dir.join("users page 1.json"), serde_json::to_string(a).unwrap()).unwrap();
+    std::fs::write(dir.join("users page 2.json"), serde_json::to_string(b).unwrap()).unwrap();
+    let dirs: Vec<PathBuf> = V21.iter().map(|d| lakeside(d)).collect();
+    let want = decisions(&built(&import(&dirs, &pack(), &Options::default())));
+    assert_eq!(decisions(&built(&import(std::slice::from_ref(&dir), &pack(), &Options::default()))), want);
+    // The same export saved twice: every object is in two files.
+    std::fs::write(dir.join("users again.json"), serde_json::to_string(a).unwrap()).unwrap();
+    let twice = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let text = twice.report.render(false);
+    assert!(twice.report.has_errors(), "{text}");
+    assert!(text.contains("is in this export twice (first at `users again.json` line 1)"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_missing_required_export_is_an_error_that_says_how_to_export_it() {
+    let required = [
+        ("Get-CsOnlineUser.json", "Get-CsOnlineUser -ResultSize Unlimited"),
+        ("Get-CsTeamsMessagingPolicy.json", "Get-CsTeamsMessagingPolicy | ConvertTo-Json"),
+        ("Get-CsTenantFederationConfiguration.json", "Get-CsTenantFederationConfiguration | ConvertTo-Json"),
+        ("Get-CsGroupPolicyAssignment.json", "Get-CsGroupPolicyAssignment | ConvertTo-Json"),
+        ("Get-AllM365TeamsApps.json", "Get-AllM365TeamsApps | ConvertTo-Json"),
+        ("Get-TeamsApp.json", "Get-TeamsApp"),
+        ("groups.json", "GET /groups?"),
+        ("classes.csv", "the roster is missing classes.csv"),
+        ("relationships.csv", "parent contacts"),
+    ];
+    for (file, fix) in required {
+        let dir = scratch("missing");
+        copy_as(&V21, &dir, |_, name| name.to_string());
+        std::fs::remove_file(dir.join(file)).expect("the file exists");
+        if file == "groups.json" {
+            std::fs::remove_file(dir.join("groups-2.json")).unwrap();
+        }
+        let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+        let text = imported.report.render(false);
+        assert!(imported.report.missing() >= 1, "{file}:\n{text}");
+        assert!(text.starts_with("sources:\n"), "the report opens with the sources:\n{text}");
+        let line = text.lines().find(|l| l.trim_start().starts_with("MISSING")).unwrap_or_default();
+        assert!(line.contains(fix), "{file}: {line}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn without_directory_roles_an_enabled_global_admin_is_assumed_and_said() {
+    let dir = scratch("roles");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    std::fs::remove_file(dir.join("directoryRoles.json")).unwrap();
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    assert_eq!(imported.report.missing(), 0, "{}", imported.report.render(false));
+    let text = imported.report.render(false);
+    assert!(
+        text.contains("assumed  Graph directory roles") && text.contains("at least one enabled Global Administrator")
+    );
+    let engine = built(&imported);
+    let d = engine.decide("ana.rivera@lakeside.edu", "request_contact_update", None).unwrap();
+    assert!(d.allowed(), "{:?}", DecisionJson::new(&d).reason.code);
+    let explained = tenet::output::explain(&d);
+    assert!(
+        explained.contains(
+            "assumed: at least one enabled Global Administrator, and no disabled admin — no directory roles export"
+        ),
+        "{explained}"
+    );
+    // The written directory carries the assumption, so the written files explain it too.
+    assert!(imported.directory_file().unwrap().contains("at least one enabled Global Administrator"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_apps_ids_come_from_the_teams_app_export_or_a_flag() {
+    let dir = scratch("app-ids");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    // The store's Parents, not the district's own app of the same name.
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let sources = imported.report.sources.iter().find(|s| s.source.starts_with("the Parents app's id")).unwrap();
+    assert!(sources.files[0].starts_with("Get-TeamsApp.json line "), "{sources:?}");
+    let engine = built(&imported);
+    let d = engine.decide("ana.rivera@lakeside.edu", "parents_app", None).unwrap();
+    let json = serde_json::to_value(DecisionJson::new(&d)).unwrap();
+    let id = json["provenance"].as_array().unwrap().iter().find(|p| p["setting"] == "tenant.ParentsApp.Id").cloned();
+    assert_eq!(id.map(|p| p["value"].clone()), Some("6f1e7c2a-8d3b-4f5e-9a1c-2b3d4e5f6a71".into()));
+    // A flag that disagrees wins, with a warning.
+    let flagged = Options { parents_app_id: Some("b3c9d2e1-4f5a-4b6c-8d7e-9f0a1b2c3d4e".into()), ..Options::default() };
+    let text = import(std::slice::from_ref(&dir), &pack(), &flagged).report.render(false);
+    assert!(text.contains("--parents-app-id differs from the id of the Parents app in this export"), "{text}");
+    // Neither: an error, never "blocked by publisher".
+    std::fs::remove_file(dir.join("Get-TeamsApp.json")).unwrap();
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let text = imported.report.render(false);
+    assert_eq!(imported.report.missing(), 2, "{text}");
+    assert!(text.contains("MISSING  the Parents app's id") && text.contains("--parents-app-id GUID"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn files_that_are_not_exports_are_listed_first() {
+    let dir = scratch("not-exports");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    std::fs::write(dir.join("notes.txt"), "exported on Monday\n").unwrap();
+    std::fs::write(dir.join("README.md"), "# exports\n").unwrap();
+    std::fs::write(dir.join("report.json"), "{\"generated\": \"2026-11-30\"}").unwrap();
+    std::fs::write(dir.join("sheet (1).csv"), "Section SIS ID,SIS ID\nS1,T1\n").unwrap();
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let text = imported.report.render(false);
+    let before_files = text.split("Get-CsTenantFederationConfiguration.json (").next().unwrap_or_default();
+    for (file, what) in [
+        ("not an export: notes.txt", "not JSON, CSV with a header, or YAML"),
+        ("not an export: README.md", "a Markdown note"),
+        ("not an export: report.json", "none of the properties"),
+        ("error: sheet (1).csv", "teacherroster.csv and studentenrollment.csv"),
+    ] {
+        assert!(before_files.contains(&format!("{file}: ")) && before_files.contains(what), "{file}:\n{text}");
+    }
+    // A file that looks like an export but can't be told apart is an error, not a skip.
+    assert!(imported.report.has_errors());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_empty_export_directory_is_an_error_and_writes_nothing() {
+    let from = scratch("empty");
+    let out = scratch("empty-out");
+    std::fs::remove_dir_all(&out).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .args(["import", "--from", &from.display().to_string(), "--out", &out.display().to_string()])
+        .output()
+        .expect("tenet runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("required sources are missing"), "{stderr}");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("MISSING  Get-CsOnlineUser"));
+    assert!(!out.exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(&from);
+}
