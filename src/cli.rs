@@ -26,13 +26,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Parse and check policy files; report every error and warning
+    /// Parse and check policy files (or an import); report every error and warning
     Check {
         /// Policy files or directories (default: the bundled example district)
         paths: Vec<PathBuf>,
-        /// The directory file (default: `directory.yaml` in a given directory)
-        #[arg(long)]
-        directory: Option<PathBuf>,
+        #[command(flatten)]
+        input: Input,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -123,8 +122,20 @@ struct Input {
     /// approvals) found under DIR; repeat for several directories
     #[arg(long = "import", value_name = "DIR")]
     import: Vec<PathBuf>,
+    /// The policy pack: `builtin` (the bundled Teams pack, also used when the given policy files
+    /// declare no policy types) or a path
+    #[arg(long, value_name = "builtin|PATH")]
+    pack: Option<String>,
+    /// Evaluate as of this date (YYYY-MM-DD): after 2025-09-30 the Parents app is retired, from
+    /// 2025-06-30 SMS invites are (default: the behaviour the Parent Connection article describes)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: Option<jiff::civil::Date>,
     #[command(flatten)]
     import_options: ImportArgs,
+}
+
+fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+    text.parse().map_err(|_| format!("`{text}` is not a date: write it as YYYY-MM-DD, such as 2025-10-01"))
 }
 
 /// Choices for reading exports.
@@ -201,7 +212,10 @@ pub fn run() -> ExitCode {
         }
     };
     ExitCode::from(match cli.command {
-        Command::Check { paths, directory, format } => check(&paths, directory, format),
+        Command::Check { paths, mut input, format } => {
+            input.policies.splice(0..0, paths);
+            check(&input, format)
+        }
         Command::Decide(q) => decide(&q, false),
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, format } => test(&input, format),
@@ -238,12 +252,38 @@ fn color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
 
-fn sources(paths: &[PathBuf], directory: Option<PathBuf>) -> (Sources, Vec<Diagnostic>) {
-    if paths.is_empty() && directory.is_none() {
-        (Sources::bundled(), Vec::new())
-    } else {
-        Sources::read(paths, directory.as_deref())
+/// Policy files and a directory: the bundled example district when none are named; else the
+/// files, on top of the pack (`--pack`, or the bundled one when the files declare no policy
+/// types, said in one line).
+fn sources(input: &Input) -> (Sources, Vec<Diagnostic>) {
+    if input.policies.is_empty() && input.directory.is_none() && input.pack.is_none() {
+        return (Sources::bundled(), Vec::new());
     }
+    let (mut srcs, mut io) = Sources::read(&input.policies, input.directory.as_deref());
+    let pack = match input.pack.as_deref() {
+        Some("builtin") => Some(Sources::pack().policies),
+        Some(path) => {
+            let (pack, mut errors) = Sources::read(&[PathBuf::from(path)], None);
+            io.append(&mut errors);
+            Some(pack.policies)
+        }
+        None if !srcs.policies.iter().any(|s| declares_policy_types(&s.text)) => {
+            eprintln!("note: the given files declare no policy types: using the bundled Teams pack (--pack builtin)");
+            Some(Sources::pack().policies)
+        }
+        None => None,
+    };
+    if let Some(mut pack) = pack {
+        pack.append(&mut srcs.policies);
+        srcs.policies = pack;
+    }
+    (srcs, io)
+}
+
+/// Whether a policy file declares a policy type (a line `policy type …`).
+fn declares_policy_types(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.trim_start().strip_prefix("policy").is_some_and(|rest| rest.trim_start().starts_with("type ")))
 }
 
 fn print_report(report: &Report, format: Format, only_errors: bool) {
@@ -265,12 +305,18 @@ fn io_failure(errors: Vec<Diagnostic>, format: Format) -> u8 {
     exit::INPUT
 }
 
-fn check(paths: &[PathBuf], directory: Option<PathBuf>, format: Format) -> u8 {
-    let (srcs, io) = sources(paths, directory);
-    if !io.is_empty() {
-        return io_failure(io, format);
-    }
+fn check(input: &Input, format: Format) -> u8 {
+    let srcs = match gather(input) {
+        Ok(s) => s,
+        Err(g) => return g.print(format),
+    };
     let no_directory = srcs.directory.is_none();
+    // The missing piece first: without a directory every user a file names is unknown.
+    if no_directory && format == Format::Text {
+        eprintln!(
+            "note: no directory file was given or found (no `directory.yaml` in or below the given directories), so the directory is empty"
+        );
+    }
     let (_, report) = check_sources(srcs);
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = report.diagnostics.len() - errors;
@@ -283,9 +329,6 @@ fn check(paths: &[PathBuf], directory: Option<PathBuf>, format: Format) -> u8 {
             plural(errors),
             plural(warnings)
         );
-        if no_directory {
-            eprintln!("note: no directory file was given or found, so the directory is empty");
-        }
     }
     if errors > 0 { exit::INPUT } else { exit::OK }
 }
@@ -354,10 +397,15 @@ fn pack(policies: &[PathBuf]) -> Result<(Sources, tenet::model::Model), Gather> 
 /// The sources a command decides on: policy files and a directory, or a pack and an import.
 fn gather(input: &Input) -> Result<Sources, Gather> {
     if input.import.is_empty() {
-        let (srcs, io) = sources(&input.policies, input.directory.clone());
+        let (srcs, io) = sources(input);
         return if io.is_empty() { Ok(srcs) } else { Err(Gather::Io(io)) };
     }
-    let (pack, model) = pack(&input.policies)?;
+    let mut paths = input.policies.clone();
+    match input.pack.as_deref() {
+        Some("builtin") | None => {}
+        Some(path) => paths.insert(0, PathBuf::from(path)),
+    }
+    let (pack, model) = pack(&paths)?;
     let imported = tenet::import::import(&input.import, &model, &input.import_options.options());
     if imported.report.missing() > 0 || (imported.report.has_errors() && !input.import_options.allow_rejects) {
         return Err(Gather::Import(imported.report));
@@ -380,7 +428,7 @@ fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
             "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
         );
     }
-    match Engine::build(srcs) {
+    match Engine::build_as_of(srcs, input.as_of) {
         Ok((engine, _)) => Ok(engine),
         Err(report) => {
             print_report(&report, format, true);
@@ -484,11 +532,11 @@ fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
         .and_then(|yaml| std::fs::write(out.join("directory.yaml"), yaml));
     match written {
         Ok(()) => {
+            let shown = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf()).display().to_string();
             eprintln!(
-                "wrote {} and {}: use with `--policies policies/teams --policies {}`",
+                "wrote {} and {}; next: `tenet check {shown}`, then `tenet table --policies {shown}`",
                 out.join("tenant.tenet").display(),
                 out.join("directory.yaml").display(),
-                out.display()
             );
             exit::OK
         }
@@ -581,15 +629,14 @@ fn import(
             2 => format!(" (and {})", tenet::import::tenant_file_name(2)),
             n => format!(" (and {} more policy files, up to {})", n - 1, tenet::import::tenant_file_name(n)),
         };
+        // A command that works from any folder: the written files declare no policy types, so
+        // the bundled pack is used with them unless the import was for another pack.
+        let shown = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf()).display().to_string();
+        let pack = if policies.is_empty() { String::new() } else { " --pack <the pack imported for>".to_string() };
         eprintln!(
-            "wrote {}{more} and {}: use with `--policies {}`",
+            "wrote {}{more} and {}; next: `tenet check{pack} {shown}`, then `tenet table{pack} --policies {shown}`",
             out.join(tenet::import::TENANT_FILE).display(),
             out.join(tenet::engine::DIRECTORY_FILE).display(),
-            if policies.is_empty() {
-                format!("policies/teams --policies {}", out.display())
-            } else {
-                format!("<pack> --policies {}", out.display())
-            }
         );
     }
     if report_missing > 0 || (rejected && !args.allow_rejects) {
@@ -653,7 +700,7 @@ fn serve(input: Input, settings: crate::server::Settings, watch: bool) -> u8 {
     watched.extend(input.import.iter().cloned());
     let rebuild: crate::server::Rebuild = std::sync::Arc::new(move || {
         let srcs = gather(&input).map_err(Gather::text)?;
-        Engine::build(srcs).map(|(e, _)| e).map_err(|report| {
+        Engine::build_as_of(srcs, input.as_of).map(|(e, _)| e).map_err(|report| {
             let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
             render_human(&errors, &report.sources, false)
         })

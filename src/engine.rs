@@ -46,12 +46,15 @@ impl Sources {
     }
 
     /// Reads policy files and directories (recursively, `*.tenet` in name order) and the
-    /// directory file: `directory` if given, else the first `directory.yaml` at the top of a
-    /// given directory. Unreadable paths become diagnostics.
+    /// directory file: `directory` if given, else the `directory.yaml` at the top of a given
+    /// directory, else the one below them (`tenet check policies` finds
+    /// `policies/examples/lakeside/directory.yaml`; several below is an error naming them).
+    /// Unreadable paths become diagnostics.
     pub fn read(paths: &[PathBuf], directory: Option<&Path>) -> (Self, Vec<Diagnostic>) {
         let mut errors = Vec::new();
         let mut files = Vec::new();
         let mut found_directory = None;
+        let mut below = Vec::new();
         for path in paths {
             if path.is_dir() {
                 let candidate = path.join(DIRECTORY_FILE);
@@ -67,9 +70,24 @@ impl Sources {
                         ),
                     }
                 }
-                collect_dir(path, &mut files, &mut errors);
+                collect_dir(path, &mut files, &mut below, &mut errors);
             } else {
                 files.push(path.clone());
+            }
+        }
+        if directory.is_none() && found_directory.is_none() {
+            below.retain(|d| !paths.iter().any(|p| p.join(DIRECTORY_FILE) == *d));
+            match below.as_slice() {
+                [] => {}
+                [one] => found_directory = Some(one.clone()),
+                several => {
+                    let names: Vec<String> = several.iter().map(|d| format!("`{}`", d.display())).collect();
+                    errors.insert(
+                        0,
+                        Diagnostic::error(Code::Io, format!("several directory files below the given folders: {}", names.join(", ")))
+                            .help("give the tenant's own folder (the one holding its directory.yaml), or name the file with --directory"),
+                    );
+                }
             }
         }
         let mut out = Self::default();
@@ -89,7 +107,8 @@ impl Sources {
     }
 }
 
-fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic>) {
+/// Collects `*.tenet` files below `dir`, and the directory files found on the way.
+fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, directories: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -101,9 +120,11 @@ fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic
     paths.sort();
     for p in paths {
         if p.is_dir() {
-            collect_dir(&p, files, errors);
+            collect_dir(&p, files, directories, errors);
         } else if p.extension().is_some_and(|e| e == "tenet") {
             files.push(p);
+        } else if p.file_name().is_some_and(|n| n == DIRECTORY_FILE) {
+            directories.push(p);
         }
     }
 }
@@ -225,8 +246,19 @@ pub struct Engine {
 impl Engine {
     /// Checks and compiles. On errors, returns the report with every diagnostic.
     pub fn build(sources: Sources) -> Result<(Engine, Report), Report> {
+        Self::build_as_of(sources, None)
+    }
+
+    /// Like [`Self::build`], evaluating the tenant as of `day` (see [`crate::as_of`]) if given.
+    pub fn build_as_of(sources: Sources, day: Option<jiff::civil::Date>) -> Result<(Engine, Report), Report> {
         match check_sources(sources) {
-            (Some(model), report) => {
+            (Some(mut model), mut report) => {
+                if let Some(day) = day
+                    && let Err(e) = crate::as_of::apply(&mut model, day)
+                {
+                    report.diagnostics.push(e);
+                    return Err(report);
+                }
                 let table = compile::compile(Arc::new(model));
                 Ok((Engine { table: Arc::new(table) }, report))
             }

@@ -221,6 +221,10 @@ pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
     match c.values[setting].1 {
         ConfigSource::Tenant(span) => format!("tenant {} at {}", c.schema.name, model.location(span)),
         ConfigSource::Default => format!("default of configuration {} (the tenant does not set it)", c.schema.name),
+        ConfigSource::AsOf(day) => {
+            let name = c.schema.settings.get_index(setting).map_or("", |(n, _)| n.as_str());
+            crate::as_of::source(name, day)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod as_of;
 pub mod ast;
 mod bundled;
 pub mod check;

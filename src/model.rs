@@ -126,6 +126,8 @@ pub struct PolicyType {
 pub enum ConfigSource {
     Default,
     Tenant(Span),
+    /// Set from the date the tenant is evaluated as of (`--as-of`, see [`crate::as_of`]).
+    AsOf(jiff::civil::Date),
 }
 
 #[derive(Debug, Clone)]

@@ -275,3 +275,93 @@ fn a_missing_directory_file_is_warned_about() {
     let o = tenet(&["table", "--policies", "tests/fixtures/cli/broken-free"]);
     assert!(stderr(&o).contains("no directory file") || o.status.code() == Some(1), "{}", stderr(&o));
 }
+
+/// `tenet` run from a folder outside the repository, as an admin runs it.
+fn tenet_elsewhere(args: &[&str]) -> Output {
+    let dir = std::env::temp_dir();
+    Command::new(env!("CARGO_BIN_EXE_tenet")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("runs")
+}
+
+#[test]
+fn the_bundled_pack_is_used_when_the_files_declare_no_policy_types() {
+    let lakeside = repo().join("policies/examples/lakeside").display().to_string();
+    let o = tenet_elsewhere(&["check", &lakeside]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("declare no policy types: using the bundled Teams pack"), "{}", stderr(&o));
+    let explicit = tenet_elsewhere(&["check", "--pack", "builtin", &lakeside]);
+    assert_eq!(explicit.status.code(), Some(0), "{}", stderr(&explicit));
+    assert!(!stderr(&explicit).contains("declare no policy types"), "{}", stderr(&explicit));
+    let decide = tenet_elsewhere(&[
+        "decide",
+        "--policies",
+        &lakeside,
+        "--user",
+        "ana.rivera@lakeside.edu",
+        "--decision",
+        "chat_with_guardians",
+    ]);
+    assert_eq!(decide.status.code(), Some(0), "{}", stderr(&decide));
+    // A file that declares its own types is not mixed with the pack.
+    let mini = tenet(&["check", MINI]);
+    assert!(!stderr(&mini).contains("bundled Teams pack"), "{}", stderr(&mini));
+}
+
+#[test]
+fn a_parent_folder_finds_the_directory_file_below_it_or_names_the_choice() {
+    let o = tenet(&["check", "policies"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 errors"), "{}", stderr(&o));
+    // Two tenants below one folder: the error comes first and names both.
+    let root = std::env::temp_dir().join(format!("tenet-two-tenants-{}", std::process::id()));
+    for t in ["north", "south"] {
+        std::fs::create_dir_all(root.join(t)).unwrap();
+        std::fs::copy(repo().join("policies/examples/lakeside/directory.yaml"), root.join(t).join("directory.yaml"))
+            .unwrap();
+    }
+    let o = tenet(&["check", root.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let first = stderr(&o).lines().find(|l| l.contains('×')).unwrap_or_default().to_string();
+    assert!(first.contains("several directory files below"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn check_takes_an_import() {
+    let x = "tests/fixtures/exports/lakeside";
+    let args: Vec<String> = ["teams", "graph", "sds-v2.1", "supplement"]
+        .iter()
+        .flat_map(|d| ["--import".to_string(), format!("{x}/{d}")])
+        .collect();
+    let mut all = vec!["check"];
+    all.extend(args.iter().map(String::as_str));
+    let o = tenet(&all);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 errors"), "{}", stderr(&o));
+    let o = tenet(&["check", "--import", "tests/fixtures/exports/approvals"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("MISSING  Get-CsOnlineUser"), "{}", stderr(&o));
+}
+
+#[test]
+fn as_of_a_date_after_the_retirements_the_parents_app_is_retired() {
+    let ask = |date: Option<&str>| {
+        let mut args = vec!["explain", "--user", "ana.rivera@lakeside.edu", "--decision", "parents_app"];
+        if let Some(d) = date {
+            args.extend(["--as-of", d]);
+        }
+        tenet(&args)
+    };
+    let before = ask(Some("2025-09-30"));
+    assert_eq!(before.status.code(), Some(0), "{}", stdout(&before));
+    assert!(stdout(&before).contains("--as-of 2025-09-30 (Microsoft retired the Parents app after 2025-09-30)"));
+    let after = ask(Some("2025-10-01"));
+    assert_eq!(after.status.code(), Some(3), "{}", stdout(&after));
+    assert!(stdout(&after).contains("FEATURE_RETIRED"), "{}", stdout(&after));
+    assert!(stdout(&after).contains("tenant.ParentConnectionLifecycle.ParentsAppRetired = true"), "{}", stdout(&after));
+    // Without a date: the behaviour the seed article describes.
+    let default = ask(None);
+    assert_eq!(default.status.code(), Some(0), "{}", stdout(&default));
+    let bad = ask(Some("01/10/2025"));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
+}

@@ -279,6 +279,15 @@ fn serves_a_tenant_imported_from_exports() {
 }
 
 #[test]
+fn serves_decisions_as_of_a_date() {
+    let server = Server::start(&["--as-of", "2025-10-01"]);
+    let (status, body) =
+        server.request("POST", "/v1/decide", r#"{"user": "ana.rivera@lakeside.edu", "decision": "parents_app"}"#);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("FEATURE_RETIRED") && body.contains("--as-of 2025-10-01"), "{body}");
+}
+
+#[test]
 fn batch_answers_in_order_with_errors_in_their_slots() {
     let server = Server::start(&[]);
     let (status, v) = server.json(
