@@ -193,17 +193,22 @@ pub fn extend_unique(into: &mut Vec<Reason>, from: &[Reason]) {
 // ------------------------------------------------------------------------------------------
 // Provenance text, shared by both evaluators so their explanations can be compared
 
-/// Describes where a policy setting's value came from.
-pub fn policy_source(model: &Model, ptype: TypeId, eff: Effective, setting: usize) -> String {
+/// Describes where a policy setting's value came from for `user`: the instance, how the user
+/// holds it (with where the assignment was written), and where the value was set.
+pub fn policy_source(model: &Model, ptype: TypeId, eff: Effective, setting: usize, user: UserIdx) -> String {
     let t = &model.policy_types[ptype];
     let inst = &t.instances[eff.instance];
     let how = match eff.via {
-        Via::Direct => "assigned directly".to_string(),
+        Via::Direct => match t.direct.get(&user) {
+            Some((_, span)) => format!("assigned directly at {}", model.location(*span)),
+            None => "assigned directly".to_string(),
+        },
         Via::Group(g, rank) => {
             let gid = model.directory.groups.get_index(g).map_or("?", |(_, g)| g.id.as_str());
-            match rank {
-                Some(r) => format!("via group {gid} (rank {r})"),
-                None => format!("via group {gid} (unranked)"),
+            let rank = rank.map_or_else(|| "unranked".to_string(), |r| format!("rank {r}"));
+            match t.groups.iter().find(|a| a.group == g && a.instance == eff.instance) {
+                Some(a) => format!("via group {gid} ({rank}, assigned at {})", model.location(a.span)),
+                None => format!("via group {gid} ({rank})"),
             }
         }
         Via::Global => "the org-wide default (no direct or group assignment)".to_string(),
@@ -421,7 +426,9 @@ impl Reference<'_> {
         let m = self.model;
         match f {
             Fact::Tenant { config, setting } => tenant_source(m, config, setting),
-            Fact::Policy { ptype, setting } => policy_source(m, ptype, effective(m, self.user, ptype), setting),
+            Fact::Policy { ptype, setting } => {
+                policy_source(m, ptype, effective(m, self.user, ptype), setting, self.user)
+            }
             Fact::User(_) => format!("directory: user {}", m.directory.users[self.user].upn),
             Fact::Directory(_) => directory_source(m),
             Fact::Guardian(_) => "directory: the guardian's record".to_string(),

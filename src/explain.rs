@@ -86,11 +86,12 @@ impl Explainer {
         let mut policy = HashMap::new();
         let global =
             settings.keys().map(|&t| (t, Effective { instance: model.policy_types[t].global, via: Via::Global }));
-        for (ptype, effective) in held.into_iter().chain(global) {
+        // Direct assignments are rendered per query (each names the user's own line).
+        for (ptype, effective) in held.into_iter().filter(|(_, e)| e.via != Via::Direct).chain(global) {
             for &setting in settings.get(&ptype).map_or(&[][..], Vec::as_slice) {
                 policy
                     .entry((ptype, setting, effective))
-                    .or_insert_with(|| Rendered::of(policy_provenance(model, ptype, setting, effective)));
+                    .or_insert_with(|| Rendered::of(policy_provenance(model, ptype, setting, effective, 0)));
             }
         }
         let bools = [false, true].map(|b| render(model, &Value::Bool(b)));
@@ -118,7 +119,11 @@ impl Explainer {
         for (f, name) in facts.iter() {
             let prepared = match *f {
                 Fact::Tenant { .. } | Fact::Directory(_) => self.constant.get(f),
-                Fact::Policy { ptype, setting } => self.policy.get(&(ptype, setting, effective(ptype))),
+                // A direct assignment is the user's own line: its source names it.
+                Fact::Policy { ptype, setting } => match effective(ptype) {
+                    e if e.via == Via::Direct => None,
+                    e => self.policy.get(&(ptype, setting, e)),
+                },
                 Fact::User(_) | Fact::Guardian(_) => None,
             };
             if let Some(r) = prepared {
@@ -141,7 +146,7 @@ impl Explainer {
                     }
                 }
                 Fact::Policy { ptype, setting } => {
-                    out.push(policy_provenance(model, ptype, setting, effective(ptype)));
+                    out.push(policy_provenance(model, ptype, setting, effective(ptype), user));
                     continue;
                 }
                 other => {
@@ -178,8 +183,14 @@ fn guardian_attr(model: &Model, key: u32, a: GuardianAttr) -> Value {
     }
 }
 
-/// A policy setting's value and source for a holder of `effective`.
-fn policy_provenance(model: &Model, ptype: TypeId, setting: SettingId, effective: Effective) -> Provenance {
+/// A policy setting's value and source for `user`, a holder of `effective`.
+fn policy_provenance(
+    model: &Model,
+    ptype: TypeId,
+    setting: SettingId,
+    effective: Effective,
+    user: usize,
+) -> Provenance {
     let t = &model.policy_types[ptype];
     let v = t.instances[effective.instance].values[setting]
         .as_ref()
@@ -187,7 +198,7 @@ fn policy_provenance(model: &Model, ptype: TypeId, setting: SettingId, effective
     Provenance {
         setting: model.fact_name(Fact::Policy { ptype, setting }).into(),
         value: Arc::new(model.to_json(&v)),
-        source: eval::policy_source(model, ptype, effective, setting).into(),
+        source: eval::policy_source(model, ptype, effective, setting, user).into(),
         shown: model.show(&v).into(),
     }
 }

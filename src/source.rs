@@ -5,6 +5,13 @@
 
 use std::sync::{Arc, OnceLock};
 
+/// How a policy file `tenet import` wrote begins: its values' lines end in [`ORIGIN_COMMENT`].
+pub const IMPORTED_MARK: &str = "// Written by `tenet import`";
+
+/// The comment after a value `tenet import` wrote, naming the admin's file, line and property
+/// it came from: locations of that line are given as that origin.
+pub const ORIGIN_COMMENT: &str = "  // from ";
+
 /// One loaded policy or data file: its display name (a path relative to where the user pointed
 /// tenet) and its full text.
 #[derive(Clone)]
@@ -16,11 +23,35 @@ pub struct Source {
     /// Byte ranges holding personal data (guardians' contact details): diagnostics whose
     /// snippet would show them give their location instead.
     personal: Arc<[std::ops::Range<usize>]>,
+    /// For a file `tenet import` wrote: the origin of each line that names one, by line.
+    origins: Arc<OnceLock<std::collections::HashMap<usize, Arc<str>>>>,
 }
 
 impl Source {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
-        Self { name: name.into(), text: text.into(), lines: Arc::default(), personal: Arc::new([]) }
+        Self {
+            name: name.into(),
+            text: text.into(),
+            lines: Arc::default(),
+            personal: Arc::new([]),
+            origins: Arc::default(),
+        }
+    }
+
+    /// Where the value on `line` (1-based) came from, if `tenet import` wrote this file and
+    /// noted it: `CsTeamsMessagingPolicy.json:12 [1].AllowUserChat`.
+    pub fn origin(&self, line: usize) -> Option<&str> {
+        let origins = self.origins.get_or_init(|| {
+            if !self.text.starts_with(IMPORTED_MARK) {
+                return Default::default();
+            }
+            self.text
+                .lines()
+                .enumerate()
+                .filter_map(|(i, l)| l.split_once(ORIGIN_COMMENT).map(|(_, o)| (i + 1, Arc::from(o.trim()))))
+                .collect()
+        });
+        origins.get(&line).map(|o| &**o)
     }
 
     /// Marks byte ranges as personal data.
@@ -128,12 +159,16 @@ impl SourceMap {
         self.get(span.file).is_some_and(|s| s.shows_personal(span))
     }
 
-    /// `file:line:col` of a span's start, for plain-text locations.
+    /// `file:line:col` of a span's start, for plain-text locations; in a file `tenet import`
+    /// wrote, the admin's own file, line and property the value came from.
     pub fn location(&self, span: Span) -> String {
         match self.get(span.file) {
             Some(src) => {
                 let (line, col) = src.line_col(span.start as usize);
-                format!("{}:{line}:{col}", src.name)
+                match src.origin(line) {
+                    Some(origin) => origin.to_string(),
+                    None => format!("{}:{line}:{col}", src.name),
+                }
             }
             None => String::from("<unknown>"),
         }

@@ -27,6 +27,8 @@ pub struct DirectAssignment {
     /// The instance name without `Tag:`.
     pub instance: String,
     pub upn: String,
+    /// Where the export says so (see [`TenantDraft::origins`]).
+    pub origin: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +37,8 @@ pub struct GroupAssignment {
     pub instance: String,
     pub group: String,
     pub rank: Option<i64>,
+    /// Where the export says so (see [`TenantDraft::origins`]).
+    pub origin: String,
 }
 
 /// Tenant-wide configuration, policy instances and assignments.
@@ -46,6 +50,21 @@ pub struct TenantDraft {
     pub instances: IndexMap<String, IndexMap<String, Values>>,
     pub direct: Vec<DirectAssignment>,
     pub groups: Vec<GroupAssignment>,
+    /// Where each value came from, by (owner, setting): the owner is a configuration object's
+    /// name or `Type/Instance`; the origin is the admin's file, line and property path
+    /// (`CsTeamsMessagingPolicy.json:12 [1].AllowUserChat`), or the flag that gave it.
+    pub origins: std::collections::HashMap<(String, String), String>,
+}
+
+impl TenantDraft {
+    /// Records where a value of `owner` came from.
+    pub fn set_origin(&mut self, owner: &str, setting: &str, origin: String) {
+        self.origins.insert((owner.to_string(), setting.to_string()), origin);
+    }
+
+    pub fn origin(&self, owner: &str, setting: &str) -> Option<&str> {
+        self.origins.get(&(owner.to_string(), setting.to_string())).map(String::as_str)
+    }
 }
 
 #[derive(Debug, Default, Clone)]

@@ -166,6 +166,9 @@ pub(super) fn read(files: &[Found], pack: &Model, draft: &mut Draft, report: &mu
                 match super::teams::setting_literal(pack, &st.ty, &json) {
                     Ok(l) => {
                         draft.tenant.configs.entry(config_name.clone()).or_default().insert(setting_name.clone(), l);
+                        let path = format!("tenant.{config}.{setting}");
+                        let origin = super::teams::origin(&found.shown, at.line.unwrap_or(1), &path);
+                        draft.tenant.set_origin(config_name, setting_name, origin);
                     }
                     Err(p) => {
                         file.note(p(at, setting_name));

@@ -269,9 +269,12 @@ pub(super) fn read(
     files.sort_by_key(|(c, f)| (*c, f.path.clone()));
     let apps: Vec<&Found> = files.iter().filter(|(c, _)| *c == Cmdlet::TeamsApp).map(|(_, f)| *f).collect();
     let (options, ids) = app_ids(&apps, options, report);
-    for ((config, _, _), id) in APPS.iter().zip([&options.parents_app_id, &options.approvals_app_id]) {
+    for (((config, _, _), id), (_, from)) in
+        APPS.iter().zip([&options.parents_app_id, &options.approvals_app_id]).zip(&ids.found)
+    {
         if let Some(id) = id {
             draft.tenant.configs.entry((*config).into()).or_default().insert("Id".into(), Literal::Str(id.clone()));
+            draft.tenant.set_origin(config, "Id", from.clone().unwrap_or_default());
         }
     }
     // Several files of one export are pages of one set: an object may be in one of them only.
@@ -282,8 +285,9 @@ pub(super) fn read(
         let file = report.file(&found.shown, &format);
         let Some(objects) = objects(found, file) else { continue };
         let seen = seen.entry(cmdlet).or_default();
-        let mut reader = Reader { pack, options: &options, draft, file, shown: &found.shown, seen };
-        for item in objects {
+        let mut reader = Reader { pack, options: &options, draft, file, shown: &found.shown, index: 0, seen };
+        for (index, item) in objects.enumerate() {
+            reader.index = index;
             match item {
                 Ok((element, object)) => reader.object(cmdlet, &element, object),
                 Err(problem) => reader.file.reject(*problem),
@@ -310,6 +314,10 @@ pub(super) fn read(
     ids
 }
 
+/// An app of a `Get-TeamsApp` export: its id, whether it is from the store (Microsoft's own), the
+/// file and where its id is.
+type CatalogEntry = (String, bool, String, String);
+
 /// The apps' ids: from a `Get-TeamsApp` export (objects with `Id`, `DisplayName`,
 /// `DistributionMethod`), unless a flag gives one. Among several apps of one name, the store's
 /// (Microsoft's own) is the one.
@@ -322,12 +330,12 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
             ("ApprovalsApp", flags[1].as_ref().map(|_| "--approvals-app-id".to_string())),
         ],
     };
-    // Per app: (id, from the store, file and line) of each catalog entry with its name.
-    let mut named: [Vec<(String, bool, String)>; 2] = [Vec::new(), Vec::new()];
+    // Per app: each entry with its name.
+    let mut named: [Vec<CatalogEntry>; 2] = [Vec::new(), Vec::new()];
     for found in files {
         let file = report.file(&found.shown, "Get-TeamsApp");
         let Some(objects) = objects(found, file) else { continue };
-        for item in objects {
+        for (index, item) in objects.enumerate() {
             let (element, object) = match item {
                 Ok(o) => o,
                 Err(problem) => {
@@ -343,7 +351,8 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
                         .get("DistributionMethod")
                         .and_then(Json::as_str)
                         .is_some_and(|d| d.eq_ignore_ascii_case("store"));
-                    named[i].push((id.to_string(), store, format!("{} line {}", found.shown, element.line)));
+                    let at = origin(&found.shown, element.line_of("Id"), &format!("[{index}].Id"));
+                    named[i].push((id.to_string(), store, found.shown.clone(), at));
                     file.use_one();
                 }
                 (Some(_), None) => file.reject(
@@ -359,14 +368,14 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
         }
     }
     for (i, (config, name, option)) in APPS.iter().enumerate() {
-        let store: Vec<&(String, bool, String)> = named[i].iter().filter(|e| e.1).collect();
-        let candidates: Vec<&(String, bool, String)> = if store.is_empty() { named[i].iter().collect() } else { store };
+        let store: Vec<&CatalogEntry> = named[i].iter().filter(|e| e.1).collect();
+        let candidates: Vec<&CatalogEntry> = if store.is_empty() { named[i].iter().collect() } else { store };
         let mut distinct: Vec<&str> = candidates.iter().map(|e| e.0.as_str()).collect();
         distinct.sort_unstable_by_key(|id| id.to_lowercase());
         distinct.dedup_by_key(|id| id.to_lowercase());
         let Some(first) = candidates.first() else { continue };
         let flag = if i == 0 { &mut options.parents_app_id } else { &mut options.approvals_app_id };
-        let shown = first.2.split(" line ").next().unwrap_or_default().to_string();
+        let shown = first.2.clone();
         match flag {
             Some(given) if !given.eq_ignore_ascii_case(&first.0) => report.file(&shown, "Get-TeamsApp").note(
                 Problem::warning(
@@ -386,7 +395,7 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
             ),
             None => {
                 *flag = Some(first.0.clone());
-                ids.found[i] = (config, Some(first.2.clone()));
+                ids.found[i] = (config, Some(first.3.clone()));
             }
         }
     }
@@ -446,6 +455,8 @@ struct Reader<'a> {
     file: &'a mut FileReport,
     /// The file, as the report names it.
     shown: &'a str,
+    /// The position of the object being read in the file's array (from 0).
+    index: usize,
     /// Keys already read from the files of this export, with the file and line of their first
     /// object.
     seen: &'a mut HashMap<String, (String, usize)>,
@@ -475,6 +486,20 @@ impl Reader<'_> {
                     if n == 1 { "is" } else { "are" }
                 ),
             ));
+        }
+    }
+
+    /// Where property `key` of the current object is: `CsOnlineUser.json:1234 [57].TeamsMeetingPolicy`.
+    fn origin(&self, element: &Element, key: &str) -> String {
+        origin(self.shown, element.line_of(key), &format!("[{}].{key}", self.index))
+    }
+
+    /// Records where each of `values` came from: its property in the current object.
+    fn set_origins(&mut self, owner: &str, element: &Element, object: &Object, values: &Values) {
+        for setting in values.keys() {
+            let key = object.keys().find(|k| k.eq_ignore_ascii_case(setting)).map_or(setting.as_str(), String::as_str);
+            let at = self.origin(element, key);
+            self.draft.tenant.set_origin(owner, setting, at);
         }
     }
 
@@ -534,6 +559,7 @@ impl Reader<'_> {
                 );
             }
             let Some(values) = self.values(&config.schema, element, object) else { return self.file.reject_noted() };
+            self.set_origins(target, element, object, &values);
             self.draft.tenant.configs.entry(target.to_string()).or_default().extend(values);
             return self.file.use_one();
         }
@@ -569,6 +595,7 @@ impl Reader<'_> {
             }
             return;
         }
+        self.set_origins(&format!("{target}/{name}"), element, object, &values);
         self.draft.tenant.instances.entry(target.to_string()).or_default().insert(name, values);
         self.file.use_one();
     }
@@ -687,11 +714,15 @@ impl Reader<'_> {
                 continue;
             }
             match self.instance(ty_name, ty, &name) {
-                Some(instance) => self.draft.tenant.direct.push(DirectAssignment {
-                    policy_type: ty_name.clone(),
-                    instance,
-                    upn: upn.clone(),
-                }),
+                Some(instance) => {
+                    let origin = self.origin(element, column);
+                    self.draft.tenant.direct.push(DirectAssignment {
+                        policy_type: ty_name.clone(),
+                        instance,
+                        upn: upn.clone(),
+                        origin,
+                    });
+                }
                 None => self.file.note(unknown_instance(
                     At::property(Some(element.line_of(column)), column.clone()),
                     ty_name,
@@ -798,7 +829,8 @@ impl Reader<'_> {
                     .help("ranks are unique per policy type: export again"),
             );
         }
-        self.draft.tenant.groups.push(GroupAssignment { policy_type: ty_key.clone(), instance, group, rank });
+        let origin = origin(self.shown, element.line, &format!("[{}]", self.index));
+        self.draft.tenant.groups.push(GroupAssignment { policy_type: ty_key.clone(), instance, group, rank, origin });
         self.file.use_one();
     }
 
@@ -883,9 +915,19 @@ impl Reader<'_> {
                 self.file.unknown_properties.insert(k.clone());
             }
         }
+        for setting in values.keys() {
+            let key = if setting == "Status" { "IsBlocked" } else { "AvailableTo" };
+            let at = self.origin(element, key);
+            self.draft.tenant.set_origin(config, setting, at);
+        }
         self.draft.tenant.configs.entry(config.to_string()).or_default().extend(values);
         self.file.use_one();
     }
+}
+
+/// An origin: the file as the report names it, the line, and the property path.
+pub(super) fn origin(file: &str, line: usize, path: &str) -> String {
+    format!("{file}:{line} {path}")
 }
 
 /// An app or group id in a list: a string, or an object with `Id`.

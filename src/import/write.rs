@@ -1,7 +1,8 @@
 //! Writing an imported tenant as a policy file and a directory file that `tenet check` accepts.
 
-use super::draft::{Draft, GuardianDraft, Literal, Values};
+use super::draft::{Draft, GuardianDraft, Literal, TenantDraft, Values};
 use crate::directory::{RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLink, RawUser};
+use crate::source::ORIGIN_COMMENT;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -19,27 +20,40 @@ pub fn tenant_files(draft: &Draft, header: &str, limit: usize) -> Vec<String> {
     if !t.configs.is_empty() {
         out.push_str("\n// Tenant configuration\n");
         for (config, values) in &t.configs {
-            let _ = writeln!(out, "tenant {config} {{{}}}", block(values));
+            let _ = writeln!(out, "tenant {config} {{{}}}", block(t, config, values));
         }
     }
     for (ty, instances) in &t.instances {
         let _ = writeln!(out, "\n// {ty}");
         for (name, values) in instances {
-            let _ = writeln!(out, "policy {ty} {} {{{}}}", string(&identity(name)), block(values));
+            let block = block(t, &format!("{ty}/{name}"), values);
+            let _ = writeln!(out, "policy {ty} {} {{{block}}}", string(&identity(name)));
         }
     }
     if !t.groups.is_empty() {
         out.push_str("\n// Group assignments\n");
         for a in &t.groups {
             let rank = a.rank.map(|r| format!(" rank {r}")).unwrap_or_default();
-            let _ =
-                writeln!(out, "assign {} {} to group {}{rank}", a.policy_type, string(&a.instance), string(&a.group));
+            let _ = writeln!(
+                out,
+                "assign {} {} to group {}{rank}{}",
+                a.policy_type,
+                string(&a.instance),
+                string(&a.group),
+                comment(&a.origin)
+            );
         }
     }
     let mut files = Vec::new();
     let mut heading = "\n// Direct assignments\n";
     for a in &t.direct {
-        let line = format!("assign {} {} to user {}\n", a.policy_type, string(&a.instance), string(&a.upn));
+        let line = format!(
+            "assign {} {} to user {}{}\n",
+            a.policy_type,
+            string(&a.instance),
+            string(&a.upn),
+            comment(&a.origin)
+        );
         // A file that can't take the line (and the section's heading, if not written yet) ends.
         if out.len() + heading.len() + line.len() > limit && out.len() > head.len() {
             files.push(std::mem::replace(&mut out, head.clone()));
@@ -57,15 +71,26 @@ fn identity(name: &str) -> String {
     if name.eq_ignore_ascii_case("Global") { "Global".into() } else { format!("Tag:{name}") }
 }
 
-fn block(values: &Values) -> String {
+/// The values of `owner`, one a line, each with the comment naming where it came from.
+fn block(tenant: &TenantDraft, owner: &str, values: &Values) -> String {
     if values.is_empty() {
         return String::new();
     }
     let mut out = String::from("\n");
     for (setting, value) in values {
-        let _ = writeln!(out, "    {setting} = {}", literal(value));
+        let origin = tenant.origin(owner, setting).unwrap_or_default();
+        let _ = writeln!(out, "    {setting} = {}{}", literal(value), comment(origin));
     }
     out
+}
+
+/// `  // from ORIGIN`, the origin kept on one line; nothing for an unknown origin.
+fn comment(origin: &str) -> String {
+    if origin.is_empty() {
+        return String::new();
+    }
+    let one_line: String = origin.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+    format!("{ORIGIN_COMMENT}{one_line}")
 }
 
 fn literal(value: &Literal) -> String {

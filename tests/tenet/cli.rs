@@ -62,7 +62,12 @@ fn decide_json_has_the_documented_shape() {
     let prov = v["provenance"].as_array().unwrap();
     let chat = prov.iter().find(|p| p["setting"] == "user.ExternalAccessPolicy.EnableTeamsConsumerAccess").unwrap();
     assert_eq!(chat["value"], true);
-    assert!(chat["source"].as_str().unwrap().contains("via group sg-teachers (rank 1)"));
+    assert!(
+        chat["source"]
+            .as_str()
+            .unwrap()
+            .contains("via group sg-teachers (rank 1, assigned at tests/fixtures/cli/mini/policy.tenet:")
+    );
 }
 
 #[test]

@@ -201,7 +201,7 @@ fn the_apps_ids_come_from_the_teams_app_export_or_a_flag() {
     // The store's Parents, not the district's own app of the same name.
     let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
     let sources = imported.report.sources.iter().find(|s| s.source.starts_with("the Parents app's id")).unwrap();
-    assert!(sources.files[0].starts_with("Get-TeamsApp.json line "), "{sources:?}");
+    assert_eq!(sources.files, ["Get-TeamsApp.json:3 [0].Id"], "{sources:?}");
     let engine = built(&imported);
     let d = engine.decide("ana.rivera@lakeside.edu", "parents_app", None).unwrap();
     let json = serde_json::to_value(DecisionJson::new(&d)).unwrap();
@@ -259,4 +259,40 @@ fn an_empty_export_directory_is_an_error_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&run.stdout).contains("MISSING  Get-CsOnlineUser"));
     assert!(!out.exists(), "nothing is written");
     let _ = std::fs::remove_dir_all(&from);
+}
+
+#[test]
+fn provenance_cites_the_admins_export_never_a_generated_file() {
+    let dirs: Vec<PathBuf> = V21.iter().map(|d| lakeside(d)).collect();
+    let imported = import(&dirs, &pack(), &Options::default());
+    let engine = built(&imported);
+    let mut cited = 0;
+    for d in engine.table().all() {
+        let j = serde_json::to_value(DecisionJson::new(&d)).unwrap();
+        for p in j["provenance"].as_array().unwrap() {
+            let source = p["source"].as_str().unwrap();
+            assert!(!source.contains("(imported "), "{}: {source}", p["setting"]);
+            cited += usize::from(source.contains(".json:") || source.contains(".yaml:"));
+        }
+    }
+    assert!(cited > 1000, "{cited}");
+    let frank = engine.decide("frank.mueller@lakeside.edu", "parents_app", None).unwrap();
+    let text = tenet::output::explain(&frank);
+    assert!(
+        text.contains("assigned directly at Get-CsOnlineUser.json:240 [5].TeamsAppPermissionPolicy; set at Get-CsTeamsAppPermissionPolicy.json:22 [1].DefaultCatalogAppsType"),
+        "{text}"
+    );
+    // The files `--out` writes carry the origins: explanations from them cite the exports too.
+    let out = scratch("origins-out");
+    for (name, text) in imported.tenant_files() {
+        std::fs::write(out.join(name), text).unwrap();
+    }
+    std::fs::write(out.join("directory.yaml"), imported.directory_file().unwrap()).unwrap();
+    let (mut written, io) = Sources::read(std::slice::from_ref(&out), None);
+    assert!(io.is_empty(), "{io:?}");
+    written.policies.splice(0..0, Sources::pack().policies);
+    let from_files = Engine::build(written).unwrap_or_else(|_| panic!("written files build")).0;
+    let again = tenet::output::explain(&from_files.decide("frank.mueller@lakeside.edu", "parents_app", None).unwrap());
+    assert_eq!(again, text);
+    let _ = std::fs::remove_dir_all(&out);
 }

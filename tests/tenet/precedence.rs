@@ -87,11 +87,11 @@ fn direct_beats_group_and_the_best_rank_wins() {
     // ann is in sg-a (rank 2, Off) and sg-b (rank 1, On): rank 1 wins.
     let (ok, _, prov) = codes(tenant, "ann@x.edu", "consumer");
     assert!(ok, "{prov:?}");
-    assert!(prov.iter().any(|(_, src)| src.contains("via group sg-b (rank 1)")), "{prov:?}");
+    assert!(prov.iter().any(|(_, src)| src.contains("via group sg-b (rank 1, assigned at ")), "{prov:?}");
     // bob is in sg-a (Off) but has a direct assignment (On): direct wins.
     let (ok, _, prov) = codes(tenant, "bob@x.edu", "consumer");
     assert!(ok);
-    assert!(prov.iter().any(|(_, src)| src.contains("assigned directly")), "{prov:?}");
+    assert!(prov.iter().any(|(_, src)| src.contains("assigned directly at ")), "{prov:?}");
 }
 
 #[test]
