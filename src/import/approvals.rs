@@ -452,12 +452,13 @@ fn apply(a: Approved, student: &str, id: &str, draft: &mut Draft, report: &mut I
     let there = |c: usize| At::cell(a.line, a.row, COLUMNS[c]);
     let contact = GuardianDraft {
         id: id.to_string(),
-        name: a.name,
+        name: a.name.clone(),
         email: a.email,
         phone: a.phone,
         on_teams: false,
         links: [(student.to_string(), a.relationship)].into_iter().collect(),
         origin: format!("{} row {} (request `{}`)", a.file, a.row, a.request),
+        file: a.file.clone(),
     };
     if !draft.has_user(student) {
         draft.orphaned_contacts.push(contact);
@@ -476,6 +477,7 @@ fn apply(a: Approved, student: &str, id: &str, draft: &mut Draft, report: &mut I
     }
     let synced = draft.guardians.get(id).is_some_and(|g| g.links.contains_key(student));
     let mut caveat = None;
+    let mut overlap = None;
     if synced {
         match draft.sds_synced_at {
             Some(sync) if a.decided <= sync => {
@@ -491,7 +493,12 @@ fn apply(a: Approved, student: &str, id: &str, draft: &mut Draft, report: &mut I
                 );
                 return;
             }
-            Some(_) => {}
+            Some(sync) => {
+                overlap = Some(format!(
+                    "request `{}` ({} row {}) updates {}'s synced contact: approved at {}, after School Data Sync last synced at {sync}, so the approved details win (the latest change wins)",
+                    a.request, a.file, a.row, a.name, a.decided
+                ));
+            }
             None => {
                 caveat = Some(
                     Problem::warning(
@@ -522,6 +529,7 @@ fn apply(a: Approved, student: &str, id: &str, draft: &mut Draft, report: &mut I
         None => f.use_one(),
     }
     a.warnings.into_iter().for_each(|w| f.note(w));
+    report.overlaps.extend(overlap);
 }
 
 #[cfg(test)]

@@ -112,6 +112,8 @@ pub struct GuardianDraft {
     pub links: IndexMap<String, Relationship>,
     /// Where the contact was first read, as `file row N` (no contact details).
     pub origin: String,
+    /// The file it was first read from, as the report names it.
+    pub file: String,
 }
 
 impl std::fmt::Debug for GuardianDraft {
@@ -143,6 +145,12 @@ pub struct Draft {
     pub sds_synced_at: Option<jiff::Timestamp>,
     /// Directory facts assumed because their export is missing.
     pub assumed: Vec<crate::directory::Assumption>,
+    /// Guardians read from two files (School Data Sync and Graph, say), by (first file, second
+    /// file): how many, and the names of the first few.
+    pub overlaps: IndexMap<(String, String), (usize, Vec<String>)>,
+    /// Guardians without an email, by (student, name slug): sources give them different ids (an
+    /// SDS id, a Graph key), so the same person is found by name and student.
+    unnamed: std::collections::HashMap<(String, String), String>,
 }
 
 impl Draft {
@@ -166,13 +174,32 @@ impl Draft {
         self.classes.entry(key(id)).or_insert_with(|| ClassDraft { id: id.trim().to_string(), ..ClassDraft::default() })
     }
 
-    /// Adds a guardian, or merges it into the one with the same id: links are joined; contact
-    /// details already known are kept (the caller reports a disagreement, see
-    /// [`GuardianDraft::disagrees`]). Returns the guardian's id.
+    /// Adds a guardian, or merges it into the same guardian read before: the one with the same
+    /// id, or, for a contact without email, the one of the same name linked to the same student.
+    /// Links are joined; contact details already known are kept (the caller reports a
+    /// disagreement, see [`GuardianDraft::disagrees`]); a guardian from two files is counted in
+    /// [`Draft::overlaps`]. Returns the guardian's id.
     pub fn add_guardian(&mut self, g: GuardianDraft) -> String {
-        let id = g.id.clone();
+        let mut id = g.id.clone();
+        if g.email.is_none() && !self.guardians.contains_key(&id) {
+            let same = g.links.keys().find_map(|s| self.unnamed.get(&(s.clone(), slug(&g.name))));
+            if let Some(same) = same {
+                id = same.clone();
+            } else {
+                for s in g.links.keys() {
+                    self.unnamed.insert((s.clone(), slug(&g.name)), id.clone());
+                }
+            }
+        }
         match self.guardians.get_mut(&id) {
             Some(known) => {
+                if known.file != g.file {
+                    let (n, names) = self.overlaps.entry((known.file.clone(), g.file.clone())).or_default();
+                    *n += 1;
+                    if names.len() < 3 {
+                        names.push(known.name.clone());
+                    }
+                }
                 for (student, rel) in g.links {
                     known.links.entry(student).or_insert(rel);
                 }
@@ -209,6 +236,20 @@ impl GuardianDraft {
             |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x.trim() != y.trim());
         differs(&self.phone, &other.phone) || differs(&self.email, &other.email)
     }
+}
+
+/// A name as an id part: lower-cased, each run of characters other than letters and digits
+/// replaced by one `-`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
 }
 
 /// The key of a UPN, group id or class id: trimmed and lower-cased.

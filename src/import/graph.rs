@@ -784,6 +784,7 @@ fn read_contact(cx: &mut Ctx<'_>, c: &Value, path: &str, student: &str, draft: &
         on_teams: false,
         links: [(key(student), relationship)].into_iter().collect(),
         origin: cx.origin(path),
+        file: cx.shown.to_string(),
     };
     if let Some(known) = draft.guardians.get(&g.id) {
         if known.disagrees(&g) {
@@ -828,19 +829,10 @@ pub(super) fn contact_id(student: &str, email: Option<&str>, name: &str) -> Stri
     GuardianDraft::id_for(email, None).unwrap_or_else(|| format!("{}/{}", key(student), slug(name)))
 }
 
-/// A name as an id part: lower-cased, each run of characters other than letters and digits
-/// replaced by one `-`.
+/// A name as an id part (see [`super::draft::slug`]); `contact` for a name with no letters.
 pub(super) fn slug(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.trim().chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-');
-    if out.is_empty() { "contact".into() } else { out.to_string() }
+    let out = super::draft::slug(name);
+    if out.is_empty() { "contact".into() } else { out }
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub struct ImportReport {
     /// The sources of the facts the pack reads: found, missing (an error) or assumed. Listed
     /// first.
     pub sources: Vec<super::sources::SourceLine>,
+    /// Facts read from two sources, with which one wins and why: listed next.
+    pub overlaps: Vec<String>,
     /// Files under `--from` that are not read, with the reason: listed next.
     pub not_exports: Vec<NotExport>,
     pub files: Vec<FileReport>,
@@ -262,7 +264,8 @@ impl ImportReport {
 
     /// Required sources the import lacks.
     pub fn missing(&self) -> usize {
-        self.sources.iter().filter(|s| s.status == super::sources::Status::Missing).count()
+        use super::sources::Status;
+        self.sources.iter().filter(|s| matches!(s.status, Status::Missing | Status::Conflict)).count()
     }
 
     pub fn errors(&self) -> usize {
@@ -306,8 +309,12 @@ impl ImportReport {
                 Status::Missing if s.files.is_empty() => ("MISSING", s.detail.clone()),
                 Status::Missing => ("MISSING", format!("{}; {}", s.files.join(", "), s.detail)),
                 Status::Assumed => ("assumed", s.detail.clone()),
+                Status::Conflict => ("CONFLICT", format!("{}; {}", s.files.join(", "), s.detail)),
             };
             let _ = writeln!(out, "  {status:<8} {}: {files}", s.source);
+        }
+        for o in &self.overlaps {
+            let _ = writeln!(out, "overlap: {o}");
         }
         for n in &self.not_exports {
             let kind = if n.error { "error" } else { "not an export" };

@@ -30,6 +30,8 @@ pub enum Status {
     Missing,
     /// Optional and missing: the detail says what is assumed instead.
     Assumed,
+    /// Two sources of one fact that can't both be right: an error.
+    Conflict,
 }
 
 /// What is assumed without a directory roles export: every tenant has a Global Administrator.
@@ -117,6 +119,12 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, draft: &mut Draft, report: &
     let roster_v1 = sds(v1_roster);
     let roster_v2 = sds(v2_roster);
     // The files of the version found must all be there (a roster is one set).
+    let conflict = (!roster_v1.is_empty() && !roster_v2.is_empty()).then(|| SourceLine {
+            source: "School Data Sync roster (teachers, students, class teams)".into(),
+            status: Status::Conflict,
+            files: roster_v1.iter().chain(&roster_v2).cloned().collect(),
+        detail: "both an SDS v1 and an SDS v2.1 roster: a district syncs with one, and nothing in the files says which is current (their class teams would be counted twice); import one".into(),
+    });
     let (roster, missing_files): (Vec<String>, Vec<&str>) = if !roster_v1.is_empty() {
         let have = |n: &str| files.iter().any(|f| matches!(f.kind, Kind::Sds(k) if k == n));
         (roster_v1, v1_roster.iter().copied().filter(|n| !have(n)).collect())
@@ -166,5 +174,13 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, draft: &mut Draft, report: &
         Status::Assumed,
         "the pack's defaults for the settings no export carries, no invites sent yet, no guardian blocked, no guardian on Teams yet, and no roles beyond School Data Sync's".into(),
     );
+    lines.extend(conflict);
     report.sources = lines;
+    for ((first, second), (n, names)) in &draft.overlaps {
+        let such = if names.is_empty() { String::new() } else { format!(" (such as {})", names.join(", ")) };
+        report.overlaps.push(format!(
+            "{n} guardian{} in both `{first}` and `{second}`{such}: each is one guardian, linked to the students of both; where their details differ (a warning says so), those of `{first}` are kept, as read first (School Data Sync before Graph's related contacts, which it fills; approved updates last, by their time)",
+            if *n == 1 { " is" } else { "s are" }
+        ));
+    }
 }

@@ -296,3 +296,40 @@ fn provenance_cites_the_admins_export_never_a_generated_file() {
     assert_eq!(again, text);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn overlapping_sources_give_one_guardian_and_say_which_wins() {
+    let mut dirs: Vec<PathBuf> = V21.iter().map(|d| lakeside(d)).collect();
+    let want = decisions(&built(&import(&dirs, &pack(), &Options::default())));
+    dirs.push(lakeside("graph-contacts"));
+    let both = import(&dirs, &pack(), &Options::default());
+    let text = both.report.render(false);
+    assert!(
+        text.contains("overlap: 6 guardians are in both `users.csv` and `educationUsers.json` (such as Maria Kim, Dae Kim, Rosa Garcia): each is one guardian"),
+        "{text}"
+    );
+    // Contacts without an email have different ids in each source: still one guardian each.
+    let (hand, _) = Engine::bundled().unwrap();
+    assert_eq!(both.directory().guardians.len(), hand.table().model().directory.guardians.len());
+    assert_eq!(decisions(&built(&both)), want);
+    // Two rosters can't both be current: an error.
+    let rosters: Vec<PathBuf> =
+        ["teams", "graph", "supplement", "sds-v2.1", "sds-v1/roster"].iter().map(|d| lakeside(d)).collect();
+    let imported = import(&rosters, &pack(), &Options::default());
+    let text = imported.report.render(false);
+    assert!(imported.report.missing() > 0, "{text}");
+    assert!(
+        text.contains("CONFLICT School Data Sync roster") && text.contains("both an SDS v1 and an SDS v2.1 roster")
+    );
+}
+
+#[test]
+fn an_approved_update_after_the_sync_says_it_wins() {
+    let imported = import(&[repo().join("tests/fixtures/exports/approvals")], &pack(), &Options::default());
+    let text = imported.report.render(false);
+    assert!(
+        text.contains("overlap: request `REQ-1002` (approvals.csv row 2) updates Maria Kim's synced contact: approved at 2025-03-04"),
+        "{text}"
+    );
+    assert!(text.contains("so the approved details win (the latest change wins)"), "{text}");
+}

@@ -339,6 +339,7 @@ fn link(st: &mut State, draft: &mut Draft, v1: bool, contact: usize, student: St
         on_teams: false,
         links: IndexMap::from([(student, relationship)]),
         origin: format!("{file} row {}", c.row),
+        file: file.to_string(),
     };
     if c.links == 0
         && let Some(known) = draft.guardians.get(&guardian.id)
