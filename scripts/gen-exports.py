@@ -8,7 +8,8 @@ The district: one teacher per 15 students, two guardians per student (so 1,000,0
 about 1.87 million guardian rows), 1,000 groups (50 per Graph page file), a Global and five custom instances of each
 policy type, group assignments and a direct assignment for one user in fifty. Files:
 Get-CsOnlineUser.json (PowerShell 7 shape), Graph groups pages of 999 groups, SDS v2.1 CSV
-(orgs, users, roles, classes, enrollments, relationships), and the policy exports. Guardian
+(orgs, users, roles, classes, enrollments, relationships), the policy and configuration exports,
+the app catalog and the apps' ids (Get-TeamsApp). Guardian
 contact details are fictional (example.com, +1 425 555 01xx-shaped numbers).
 """
 
@@ -49,6 +50,35 @@ def main():
                 o.update(AllowPrivateCalling=rnd.random() < 0.8, AllowWebPSTNCalling=True)
         with open(os.path.join(a.out, f"Cs{t}.json"), "w") as f:
             json.dump(objs, f, indent=2)
+    # Tenant settings, the app permission policy, the app catalog and the apps' ids: every export
+    # an import requires (small, the same for every size).
+    configs = {
+        "TenantFederationConfiguration": {"AllowTeamsConsumer": True, "AllowTeamsConsumerInbound": True,
+                                          "AllowFederatedUsers": True, "AllowPublicUsers": False},
+        "TeamsEducationConfiguration": {"ParentGuardianPreferredContactMethod": "Email",
+                                        "UpdateParentInformation": "Enabled"},
+        "PrivacyConfiguration": {"EnablePrivacyMode": False, "AutoInitiateContacts": True},
+        "TeamsMeetingConfiguration": {"DisableAnonymousJoin": False, "EnableQoS": False},
+        "TeamsClientConfiguration": {"AllowRoleBasedChatPermissions": False, "AllowDropBox": True,
+                                     "AllowGuestUser": True},
+    }
+    for name, values in configs.items():
+        with open(os.path.join(a.out, f"Cs{name}.json"), "w") as f:
+            json.dump({"Identity": "Global", **values}, f, indent=2)
+    parents, approvals = "6f1e7c2a-8d3b-4f5e-9a1c-2b3d4e5f6a71", "7c316234-ded0-4f95-8a83-8453d0876592"
+    with open(os.path.join(a.out, "CsTeamsAppPermissionPolicy.json"), "w") as f:
+        json.dump([{"Identity": "Global", "DefaultCatalogAppsType": "BlockedAppList", "DefaultCatalogApps": [],
+                    "GlobalCatalogAppsType": "BlockedAppList", "GlobalCatalogApps": [],
+                    "PrivateCatalogAppsType": "BlockedAppList", "PrivateCatalogApps": []}], f, indent=2)
+    everyone = {"AssignmentType": "Everyone", "Users": [], "Groups": []}
+    with open(os.path.join(a.out, "AllM365TeamsApps.json"), "w") as f:
+        json.dump([{"Id": app, "IsBlocked": "Unblocked", "AvailableTo": everyone,
+                    "InstalledFor": {"AppInstallType": "Everyone"}} for app in (parents, approvals)], f, indent=2)
+    with open(os.path.join(a.out, "TeamsApp.json"), "w") as f:
+        json.dump([{"Id": parents, "ExternalId": None, "DisplayName": "Parents", "DistributionMethod": "store"},
+                   {"Id": approvals, "ExternalId": None, "DisplayName": "Approvals", "DistributionMethod": "store"}],
+                  f, indent=2)
+
     assignments = []
     for t in TYPES:
         for r, g in enumerate(rnd.sample(range(groups), 20)):

@@ -304,12 +304,17 @@ impl ImportReport {
         }
         for s in &self.sources {
             use super::sources::Status;
+            // A large district's pages: the first few are named, `--format json` lists all.
+            let names = match s.files.len() {
+                0..=5 => s.files.join(", "),
+                n => format!("{} and {} more", s.files[..5].join(", "), n - 5),
+            };
             let (status, files) = match s.status {
-                Status::Found => ("found", s.files.join(", ")),
+                Status::Found => ("found", names),
                 Status::Missing if s.files.is_empty() => ("MISSING", s.detail.clone()),
-                Status::Missing => ("MISSING", format!("{}; {}", s.files.join(", "), s.detail)),
+                Status::Missing => ("MISSING", format!("{names}; {}", s.detail)),
                 Status::Assumed => ("assumed", s.detail.clone()),
-                Status::Conflict => ("CONFLICT", format!("{}; {}", s.files.join(", "), s.detail)),
+                Status::Conflict => ("CONFLICT", format!("{names}; {}", s.detail)),
             };
             let _ = writeln!(out, "  {status:<8} {}: {files}", s.source);
         }

@@ -140,18 +140,26 @@ fn files_of_one_export_are_pages_of_one_set_or_a_conflict() {
 
 #[test]
 fn a_missing_required_export_is_an_error_that_says_how_to_export_it() {
-    let required = [
-        ("Get-CsOnlineUser.json", "Get-CsOnlineUser -ResultSize Unlimited"),
-        ("Get-CsTeamsMessagingPolicy.json", "Get-CsTeamsMessagingPolicy | ConvertTo-Json"),
-        ("Get-CsTenantFederationConfiguration.json", "Get-CsTenantFederationConfiguration | ConvertTo-Json"),
-        ("Get-CsGroupPolicyAssignment.json", "Get-CsGroupPolicyAssignment | ConvertTo-Json"),
-        ("Get-AllM365TeamsApps.json", "Get-AllM365TeamsApps | ConvertTo-Json"),
-        ("Get-TeamsApp.json", "Get-TeamsApp"),
+    // Every Teams export, each named by the cmdlet to run; then Graph and School Data Sync.
+    let mut required: Vec<(String, String)> = std::fs::read_dir(lakeside("teams"))
+        .unwrap()
+        .map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            let cmdlet = name.trim_end_matches(".json").to_string();
+            (name, cmdlet)
+        })
+        .collect();
+    required.sort();
+    assert_eq!(required.len(), 14);
+    for (file, fix) in [
         ("groups.json", "GET /groups?"),
         ("classes.csv", "the roster is missing classes.csv"),
+        ("enrollments.csv", "the roster is missing enrollments.csv"),
         ("relationships.csv", "parent contacts"),
-    ];
-    for (file, fix) in required {
+    ] {
+        required.push((file.to_string(), fix.to_string()));
+    }
+    for (file, fix) in &required {
         let dir = scratch("missing");
         copy_as(&V21, &dir, |_, name| name.to_string());
         std::fs::remove_file(dir.join(file)).expect("the file exists");
@@ -163,7 +171,7 @@ fn a_missing_required_export_is_an_error_that_says_how_to_export_it() {
         assert!(imported.report.missing() >= 1, "{file}:\n{text}");
         assert!(text.starts_with("sources:\n"), "the report opens with the sources:\n{text}");
         let line = text.lines().find(|l| l.trim_start().starts_with("MISSING")).unwrap_or_default();
-        assert!(line.contains(fix), "{file}: {line}");
+        assert!(line.contains(fix.as_str()), "{file}: {line}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
