@@ -317,7 +317,20 @@ fn check(input: &Input, format: Format) -> u8 {
             "note: no directory file was given or found (no `directory.yaml` in or below the given directories), so the directory is empty"
         );
     }
-    let (_, report) = check_sources(srcs);
+    if let (Some(d), None) = (&srcs.directory, &input.directory)
+        && !input.policies.iter().any(|p| p.join(tenet::engine::DIRECTORY_FILE).display().to_string() == *d.name)
+        && input.import.is_empty()
+        && format == Format::Text
+    {
+        eprintln!("note: using the directory file `{}`, found below the given folders", d.name);
+    }
+    let (model, mut report) = check_sources(srcs);
+    // The date is checked too: a pack without the retirement switches can't be evaluated as of one.
+    if let (Some(mut model), Some(day)) = (model, input.as_of)
+        && let Err(e) = tenet::as_of::apply(&mut model, day)
+    {
+        report.diagnostics.push(e);
+    }
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = report.diagnostics.len() - errors;
     print_report(&report, format, false);
@@ -405,6 +418,7 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
         Some("builtin") | None => {}
         Some(path) => paths.insert(0, PathBuf::from(path)),
     }
+    export_dirs(&input.import).map_err(|e| Gather::Io(vec![Diagnostic::error(tenet::diagnostic::Code::Io, e)]))?;
     let (pack, model) = pack(&paths)?;
     let imported = tenet::import::import(&input.import, &model, &input.import_options.options());
     if imported.report.missing() > 0 || (imported.report.has_errors() && !input.import_options.allow_rejects) {
@@ -556,6 +570,10 @@ fn import(
     show_contacts: bool,
     format: Format,
 ) -> u8 {
+    if let Err(e) = export_dirs(from) {
+        eprintln!("error: {e}");
+        return exit::INPUT;
+    }
     let (pack, model) = match pack(policies) {
         Ok(p) => p,
         Err(g) => return g.print(format),
@@ -644,6 +662,18 @@ fn import(
         return exit::INPUT;
     }
     exit::OK
+}
+
+/// Checks that each directory of exports is one, before anything is read: a mistyped path is
+/// the cause of every missing source that would follow.
+fn export_dirs(dirs: &[PathBuf]) -> Result<(), String> {
+    for d in dirs {
+        if !d.is_dir() {
+            let why = if d.exists() { "is not a directory" } else { "does not exist" };
+            return Err(format!("`{}` {why}: --from and --import take the folder holding the exports", d.display()));
+        }
+    }
+    Ok(())
 }
 
 /// Why an import stops a command: required sources missing (never waived), or rejected rows.

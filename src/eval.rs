@@ -196,9 +196,32 @@ pub fn extend_unique(into: &mut Vec<Reason>, from: &[Reason]) {
 /// Describes where a policy setting's value came from for `user`: the instance, how the user
 /// holds it (with where the assignment was written), and where the value was set.
 pub fn policy_source(model: &Model, ptype: TypeId, eff: Effective, setting: usize, user: UserIdx) -> String {
+    let (head, tail) = policy_source_around(model, ptype, eff.instance, setting);
+    format!("{head}{}{tail}", how_held(model, ptype, eff, user))
+}
+
+/// The parts of [`policy_source`] that don't depend on how the instance is held: `Type
+/// Identity[, locked], ` and `; set at …`.
+pub(crate) fn policy_source_around(
+    model: &Model,
+    ptype: TypeId,
+    instance: InstanceId,
+    setting: usize,
+) -> (String, String) {
     let t = &model.policy_types[ptype];
-    let inst = &t.instances[eff.instance];
-    let how = match eff.via {
+    let inst = &t.instances[instance];
+    let lock = if inst.locked { ", locked" } else { "" };
+    let value = match inst.values.get(setting).and_then(Option::as_ref) {
+        Some((_, span)) => format!("set at {}", model.location(*span)),
+        None => format!("type default ({} does not set it)", inst.identity()),
+    };
+    (format!("{} {}{lock}, ", t.schema.name, inst.identity()), format!("; {value}"))
+}
+
+/// How `user` holds the instance `eff` names, with where the assignment was written.
+pub(crate) fn how_held(model: &Model, ptype: TypeId, eff: Effective, user: UserIdx) -> String {
+    let t = &model.policy_types[ptype];
+    match eff.via {
         Via::Direct => match t.direct.get(&user) {
             Some((_, span)) => format!("assigned directly at {}", model.location(*span)),
             None => "assigned directly".to_string(),
@@ -212,13 +235,7 @@ pub fn policy_source(model: &Model, ptype: TypeId, eff: Effective, setting: usiz
             }
         }
         Via::Global => "the org-wide default (no direct or group assignment)".to_string(),
-    };
-    let lock = if inst.locked { ", locked" } else { "" };
-    let value = match inst.values.get(setting).and_then(Option::as_ref) {
-        Some((_, span)) => format!("set at {}", model.location(*span)),
-        None => format!("type default ({} does not set it)", inst.identity()),
-    };
-    format!("{} {}{lock}, {how}; {value}", t.schema.name, inst.identity())
+    }
 }
 
 pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
@@ -386,8 +403,13 @@ impl Reference<'_> {
             }
             Fact::Directory(a) => {
                 let enabled = a == DirectoryAttr::EnabledRoles;
-                let roles: Vec<Arc<str>> =
+                let mut roles: Vec<Arc<str>> =
                     dir.users.values().filter(|u| u.enabled == enabled).flat_map(|u| u.roles.iter().cloned()).collect();
+                // Roles assumed for lack of a roles export count as held by an enabled user.
+                if enabled {
+                    roles
+                        .extend(dir.assumed.iter().flat_map(|a| a.enabled_roles.iter().map(|r| Arc::from(r.as_str()))));
+                }
                 strings(&roles)
             }
             Fact::Guardian(a) => self.guardian_fact(a),

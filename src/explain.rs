@@ -2,7 +2,8 @@
 //! the tenant settings whole, and for policy settings the value and source of each instance a
 //! user can hold (by direct assignment, by each group assignment, or the org-wide default). A
 //! query's provenance then costs a hash probe per policy setting and reference-count
-//! increments, not text formatting. The user's and guardian's attributes are read from the
+//! increments; only a setting the user holds by direct assignment formats one line, naming
+//! where that user's own assignment was written. The user's and guardian's attributes are read from the
 //! directory's own indexes (the reference evaluator finds them by scanning, independently).
 
 use crate::compile::{directory_roles, user_attr};
@@ -47,6 +48,9 @@ pub(crate) struct Explainer {
     /// Tenant settings and directory-wide attributes: the same for every query.
     constant: HashMap<Fact, Rendered>,
     policy: HashMap<(TypeId, SettingId, Effective), Rendered>,
+    /// For instances held by direct assignment: the value, and the source around the user's
+    /// own assignment (see [`eval::policy_source_around`]).
+    direct: HashMap<(TypeId, SettingId, crate::model::InstanceId), (Rendered, Arc<str>)>,
     /// Where guardian attributes come from: the same text for every guardian.
     guardian_source: Arc<str>,
     /// `false` and `true`, and each relationship, as JSON and as shown.
@@ -86,9 +90,18 @@ impl Explainer {
         let mut policy = HashMap::new();
         let global =
             settings.keys().map(|&t| (t, Effective { instance: model.policy_types[t].global, via: Via::Global }));
-        // Direct assignments are rendered per query (each names the user's own line).
-        for (ptype, effective) in held.into_iter().filter(|(_, e)| e.via != Via::Direct).chain(global) {
+        let mut direct = HashMap::new();
+        for (ptype, effective) in held.into_iter().chain(global) {
             for &setting in settings.get(&ptype).map_or(&[][..], Vec::as_slice) {
+                if effective.via == Via::Direct {
+                    // Each holder's source names its own assignment: only the rest is prepared.
+                    direct.entry((ptype, setting, effective.instance)).or_insert_with(|| {
+                        let p = policy_provenance(model, ptype, setting, effective, 0);
+                        let (head, tail) = eval::policy_source_around(model, ptype, effective.instance, setting);
+                        (Rendered { value: p.value, shown: p.shown, source: head.into() }, Arc::from(tail))
+                    });
+                    continue;
+                }
                 policy
                     .entry((ptype, setting, effective))
                     .or_insert_with(|| Rendered::of(policy_provenance(model, ptype, setting, effective, 0)));
@@ -97,7 +110,7 @@ impl Explainer {
         let bools = [false, true].map(|b| render(model, &Value::Bool(b)));
         let relationships = Relationship::ALL.iter().map(|r| render(model, &model.relationship_value(*r))).collect();
         let guardian_source = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
-        Self { facts, constant, policy, guardian_source, bools, relationships }
+        Self { facts, constant, policy, direct, guardian_source, bools, relationships }
     }
 
     /// The provenance of `decision` for a user (and guardian), in the order the decision
@@ -119,9 +132,22 @@ impl Explainer {
         for (f, name) in facts.iter() {
             let prepared = match *f {
                 Fact::Tenant { .. } | Fact::Directory(_) => self.constant.get(f),
-                // A direct assignment is the user's own line: its source names it.
                 Fact::Policy { ptype, setting } => match effective(ptype) {
-                    e if e.via == Via::Direct => None,
+                    // A direct assignment is the user's own line: its source names it.
+                    e if e.via == Via::Direct => match self.direct.get(&(ptype, setting, e.instance)) {
+                        Some((r, tail)) => {
+                            let how = eval::how_held(model, ptype, e, user);
+                            let source = format!("{}{how}{tail}", r.source).into();
+                            out.push(Provenance {
+                                setting: name.clone(),
+                                value: r.value.clone(),
+                                source,
+                                shown: r.shown.clone(),
+                            });
+                            continue;
+                        }
+                        None => None,
+                    },
                     e => self.policy.get(&(ptype, setting, e)),
                 },
                 Fact::User(_) | Fact::Guardian(_) => None,

@@ -48,7 +48,8 @@ impl Source {
             self.text
                 .lines()
                 .enumerate()
-                .filter_map(|(i, l)| l.split_once(ORIGIN_COMMENT).map(|(_, o)| (i + 1, Arc::from(o.trim()))))
+                // The last such comment: a value's own text may hold the words.
+                .filter_map(|(i, l)| l.rsplit_once(ORIGIN_COMMENT).map(|(_, o)| (i + 1, Arc::from(o.trim()))))
                 .collect()
         });
         origins.get(&line).map(|o| &**o)

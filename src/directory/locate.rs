@@ -6,7 +6,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
 /// Field paths of a YAML document and the byte offsets of their values.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Locations {
     offsets: HashMap<String, usize>,
 }

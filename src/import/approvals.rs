@@ -458,8 +458,10 @@ fn apply(a: Approved, student: &str, id: &str, draft: &mut Draft, report: &mut I
         on_teams: false,
         links: [(student.to_string(), a.relationship)].into_iter().collect(),
         origin: format!("{} row {} (request `{}`)", a.file, a.row, a.request),
-        file: a.file.clone(),
+        sources: vec!["approvals.csv"],
     };
+    // The synced record of this contact, whatever id its source gave it.
+    let id = &draft.same_guardian(&contact).unwrap_or_else(|| id.to_string());
     if !draft.has_user(student) {
         draft.orphaned_contacts.push(contact);
         f.use_with(

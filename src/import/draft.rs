@@ -112,8 +112,9 @@ pub struct GuardianDraft {
     pub links: IndexMap<String, Relationship>,
     /// Where the contact was first read, as `file row N` (no contact details).
     pub origin: String,
-    /// The file it was first read from, as the report names it.
-    pub file: String,
+    /// The sources it was read from (`School Data Sync v2.1`, `Graph related contacts`…): one
+    /// for a record as read, more once records of one person from several sources are merged.
+    pub sources: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for GuardianDraft {
@@ -145,12 +146,13 @@ pub struct Draft {
     pub sds_synced_at: Option<jiff::Timestamp>,
     /// Directory facts assumed because their export is missing.
     pub assumed: Vec<crate::directory::Assumption>,
-    /// Guardians read from two files (School Data Sync and Graph, say), by (first file, second
-    /// file): how many, and the names of the first few.
-    pub overlaps: IndexMap<(String, String), (usize, Vec<String>)>,
-    /// Guardians without an email, by (student, name slug): sources give them different ids (an
-    /// SDS id, a Graph key), so the same person is found by name and student.
-    unnamed: std::collections::HashMap<(String, String), String>,
+    /// Guardians read from two sources (School Data Sync and Graph, say), by (the source whose
+    /// record was kept, the other): how many people, and the names of the first few.
+    pub overlaps: IndexMap<(&'static str, &'static str), (usize, Vec<String>)>,
+    /// Guardians without an email, by (student, name slug), with the sources that have a record
+    /// of them for that student: sources give them different ids (an SDS id, a Graph key), so
+    /// the same person is found by name and student.
+    unnamed: std::collections::HashMap<(String, String), (String, Vec<&'static str>)>,
 }
 
 impl Draft {
@@ -174,30 +176,26 @@ impl Draft {
         self.classes.entry(key(id)).or_insert_with(|| ClassDraft { id: id.trim().to_string(), ..ClassDraft::default() })
     }
 
-    /// Adds a guardian, or merges it into the same guardian read before: the one with the same
-    /// id, or, for a contact without email, the one of the same name linked to the same student.
-    /// Links are joined; contact details already known are kept (the caller reports a
-    /// disagreement, see [`GuardianDraft::disagrees`]); a guardian from two files is counted in
-    /// [`Draft::overlaps`]. Returns the guardian's id.
+    /// Adds a guardian, or merges it into the same guardian read before (see
+    /// [`Self::same_guardian`]). Links are joined; contact details already known are kept (the
+    /// caller reports a disagreement, see [`GuardianDraft::disagrees`]); a person read from two
+    /// sources is counted once in [`Draft::overlaps`]. Returns the guardian's id.
     pub fn add_guardian(&mut self, g: GuardianDraft) -> String {
-        let mut id = g.id.clone();
-        if g.email.is_none() && !self.guardians.contains_key(&id) {
-            let same = g.links.keys().find_map(|s| self.unnamed.get(&(s.clone(), slug(&g.name))));
-            if let Some(same) = same {
-                id = same.clone();
-            } else {
-                for s in g.links.keys() {
-                    self.unnamed.insert((s.clone(), slug(&g.name)), id.clone());
-                }
-            }
-        }
+        let id = self.same_guardian(&g).unwrap_or_else(|| g.id.clone());
+        let unnamed = g.email.is_none() && !slug(&g.name).is_empty();
+        let name_slug = slug(&g.name);
+        let links: Vec<String> = g.links.keys().cloned().collect();
+        let sources = g.sources.clone();
         match self.guardians.get_mut(&id) {
             Some(known) => {
-                if known.file != g.file {
-                    let (n, names) = self.overlaps.entry((known.file.clone(), g.file.clone())).or_default();
-                    *n += 1;
-                    if names.len() < 3 {
-                        names.push(known.name.clone());
+                for source in &g.sources {
+                    if !known.sources.contains(source) {
+                        let (n, names) = self.overlaps.entry((known.sources[0], source)).or_default();
+                        *n += 1;
+                        if names.len() < 3 {
+                            names.push(known.name.clone());
+                        }
+                        known.sources.push(source);
                     }
                 }
                 for (student, rel) in g.links {
@@ -215,7 +213,38 @@ impl Draft {
                 self.guardians.insert(id.clone(), g);
             }
         }
+        // Every student of a contact without email, so another source's record of the same
+        // person, for any of the students, is found.
+        if unnamed {
+            for student in links {
+                let (_, seen) =
+                    self.unnamed.entry((student, name_slug.clone())).or_insert_with(|| (id.clone(), Vec::new()));
+                for s in &sources {
+                    if !seen.contains(s) {
+                        seen.push(s);
+                    }
+                }
+            }
+        }
         id
+    }
+
+    /// The id of the guardian already read that `g` is a record of: the one with its id, or, for
+    /// a contact without email, the one of the same name linked to one of its students and read
+    /// from another source (within one source, two such contacts are two people).
+    pub fn same_guardian(&self, g: &GuardianDraft) -> Option<String> {
+        if self.guardians.contains_key(&g.id) {
+            return Some(g.id.clone());
+        }
+        let name = slug(&g.name);
+        if g.email.is_some() || name.is_empty() {
+            return None;
+        }
+        g.links.keys().find_map(|student| {
+            let (id, seen) = self.unnamed.get(&(student.clone(), name.clone()))?;
+            let known = self.guardians.get(id)?;
+            (known.email.is_none() && !g.sources.iter().any(|s| seen.contains(s))).then(|| id.clone())
+        })
     }
 }
 
@@ -255,4 +284,46 @@ pub fn slug(name: &str) -> String {
 /// The key of a UPN, group id or class id: trimmed and lower-cased.
 pub fn key(text: &str) -> String {
     text.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(id: &str, name: &str, students: &[&str], source: &'static str) -> GuardianDraft {
+        GuardianDraft {
+            id: id.into(),
+            name: name.into(),
+            links: students.iter().map(|s| (s.to_string(), Relationship::Parent)).collect(),
+            origin: format!("{source} {id}"),
+            sources: vec![source],
+            ..GuardianDraft::default()
+        }
+    }
+
+    #[test]
+    fn a_contact_without_email_from_two_sources_is_one_guardian_counted_once() {
+        let mut d = Draft::default();
+        // SDS names the contact by its SIS id and links both siblings (one row each).
+        d.add_guardian(contact("rosa-garcia", "Rosa Garcia", &["lucia@x.edu"], "SDS v1"));
+        d.add_guardian(contact("rosa-garcia", "Rosa Garcia", &["mateo@x.edu"], "SDS v1"));
+        // Graph keys the same person by student and name, under each sibling.
+        d.add_guardian(contact("lucia@x.edu/rosa-garcia", "Rosa  Garcia", &["lucia@x.edu"], "Graph"));
+        d.add_guardian(contact("mateo@x.edu/rosa-garcia", "Rosa Garcia", &["mateo@x.edu"], "Graph"));
+        assert_eq!(d.guardians.len(), 1, "{:?}", d.guardians.keys().collect::<Vec<_>>());
+        assert_eq!(d.guardians["rosa-garcia"].links.len(), 2);
+        assert_eq!(d.overlaps.get(&("SDS v1", "Graph")).map(|o| o.0), Some(1), "one person, counted once");
+    }
+
+    #[test]
+    fn two_contacts_of_one_name_in_one_source_stay_two() {
+        let mut d = Draft::default();
+        d.add_guardian(contact("p1", "Alex Kim", &["sam@x.edu"], "SDS v1"));
+        d.add_guardian(contact("p2", "Alex Kim", &["sam@x.edu"], "SDS v1"));
+        // Nameless contacts are never matched by name.
+        d.add_guardian(contact("p3", "", &["sam@x.edu"], "SDS v1"));
+        d.add_guardian(contact("sam@x.edu/contact", "", &["sam@x.edu"], "Graph"));
+        assert_eq!(d.guardians.len(), 4);
+        assert!(d.overlaps.is_empty());
+    }
 }

@@ -73,6 +73,9 @@ const GROUPS: &str = "Graph groups";
 const ROLES: &str = "Graph directory roles";
 const CONTACTS: &str = "Graph education users";
 
+/// The source of the contacts read here, as overlap lines name it.
+const SOURCE: &str = "Graph related contacts";
+
 /// Role template ids of the Microsoft Entra built-in roles (the same in every tenant).
 const GLOBAL_ADMIN_TEMPLATE: &str = "62e90394-69f5-4237-9190-012177145e10";
 const TEAMS_ADMIN_TEMPLATE: &str = "69091246-20e8-4a56-aa4d-066075b2a7a8";
@@ -784,9 +787,9 @@ fn read_contact(cx: &mut Ctx<'_>, c: &Value, path: &str, student: &str, draft: &
         on_teams: false,
         links: [(key(student), relationship)].into_iter().collect(),
         origin: cx.origin(path),
-        file: cx.shown.to_string(),
+        sources: vec![SOURCE],
     };
-    if let Some(known) = draft.guardians.get(&g.id) {
+    if let Some(known) = draft.same_guardian(&g).and_then(|id| draft.guardians.get(&id)) {
         if known.disagrees(&g) {
             let differing = match (&known.phone, &g.phone) {
                 (Some(a), Some(b)) if a.trim() != b.trim() => Some(b.clone()),

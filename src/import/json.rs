@@ -12,12 +12,18 @@ use std::io::{self, BufRead};
 pub struct Element {
     pub line: usize,
     pub text: String,
+    /// Where each property is, indexed on first use (provenance asks for several per object).
+    locations: std::cell::OnceCell<Locations>,
 }
 
 impl Element {
+    pub fn new(line: usize, text: String) -> Self {
+        Self { line, text, locations: std::cell::OnceCell::new() }
+    }
+
     /// The 1-based line of the value at `path` (`DefaultCatalogApps[0].Id`) inside this element.
     pub fn line_of(&self, path: &str) -> usize {
-        let offset = Locations::index(&self.text).offset(path).min(self.text.len());
+        let offset = self.locations.get_or_init(|| Locations::index(&self.text)).offset(path).min(self.text.len());
         self.line + self.text[..offset].matches('\n').count()
     }
 }
@@ -113,7 +119,7 @@ impl<R: BufRead> Elements<R> {
             line,
             message: "the value is not valid UTF-8: save the file as UTF-8 or UTF-16 with a byte order mark".into(),
         })?;
-        Ok(Element { line, text })
+        Ok(Element::new(line, text))
     }
 }
 

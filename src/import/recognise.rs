@@ -1,8 +1,9 @@
 //! What an export file is, from what it holds: a Teams export by the properties of its objects,
 //! a Graph response by `@odata.context` (or the properties of its items), a CSV file by its
-//! header, the supplement by its keys. The file's name only breaks a tie, or names a file whose
-//! content can't be read (so its reader reports why, at its line). Renaming a file never
-//! changes what it is read as.
+//! header, the supplement by its keys. The file's name only breaks a tie between look-alikes, or
+//! names a file whose content says nothing or can't be read (so its reader reports why, at its
+//! line). Data that is no export tenet reads (JSON, CSV, YAML, a workbook) is an error, never
+//! skipped quietly; notes (Markdown, text, hidden files) are listed.
 
 use super::{Kind, approvals, graph, sds, teams, text};
 use std::io::BufRead;
@@ -57,10 +58,10 @@ pub fn recognise(path: &Path) -> Verdict {
         None => by_name(path, &words).map_or_else(|| not("an empty file"), Verdict::Export),
         Some(b'[' | b'{') => json(reader, path, &words),
         Some(b'P') if reader.fill_buf().is_ok_and(|b| b.starts_with(b"PK\x03\x04")) => {
-            not("a zip file (an Excel workbook?): save each sheet as \"CSV UTF-8 (Comma delimited)\"")
+            damaged("a zip file (an Excel workbook?): save each sheet as \"CSV UTF-8 (Comma delimited)\"")
         }
         Some(_) if name.ends_with(".yaml") || name.ends_with(".yml") => yaml(reader, path, &words),
-        Some(_) => csv(reader, path, &words),
+        Some(_) => csv(reader, path, &name, &words),
     }
 }
 
@@ -96,7 +97,7 @@ fn json(reader: Box<dyn BufRead>, path: &Path, words: &str) -> Verdict {
     match teams::Cmdlet::recognise(&properties, words) {
         Ok(cmdlet) => Verdict::Export(Kind::Teams(cmdlet)),
         Err(tied) if tied.len() == teams::Cmdlet::ALL.len() => by_name(path, words).map_or_else(
-            || not("JSON whose objects have none of the properties of an export tenet reads"),
+            || damaged("JSON whose objects have none of the properties of an export tenet reads (see the README's import section)"),
             Verdict::Export,
         ),
         Err(tied) => {
@@ -123,15 +124,21 @@ fn yaml(mut reader: Box<dyn BufRead>, path: &Path, words: &str) -> Verdict {
             Verdict::Export(Kind::Supplement)
         }
         Ok(_) => by_name(path, words).map_or_else(
-            || not(format!("YAML, but not a supplement (whose keys are {})", SUPPLEMENT_KEYS.join(", "))),
+            || damaged(format!("YAML, but not a supplement (whose keys are {})", SUPPLEMENT_KEYS.join(", "))),
             Verdict::Export,
         ),
         Err(_) => by_name(path, words).map_or_else(|| damaged("YAML that doesn't parse"), Verdict::Export),
     }
 }
 
-/// A CSV file: its header says what it is.
-fn csv(reader: Box<dyn BufRead>, path: &Path, words: &str) -> Verdict {
+/// A CSV file (or text that may be the supplement): its header says what it is.
+fn csv(mut reader: Box<dyn BufRead>, path: &Path, name: &str, words: &str) -> Verdict {
+    // The supplement saved under another extension: YAML whose first line is one of its keys.
+    let head = reader.fill_buf().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default();
+    let first_line = head.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).unwrap_or("");
+    if SUPPLEMENT_KEYS.iter().any(|k| first_line.starts_with(&format!("{k}:"))) {
+        return yaml(reader, path, words);
+    }
     let mut rdr = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
     let mut record = ::csv::ByteRecord::new();
     let header: Vec<String> = match rdr.read_byte_record(&mut record) {
@@ -139,7 +146,8 @@ fn csv(reader: Box<dyn BufRead>, path: &Path, words: &str) -> Verdict {
         _ => Vec::new(),
     };
     if header.len() < 2 {
-        return by_name(path, words).map_or_else(|| not("not JSON, CSV with a header, or YAML"), Verdict::Export);
+        return by_name(path, words)
+            .map_or_else(|| not("not JSON, CSV with a header, or YAML: a note"), Verdict::Export);
     }
     let has = |c: &str| header.iter().any(|h| h.eq_ignore_ascii_case(c));
     let approvals = approvals::REQUIRED_COLUMNS.iter().filter(|c| has(c)).count();
@@ -152,8 +160,12 @@ fn csv(reader: Box<dyn BufRead>, path: &Path, words: &str) -> Verdict {
             "its header fits School Data Sync's {}: name the file after the one it is",
             names.join(" and ")
         )),
+        // Text with commas is data only when it says it is CSV.
         sds::Recognised::None => by_name(path, words).map_or_else(
-            || not("a CSV file whose header is not one of School Data Sync's or approvals.csv's"),
+            || {
+                let why = "a CSV file whose header is not one of School Data Sync's or approvals.csv's";
+                if name.ends_with(".csv") { damaged(why) } else { not(format!("{why}: a note")) }
+            },
             Verdict::Export,
         ),
     }
@@ -246,6 +258,35 @@ mod tests {
             Verdict::Export(Kind::Sds("studentenrollment.csv"))
         );
         assert!(matches!(recognise(&write("export.csv", roster)), Verdict::NotAnExport { damaged: true, .. }));
+        assert!(matches!(recognise(&write("Class roster.csv", roster)), Verdict::NotAnExport { damaged: true, .. }));
+        // teacher.csv and student.csv without the columns only one of them has.
+        let people = "SIS ID,School SIS ID,Username\n1,s1,a@x.edu\n";
+        assert_eq!(recognise(&write("Staff teacher list.csv", people)), Verdict::Export(Kind::Sds("teacher.csv")));
+        assert!(matches!(recognise(&write("people.csv", people)), Verdict::NotAnExport { damaged: true, .. }));
+        // Entra's users (Get-MgUser) are not Get-CsOnlineUser.
+        assert!(matches!(
+            recognise(&write(
+                "users.json",
+                "[{\"UserPrincipalName\": \"a@x.edu\", \"AccountEnabled\": true, \"UsageLocation\": \"US\"}]"
+            )),
+            Verdict::NotAnExport { damaged: true, .. }
+        ));
+        // Objects that fit two exports equally, and a name that doesn't say which.
+        assert!(matches!(
+            recognise(&write("e.json", "[{\"AllowUserChat\": true, \"AllowPrivateCalling\": true}]")),
+            Verdict::NotAnExport { damaged: true, reason } if reason.contains("fit several exports")
+        ));
+        // A workbook is data in the wrong format.
+        assert!(matches!(
+            recognise(&write("roster.xlsx", "PK\u{3}\u{4}rest")),
+            Verdict::NotAnExport { damaged: true, reason } if reason.contains("CSV UTF-8")
+        ));
+        // The supplement under another extension, and YAML that is no supplement.
+        assert_eq!(
+            recognise(&write("notes-for-tenet.txt", "sds_synced_at: 2025-08-15T06:00:00Z\nusers: []\n")),
+            Verdict::Export(Kind::Supplement)
+        );
+        assert!(matches!(recognise(&write("x.yaml", "sds_synced: 1\n")), Verdict::NotAnExport { damaged: true, .. }));
         // A v2.1 header in the wrong case is still users.csv: its reader says what is wrong.
         assert_eq!(recognise(&write("a.csv", "sourcedId,Username\n1,x\n")), Verdict::Export(Kind::Sds("users.csv")));
         assert_eq!(

@@ -18,7 +18,7 @@ pub struct ImportReport {
     /// Files under `--from` that are not read, with the reason: listed next.
     pub not_exports: Vec<NotExport>,
     pub files: Vec<FileReport>,
-    /// Facts about the import as a whole (files skipped, sources combined, options applied).
+    /// Facts about the import as a whole that fit no section above.
     pub notes: Vec<String>,
 }
 

@@ -154,13 +154,29 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, draft: &mut Draft, report: &
             ),
         );
     }
-    let mut contacts = sds(&["user.csv", "guardianrelationship.csv", "relationships.csv"]);
+    // v1's parent files are a pair: user.csv holds the contacts, guardianrelationship.csv their
+    // students; without either, every contact would be read as linked to no one.
+    let v1_users = sds(&["user.csv"]);
+    let v1_links = sds(&["guardianrelationship.csv"]);
+    let half = match (v1_users.is_empty(), v1_links.is_empty()) {
+        (false, true) => {
+            Some("user.csv is there but guardianrelationship.csv, which links each contact to students, is not")
+        }
+        (true, false) => Some("guardianrelationship.csv is there but user.csv, which holds the contacts, is not"),
+        _ => None,
+    };
+    let mut contacts = if half.is_some() { Vec::new() } else { [v1_users, v1_links].concat() };
+    contacts.extend(sds(&["relationships.csv"]));
     contacts.extend(shown(&|k| *k == Kind::GraphRelatedContacts));
+    let how = "export School Data Sync's parent contacts (v2.1: users.csv and relationships.csv; v1: user.csv and guardianrelationship.csv), or save `GET /education/users?$select=userPrincipalName,relatedContacts` (every page)";
     line(
         "guardian contacts (School Data Sync parent files, or Graph related contacts)".into(),
-        contacts,
+        if half.is_some() { Vec::new() } else { contacts },
         Status::Missing,
-        "export School Data Sync's parent contacts (v2.1: users.csv and relationships.csv; v1: user.csv and guardianrelationship.csv), or save `GET /education/users?$select=userPrincipalName,relatedContacts` (every page)".into(),
+        match half {
+            Some(why) => format!("{why}: {how}"),
+            None => how.into(),
+        },
     );
     line(
         "approvals.csv (contact updates approved in Teams)".into(),
@@ -179,7 +195,7 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, draft: &mut Draft, report: &
     for ((first, second), (n, names)) in &draft.overlaps {
         let such = if names.is_empty() { String::new() } else { format!(" (such as {})", names.join(", ")) };
         report.overlaps.push(format!(
-            "{n} guardian{} in both `{first}` and `{second}`{such}: each is one guardian, linked to the students of both; where their details differ (a warning says so), those of `{first}` are kept, as read first (School Data Sync before Graph's related contacts, which it fills; approved updates last, by their time)",
+            "{n} guardian{} in both {first} and {second}{such}: each is one guardian, linked to the students of both; where their details differ (a warning says so), those from {first} are kept, as read first (School Data Sync before Graph's related contacts, which it fills; approved updates last, by their time)",
             if *n == 1 { " is" } else { "s are" }
         ));
     }

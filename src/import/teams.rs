@@ -180,15 +180,21 @@ impl Cmdlet {
                 "PrivateCatalogAppsType",
             ],
             Cmdlet::AllM365TeamsApps => &["IsBlocked", "AvailableTo", "InstalledFor"],
+            // Teams' own properties of a user: `UserPrincipalName` and `AccountEnabled` are in
+            // every Entra user export too (`Get-MgUser`), which is not this one.
             Cmdlet::OnlineUser => &[
-                "UserPrincipalName",
                 "SipAddress",
-                "AccountEnabled",
-                "AssignedPlan",
-                "FeatureTypes",
-                "LineUri",
-                "UsageLocation",
                 "EnterpriseVoiceEnabled",
+                "FeatureTypes",
+                "AssignedPlan",
+                "LineUri",
+                "TeamsMessagingPolicy",
+                "TeamsMeetingPolicy",
+                "TeamsCallingPolicy",
+                "ExternalAccessPolicy",
+                "TeamsAppPermissionPolicy",
+                "InterpretedUserType",
+                "HostingProvider",
             ],
             Cmdlet::GroupPolicyAssignment => &["GroupId", "PolicyType", "PolicyName", "Rank", "Priority"],
         }

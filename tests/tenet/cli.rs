@@ -370,3 +370,13 @@ fn as_of_a_date_after_the_retirements_the_parents_app_is_retired() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
 }
+
+#[test]
+fn as_of_needs_the_retirement_switches() {
+    let o = tenet(&["check", MINI, "--as-of", "2025-10-01"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--as-of needs the configuration `ParentConnectionLifecycle`"), "{}", stderr(&o));
+    let o =
+        tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "chat", "--as-of", "2025-10-01"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

@@ -188,6 +188,8 @@ fn without_directory_roles_an_enabled_global_admin_is_assumed_and_said() {
         text.contains("assumed  Graph directory roles") && text.contains("at least one enabled Global Administrator")
     );
     let engine = built(&imported);
+    // The reference evaluator assumes the same: both witnesses agree, provenance included.
+    assert!(crate::support::assert_agreement(&engine) > 400);
     let d = engine.decide("ana.rivera@lakeside.edu", "request_contact_update", None).unwrap();
     assert!(d.allowed(), "{:?}", DecisionJson::new(&d).reason.code);
     let explained = tenet::output::explain(&d);
@@ -242,12 +244,12 @@ fn files_that_are_not_exports_are_listed_first() {
     for (file, what) in [
         ("not an export: notes.txt", "not JSON, CSV with a header, or YAML"),
         ("not an export: README.md", "a Markdown note"),
-        ("not an export: report.json", "none of the properties"),
+        ("error: report.json", "none of the properties"),
         ("error: sheet (1).csv", "teacherroster.csv and studentenrollment.csv"),
     ] {
         assert!(before_files.contains(&format!("{file}: ")) && before_files.contains(what), "{file}:\n{text}");
     }
-    // A file that looks like an export but can't be told apart is an error, not a skip.
+    // Data that is no export (report.json), or one that can't be told apart, is an error.
     assert!(imported.report.has_errors());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -313,13 +315,15 @@ fn overlapping_sources_give_one_guardian_and_say_which_wins() {
     let both = import(&dirs, &pack(), &Options::default());
     let text = both.report.render(false);
     assert!(
-        text.contains("overlap: 6 guardians are in both `users.csv` and `educationUsers.json` (such as Maria Kim, Dae Kim, Rosa Garcia): each is one guardian"),
+        text.contains("overlap: 11 guardians are in both SDS v2.1 and Graph related contacts (such as Maria Kim, Dae Kim, Rosa Garcia): each is one guardian"),
         "{text}"
     );
     // Contacts without an email have different ids in each source: still one guardian each.
     let (hand, _) = Engine::bundled().unwrap();
     assert_eq!(both.directory().guardians.len(), hand.table().model().directory.guardians.len());
-    assert_eq!(decisions(&built(&both)), want);
+    let engine = built(&both);
+    assert!(crate::support::assert_agreement(&engine) > 400);
+    assert_eq!(decisions(&engine), want);
     // Two rosters can't both be current: an error.
     let rosters: Vec<PathBuf> =
         ["teams", "graph", "supplement", "sds-v2.1", "sds-v1/roster"].iter().map(|d| lakeside(d)).collect();
@@ -340,4 +344,76 @@ fn an_approved_update_after_the_sync_says_it_wins() {
         "{text}"
     );
     assert!(text.contains("so the approved details win (the latest change wins)"), "{text}");
+}
+
+#[test]
+fn a_mistyped_export_folder_is_named_before_anything_else() {
+    for command in [&["import", "--from"][..], &["table", "--import"][..]] {
+        let mut args = command.to_vec();
+        args.push("no/such/exports");
+        let run = Command::new(env!("CARGO_BIN_EXE_tenet")).args(&args).output().expect("tenet runs");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("`no/such/exports` does not exist: --from and --import take the folder"), "{stderr}");
+        assert!(!String::from_utf8_lossy(&run.stdout).contains("MISSING"));
+    }
+}
+
+#[test]
+fn unclear_or_unlisted_app_ids_are_errors() {
+    let dir = scratch("app-id-errors");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    // Two district apps called Parents and no store one: which is meant is not clear.
+    std::fs::write(
+        dir.join("Get-TeamsApp.json"),
+        r#"[{"Id": "a1", "DisplayName": "Parents", "DistributionMethod": "organization"},
+            {"Id": "a2", "DisplayName": "Parents", "DistributionMethod": "sideloaded"},
+            {"Id": "7c316234-ded0-4f95-8a83-8453d0876592", "DisplayName": "Approvals", "DistributionMethod": "store"}]"#,
+    )
+    .unwrap();
+    let text = import(std::slice::from_ref(&dir), &pack(), &Options::default()).report.render(false);
+    assert!(text.contains("2 apps are named Parents: its id is not clear"), "{text}");
+    assert!(text.contains("MISSING  the Parents app's id"), "{text}");
+    // An id the catalog doesn't list: whether the app is allowed is unknown.
+    let flagged = Options { parents_app_id: Some("00000000-0000-0000-0000-000000000000".into()), ..Options::default() };
+    let imported = import(std::slice::from_ref(&dir), &pack(), &flagged);
+    let text = imported.report.render(false);
+    assert!(imported.report.has_errors());
+    assert!(text.contains("no app in the catalog export has the Parents app's id"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn two_sets_of_graph_pages_are_a_conflict() {
+    let dir = scratch("two-sets");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    // The last page saved twice, under another name: two pages end a response.
+    std::fs::copy(dir.join("groups-2.json"), dir.join("groups (1).json")).unwrap();
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let text = imported.report.render(false);
+    assert!(imported.report.has_errors());
+    assert!(text.contains("two sets of Graph groups pages"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn half_a_school_data_sync_set_is_missing_not_empty() {
+    let base = ["teams", "graph", "supplement"];
+    // A v1 roster without its sections.
+    let dir = scratch("half-roster");
+    copy_as(&base, &dir, |_, name| name.to_string());
+    copy_as(&["sds-v1/roster", "sds-v1/parents"], &dir, |_, name| name.to_string());
+    std::fs::remove_file(dir.join("section.csv")).unwrap();
+    let text = import(std::slice::from_ref(&dir), &pack(), &Options::default()).report.render(false);
+    assert!(text.contains("the roster is missing section.csv"), "{text}");
+    // v1 contacts without the file that links them to students.
+    std::fs::copy(lakeside("sds-v1/roster/section.csv"), dir.join("section.csv")).unwrap();
+    std::fs::remove_file(dir.join("guardianrelationship.csv")).unwrap();
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let text = imported.report.render(false);
+    assert_eq!(imported.report.missing(), 1, "{text}");
+    assert!(
+        text.contains("user.csv is there but guardianrelationship.csv, which links each contact to students, is not")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

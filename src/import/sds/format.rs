@@ -363,7 +363,8 @@ fn signature(spec: &Spec) -> (&'static [&'static str], &'static [&'static str], 
     let (marks, words): (&[&str], &[&str]) = match spec.name {
         "teacher.csv" => (&["Teacher Number", "Title", "Qualification"], &["teacher"]),
         "student.csv" => (&["Student Number", "Grade", "Date of Birth", "Graduation Year"], &["student"]),
-        "teacherroster.csv" => (&[], &["teacher", "roster"]),
+        // `roster` alone says nothing: a "class roster" may list the students.
+        "teacherroster.csv" => (&[], &["teacher"]),
         "studentenrollment.csv" => (&[], &["student", "enrol"]),
         "classes.csv" => (&["courseSourcedId", "sessionSourcedIds", "periods"], &["class"]),
         "courses.csv" => (&["schoolYearSourcedId", "subject", "subjects"], &["course"]),

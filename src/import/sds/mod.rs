@@ -339,10 +339,10 @@ fn link(st: &mut State, draft: &mut Draft, v1: bool, contact: usize, student: St
         on_teams: false,
         links: IndexMap::from([(student, relationship)]),
         origin: format!("{file} row {}", c.row),
-        file: file.to_string(),
+        sources: vec![if v1 { V1.label() } else { V21.label() }],
     };
     if c.links == 0
-        && let Some(known) = draft.guardians.get(&guardian.id)
+        && let Some(known) = draft.same_guardian(&guardian).and_then(|id| draft.guardians.get(&id))
         && known.disagrees(&guardian)
     {
         pending.push((
