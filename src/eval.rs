@@ -242,7 +242,11 @@ pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
     let c = &model.configs[config];
     match c.values[setting].1 {
         ConfigSource::Tenant(span) => format!("tenant {} at {}", c.schema.name, model.location(span)),
-        ConfigSource::Default => format!("default of configuration {} (the tenant does not set it)", c.schema.name),
+        ConfigSource::Default => format!(
+            "default of configuration {} (the tenant does not set it){}",
+            c.schema.name,
+            assumed(model, Fact::Tenant { config, setting })
+        ),
         ConfigSource::AsOf(day) => {
             let name = c.schema.settings.get_index(setting).map_or("", |(n, _)| n.as_str());
             crate::as_of::source(name, day)
@@ -451,18 +455,19 @@ impl Reference<'_> {
             Fact::Policy { ptype, setting } => {
                 policy_source(m, ptype, effective(m, self.user, ptype), setting, self.user)
             }
-            Fact::User(_) => format!("directory: user {}", m.directory.users[self.user].upn),
-            Fact::Directory(_) => directory_source(m),
-            Fact::Guardian(_) => "directory: the guardian's record".to_string(),
+            Fact::User(_) => format!("directory: user {}{}", m.directory.users[self.user].upn, assumed(m, f)),
+            Fact::Directory(_) => format!("directory: all users{}", assumed(m, f)),
+            Fact::Guardian(_) => format!("directory: the guardian's record{}", assumed(m, f)),
         }
     }
 }
 
-/// Where a directory-wide fact comes from: every user, and what is assumed for lack of an export.
-pub(crate) fn directory_source(m: &Model) -> String {
-    let mut out = "directory: all users".to_string();
-    for a in &m.directory.assumed {
-        out.push_str(&format!("; assumed: {}", a.because));
+/// What is assumed about `fact` for lack of an export: `; assumed: …` for each assumption that
+/// concerns it (see [`crate::directory::Assumption`]), or nothing.
+pub(crate) fn assumed(m: &Model, fact: Fact) -> String {
+    if m.directory.assumed.is_empty() {
+        return String::new();
     }
-    out
+    let name = m.fact_name(fact);
+    m.directory.assumed.iter().filter(|a| a.concerns(&name)).map(|a| format!("; assumed: {}", a.because)).collect()
 }

@@ -53,6 +53,8 @@ pub(crate) struct Explainer {
     direct: HashMap<(TypeId, SettingId, crate::model::InstanceId), (Rendered, Arc<str>)>,
     /// Where guardian attributes come from: the same text for every guardian.
     guardian_source: Arc<str>,
+    /// The same per guardian fact, where an assumption concerns it.
+    guardian_sources: HashMap<Fact, Arc<str>>,
     /// `false` and `true`, and each relationship, as JSON and as shown.
     bools: [(Arc<serde_json::Value>, Arc<str>); 2],
     relationships: Vec<(Arc<serde_json::Value>, Arc<str>)>,
@@ -61,7 +63,7 @@ pub(crate) struct Explainer {
 impl Explainer {
     /// Prepares every decision's facts; `held` lists the effective instances users hold.
     pub fn new(model: &Model, held: impl IntoIterator<Item = (TypeId, Effective)>) -> Self {
-        let mut facts = Vec::with_capacity(model.decisions.len());
+        let mut facts: Vec<Box<[Named]>> = Vec::with_capacity(model.decisions.len());
         let mut settings: HashMap<TypeId, Vec<SettingId>> = HashMap::new();
         let mut constant = HashMap::new();
         for d in model.decisions.values() {
@@ -109,8 +111,15 @@ impl Explainer {
         }
         let bools = [false, true].map(|b| render(model, &Value::Bool(b)));
         let relationships = Relationship::ALL.iter().map(|r| render(model, &model.relationship_value(*r))).collect();
-        let guardian_source = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
-        Self { facts, constant, policy, direct, guardian_source, bools, relationships }
+        let guardian_source: Arc<str> = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
+        let guardian_sources = facts
+            .iter()
+            .flat_map(|d| d.iter())
+            .filter(|(f, _)| matches!(f, Fact::Guardian(_)))
+            .map(|(f, _)| (*f, Arc::from(eval::fact_source(model, 0, *f))))
+            .filter(|(_, s)| **s != *guardian_source)
+            .collect();
+        Self { facts, constant, policy, direct, guardian_source, guardian_sources, bools, relationships }
     }
 
     /// The provenance of `decision` for a user (and guardian), in the order the decision
@@ -158,7 +167,12 @@ impl Explainer {
             }
             let (value, source) = match *f {
                 Fact::User(a) => {
-                    let source = user_source.get_or_insert_with(|| eval::fact_source(model, user, *f).into());
+                    // Shared by the user's facts, unless an assumption concerns some of them.
+                    let source = if model.directory.assumed.is_empty() {
+                        user_source.get_or_insert_with(|| eval::fact_source(model, user, *f).into())
+                    } else {
+                        &Arc::from(eval::fact_source(model, user, *f))
+                    };
                     (user_attr(model, user, a), source.clone())
                 }
                 Fact::Guardian(a) => {
@@ -167,7 +181,10 @@ impl Explainer {
                         dir.guardians.get_index(gi).map(|(_, g)| ObjectKey::of(dir, user, gi, g))
                     });
                     match packed {
-                        Some(packed) => (guardian_attr(model, packed, a), self.guardian_source.clone()),
+                        Some(packed) => {
+                            let source = self.guardian_sources.get(f).unwrap_or(&self.guardian_source).clone();
+                            (guardian_attr(model, packed, a), source)
+                        }
                         None => continue,
                     }
                 }

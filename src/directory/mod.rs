@@ -331,13 +331,26 @@ pub struct RawDirectory {
     pub assumed: Vec<Assumption>,
 }
 
-/// A directory-wide fact assumed because its source is missing: roles held by at least one
-/// enabled user (and by no disabled one), and why.
+/// What is assumed because a source is missing, and why: every explanation that reads one of
+/// `facts` states it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Assumption {
+    /// Roles taken as held by at least one enabled user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enabled_roles: Vec<String>,
+    /// The facts it concerns, by name or prefix: `directory`, `guardian.on_teams`,
+    /// `tenant.ParentConnectionConfiguration`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<String>,
     pub because: String,
+}
+
+impl Assumption {
+    /// Whether the fact named `name` (`user.invites_sent`) is one this assumption concerns.
+    pub fn concerns(&self, name: &str) -> bool {
+        self.facts.iter().any(|f| name == f || name.strip_prefix(f.as_str()).is_some_and(|rest| rest.starts_with('.')))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -479,7 +492,7 @@ fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
         ("struct RawGroup", "a group (a mapping with `id`, ...)"),
         ("struct RawClassTeam", "a class team (a mapping with `id`, ...)"),
         ("struct RawGuardian", "a guardian (a mapping with `name`, `email`, ...)"),
-        ("struct Assumption", "an assumption (a mapping with `enabled_roles` and `because`)"),
+        ("struct Assumption", "an assumption (a mapping with `facts`, `enabled_roles` and `because`)"),
         ("struct RawLink", "a student link (a mapping with `upn` and `relationship`)"),
         ("u32", "a whole number of 0 or more"),
     ] {

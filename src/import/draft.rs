@@ -182,10 +182,12 @@ impl Draft {
     /// sources is counted once in [`Draft::overlaps`]. Returns the guardian's id.
     pub fn add_guardian(&mut self, g: GuardianDraft) -> String {
         let id = self.same_guardian(&g).unwrap_or_else(|| g.id.clone());
-        let unnamed = g.email.is_none() && !slug(&g.name).is_empty();
-        let name_slug = slug(&g.name);
-        let links: Vec<String> = g.links.keys().cloned().collect();
-        let sources = g.sources.clone();
+        // Only a contact without email is indexed by name (most have one: no work for them).
+        let unnamed = match g.email {
+            None => Some((slug(&g.name), g.links.keys().cloned().collect::<Vec<_>>(), g.sources.clone()))
+                .filter(|(name, _, _)| !name.is_empty()),
+            Some(_) => None,
+        };
         match self.guardians.get_mut(&id) {
             Some(known) => {
                 for source in &g.sources {
@@ -215,7 +217,7 @@ impl Draft {
         }
         // Every student of a contact without email, so another source's record of the same
         // person, for any of the students, is found.
-        if unnamed {
+        if let Some((name_slug, links, sources)) = unnamed {
             for student in links {
                 let (_, seen) =
                     self.unnamed.entry((student, name_slug.clone())).or_insert_with(|| (id.clone(), Vec::new()));

@@ -203,7 +203,7 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
         supplement::read_sync_time(&supplements, &mut draft, &mut report);
         approvals::read(&of(|k| *k == Kind::Approvals), &mut draft, &mut report);
         supplement::read(&supplements, pack, &mut draft, &mut report);
-        sources::settle(&files, &ids, &mut draft, &mut report);
+        sources::settle(&files, &ids, pack, &mut draft, &mut report);
         progress.finish();
     });
     Imported { draft, report }

@@ -8,6 +8,7 @@ use super::report::ImportReport;
 use super::teams::{AppIds, Cmdlet};
 use super::{Found, Kind};
 use crate::directory::Assumption;
+use crate::model::Model;
 use serde::Serialize;
 
 /// One source of the facts the pack reads, and whether the import has it.
@@ -36,6 +37,9 @@ pub enum Status {
 
 /// What is assumed without a directory roles export: every tenant has a Global Administrator.
 pub const ASSUMED_ADMIN: &str = "at least one enabled Global Administrator, and no disabled admin — no directory roles export (Graph `GET /directoryRoles?$expand=members`)";
+
+/// What is assumed without a supplement: a tenant where nobody has done these things yet.
+pub const ASSUMED_SUPPLEMENT: &str = "no supplement.yaml: the pack's defaults for the settings no export carries, no invites sent yet, no guardian blocked or on Teams yet, and no roles beyond School Data Sync's";
 
 /// What the pack reads from each Teams export, for the report.
 fn teams_source(c: Cmdlet) -> String {
@@ -66,7 +70,7 @@ fn export_command(c: Cmdlet) -> String {
 /// Settles what was found against what the pack reads: a line per source in the report, an error
 /// for each required one missing, and the assumptions for optional ones (into `draft`, so the
 /// directory carries them and every explanation that reads them says so).
-pub(super) fn settle(files: &[Found], ids: &AppIds, draft: &mut Draft, report: &mut ImportReport) {
+pub(super) fn settle(files: &[Found], ids: &AppIds, pack: &Model, draft: &mut Draft, report: &mut ImportReport) {
     let shown = |want: &dyn Fn(&Kind) -> bool| -> Vec<String> {
         files.iter().filter(|f| want(&f.kind)).map(|f| f.shown.clone()).collect()
     };
@@ -109,7 +113,11 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, draft: &mut Draft, report: &
     );
     let roles = shown(&|k| *k == Kind::GraphDirectoryRoles);
     if roles.is_empty() {
-        draft.assumed.push(Assumption { enabled_roles: vec!["global_admin".into()], because: ASSUMED_ADMIN.into() });
+        draft.assumed.push(Assumption {
+            enabled_roles: vec!["global_admin".into()],
+            facts: vec!["directory".into()],
+            because: ASSUMED_ADMIN.into(),
+        });
     }
     line("Graph directory roles (who approves contact updates)".into(), roles, Status::Assumed, ASSUMED_ADMIN.into());
     let sds = |names: &'static [&'static str]| shown(&move |k| matches!(k, Kind::Sds(n) if names.contains(n)));
@@ -184,12 +192,20 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, draft: &mut Draft, report: &
         Status::Assumed,
         "no contact update was approved in Teams beyond what School Data Sync holds".into(),
     );
-    line(
-        "supplement.yaml (what no export carries)".into(),
-        shown(&|k| *k == Kind::Supplement),
-        Status::Assumed,
-        "the pack's defaults for the settings no export carries, no invites sent yet, no guardian blocked, no guardian on Teams yet, and no roles beyond School Data Sync's".into(),
-    );
+    let supplement = shown(&|k| *k == Kind::Supplement);
+    if supplement.is_empty() {
+        // The configuration objects no export fills (the apps' come from the catalog, the
+        // retirement switches from --as-of).
+        let ours = pack.configs.keys().filter(|c| {
+            !Cmdlet::ALL.iter().any(|x| x.target() == Some(c.as_str()))
+                && !["ParentsApp", "ApprovalsApp", crate::as_of::CONFIG].contains(&c.as_str())
+        });
+        let mut facts: Vec<String> =
+            ["user.invites_sent", "user.roles", "guardian.on_teams", "guardian.blocked"].map(String::from).to_vec();
+        facts.extend(ours.map(|c| format!("tenant.{c}")));
+        draft.assumed.push(Assumption { enabled_roles: Vec::new(), facts, because: ASSUMED_SUPPLEMENT.into() });
+    }
+    line("supplement.yaml (what no export carries)".into(), supplement, Status::Assumed, ASSUMED_SUPPLEMENT.into());
     lines.extend(conflict);
     report.sources = lines;
     for ((first, second), (n, names)) in &draft.overlaps {

@@ -235,7 +235,7 @@ impl Cmdlet {
     }
 
     /// The pack's configuration object or policy type this export fills, if any.
-    fn target(self) -> Option<&'static str> {
+    pub(super) fn target(self) -> Option<&'static str> {
         match self {
             Cmdlet::OnlineUser | Cmdlet::GroupPolicyAssignment | Cmdlet::AllM365TeamsApps => None,
             other => other.noun().strip_prefix("Cs"),

@@ -417,3 +417,31 @@ fn half_a_school_data_sync_set_is_missing_not_empty() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn without_a_supplement_what_is_assumed_is_stated_where_it_decides() {
+    let dirs: Vec<PathBuf> = ["teams", "graph", "sds-v2.1"].iter().map(|d| lakeside(d)).collect();
+    let imported = import(&dirs, &pack(), &Options::default());
+    let engine = built(&imported);
+    assert!(crate::support::assert_agreement(&engine) > 400);
+    let guardian = engine.table().model().directory.guardians.keys().next().unwrap().clone();
+    let d = engine.decide("ana.rivera@lakeside.edu", "guardian_can_start_chat", Some(&guardian)).unwrap();
+    let text = tenet::output::explain(&d);
+    // The deny is not silent: its explanation says the guardian's Teams account is assumed absent.
+    assert!(
+        text.contains(
+            "guardian.on_teams = false\n      from directory: the guardian's record; assumed: no supplement.yaml"
+        ),
+        "{text}"
+    );
+    let invite =
+        tenet::output::explain(&engine.decide("ana.rivera@lakeside.edu", "invite_guardian", Some(&guardian)).unwrap());
+    assert!(
+        invite.contains(
+            "user.invites_sent = 0\n      from directory: user ana.rivera@lakeside.edu; assumed: no supplement.yaml"
+        ),
+        "{invite}"
+    );
+    // Facts the exports do supply carry no assumption.
+    assert!(invite.contains("user.enabled = true\n      from directory: user ana.rivera@lakeside.edu\n"), "{invite}");
+}
