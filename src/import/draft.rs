@@ -238,8 +238,11 @@ impl Draft {
         if self.guardians.contains_key(&g.id) {
             return Some(g.id.clone());
         }
+        if g.email.is_some() {
+            return None;
+        }
         let name = slug(&g.name);
-        if g.email.is_some() || name.is_empty() {
+        if name.is_empty() {
             return None;
         }
         g.links.keys().find_map(|student| {

@@ -234,7 +234,8 @@ fn read_pages(
             match page.get("@odata.nextLink").and_then(Value::as_str).filter(|l| !l.trim().is_empty()) {
                 Some(link) => {
                     let path = format!("{prefix}@odata.nextLink");
-                    open_end = Some((found, cx.at(&path), link.to_string()));
+                    // Located only if no page ends the set (rare): indexing a page costs.
+                    open_end = Some((found, path, link.to_string()));
                 }
                 None => last_pages.push(if prefix.is_empty() {
                     found.shown.clone()
@@ -244,7 +245,9 @@ fn read_pages(
             }
         }
     }
-    if let (true, Some((found, at, link))) = (last_pages.is_empty(), open_end) {
+    if let (true, Some((found, path, link))) = (last_pages.is_empty(), open_end) {
+        let line = load(found, &mut FileReport::default()).and_then(|(file, _)| file.line(&path));
+        let at = At::property(line, path);
         let (dir_and_name, page) = series(found);
         report.file(&found.shown, format).note(
             Problem::error(at, "the export is incomplete: every page saved has `@odata.nextLink`, so Graph had more")

@@ -21,6 +21,46 @@ impl Element {
         Self { line, text, locations: std::cell::OnceCell::new() }
     }
 
+    /// The 1-based line of the top-level property `key` (exactly as written) of this object, found
+    /// by one scan of its text: the normal path asks this for every imported value, so it
+    /// doesn't index the whole object as [`Self::line_of`] does. The element's first line if the
+    /// key isn't there.
+    pub fn line_of_key(&self, key: &str) -> usize {
+        let bytes = self.text.as_bytes();
+        let (mut depth, mut line, mut i) = (0usize, self.line, 0);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => line += 1,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                b'"' => {
+                    // A string: at depth 1 and followed by `:`, a property name.
+                    let start = i + 1;
+                    let mut j = start;
+                    while j < bytes.len() && bytes[j] != b'"' {
+                        j += if bytes[j] == b'\\' { 2 } else { 1 };
+                    }
+                    let name = bytes.get(start..j.min(bytes.len())).unwrap_or_default();
+                    let after = bytes.get(j + 1..).unwrap_or_default();
+                    let colon = after.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':');
+                    if depth == 1 && colon && name == key.as_bytes() {
+                        return line;
+                    }
+                    line += bytes
+                        .get(start..j.min(bytes.len()))
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count();
+                    i = j;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.line
+    }
+
     /// The 1-based line of the value at `path` (`DefaultCatalogApps[0].Id`) inside this element.
     pub fn line_of(&self, path: &str) -> usize {
         let offset = self.locations.get_or_init(|| Locations::index(&self.text)).offset(path).min(self.text.len());
@@ -241,6 +281,15 @@ mod tests {
         assert!(matches!(&split("[{}] x")[..], [Ok(_), Err(_)]));
         assert!(matches!(&split("Identity : Global")[..], [Err(e)] if e.message.contains("JSON array")));
         assert!(matches!(&split("[{} {}]")[..], [Ok(_), Err(e)] if e.message.contains("`,`")));
+    }
+
+    #[test]
+    fn finds_the_line_of_a_top_level_key_past_nested_ones_and_strings() {
+        let text = "{\n  \"A\": {\"B\": 1},\n  \"x\": \"\\\"B\\\": 2\",\n  \"B\": 3\n}";
+        let e = Element::new(10, text.to_string());
+        assert_eq!(e.line_of_key("B"), 13);
+        assert_eq!(e.line_of_key("A"), 11);
+        assert_eq!(e.line_of_key("missing"), 10);
     }
 
     #[test]

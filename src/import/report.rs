@@ -6,6 +6,7 @@
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// The report of one import: a section per file read, in reading order.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -55,6 +56,9 @@ pub struct FileReport {
     /// Every problem, in the order found. JSON lists them all (an admin fixing 75,000 phone
     /// numbers needs every row); text lists [`LISTED_PER_KIND`] of each kind and counts the rest.
     pub problems: Vec<Problem>,
+    /// The problems' texts, each held once.
+    #[serde(skip)]
+    texts: std::collections::HashSet<Arc<str>>,
 }
 
 /// Problems of one kind: severity, field and message.
@@ -143,15 +147,17 @@ pub const REDACTED: &str = "<contact detail hidden: --show-contacts shows it>";
 pub struct Problem {
     pub severity: Severity,
     pub at: At,
-    pub message: String,
+    /// Shared with the file's other problems of the same text (a district's 375,000 phone
+    /// warnings hold one copy of it).
+    pub message: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Shown>,
-    pub help: String,
+    pub help: Arc<str>,
 }
 
 impl Problem {
     pub fn error(at: At, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, at, message: message.into(), value: None, help: String::new() }
+        Self { severity: Severity::Error, at, message: message.into().into(), value: None, help: Arc::from("") }
     }
 
     pub fn warning(at: At, message: impl Into<String>) -> Self {
@@ -171,7 +177,7 @@ impl Problem {
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = help.into();
+        self.help = help.into().into();
         self
     }
 }
@@ -218,8 +224,21 @@ impl FileReport {
         self.push(problem);
     }
 
-    fn push(&mut self, problem: Problem) {
+    fn push(&mut self, mut problem: Problem) {
+        problem.message = self.shared(problem.message);
+        problem.help = self.shared(problem.help);
         self.problems.push(problem);
+    }
+
+    /// The copy of `text` this file already holds, or `text`, kept for the next.
+    fn shared(&mut self, text: Arc<str>) -> Arc<str> {
+        match self.texts.get(&text) {
+            Some(known) => known.clone(),
+            None => {
+                self.texts.insert(text.clone());
+                text
+            }
+        }
     }
 
     /// Moves a counted row from used to rejected (a later check refused it).
@@ -341,7 +360,7 @@ impl ImportReport {
             let mut kinds: HashMap<ProblemKind<'_>, usize> = HashMap::new();
             let mut unlisted: Vec<(ProblemKind<'_>, usize)> = Vec::new();
             for p in &f.problems {
-                let kind = (p.severity, p.at.field.as_deref(), p.message.as_str());
+                let kind = (p.severity, p.at.field.as_deref(), &*p.message);
                 let seen = kinds.entry(kind).or_insert(0);
                 *seen += 1;
                 if *seen > LISTED_PER_KIND {

@@ -357,7 +357,7 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
                         .get("DistributionMethod")
                         .and_then(Json::as_str)
                         .is_some_and(|d| d.eq_ignore_ascii_case("store"));
-                    let at = origin(&found.shown, element.line_of("Id"), &format!("[{index}].Id"));
+                    let at = origin(&found.shown, element.line_of_key("Id"), &format!("[{index}].Id"));
                     named[i].push((id.to_string(), store, found.shown.clone(), at));
                     file.use_one();
                 }
@@ -497,7 +497,7 @@ impl Reader<'_> {
 
     /// Where property `key` of the current object is: `CsOnlineUser.json:1234 [57].TeamsMeetingPolicy`.
     fn origin(&self, element: &Element, key: &str) -> String {
-        origin(self.shown, element.line_of(key), &format!("[{}].{key}", self.index))
+        origin(self.shown, element.line_of_key(key), &format!("[{}].{key}", self.index))
     }
 
     /// Records where each of `values` came from: its property in the current object.
