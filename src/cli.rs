@@ -248,6 +248,12 @@ pub fn run() -> ExitCode {
     })
 }
 
+/// Writes a result to stdout. A reader that has gone (`tenet … | head`) is not an error: what
+/// it didn't read is dropped, and the exit code still says what the command found.
+fn stdout(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
@@ -294,7 +300,7 @@ fn print_report(report: &Report, format: Format, only_errors: bool) {
         }
         Format::Json => {
             let items: Vec<_> = shown.iter().map(|d| d.to_json(&report.sources)).collect();
-            println!("{}", serde_json::json!({ "diagnostics": items }));
+            stdout(&format!("{}\n", serde_json::json!({ "diagnostics": items })));
         }
     }
 }
@@ -454,7 +460,9 @@ fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
 fn query_error(e: &QueryError, format: Format) -> u8 {
     match format {
         Format::Text => eprintln!("error: {e}"),
-        Format::Json => println!("{}", serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } })),
+        Format::Json => {
+            stdout(&format!("{}\n", serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } })))
+        }
     }
     exit::INPUT
 }
@@ -515,7 +523,7 @@ fn test(input: &Input, format: Format) -> u8 {
     let passed = results.len() - failed;
     match format {
         Format::Json => {
-            println!("{}", json(&serde_json::json!({ "results": results, "passed": passed, "failed": failed })));
+            stdout(&(json(&serde_json::json!({ "results": results, "passed": passed, "failed": failed })) + "\n"));
         }
         Format::Text => {
             let mut out = String::new();
@@ -532,7 +540,7 @@ fn test(input: &Input, format: Format) -> u8 {
                 }
             }
             out.push_str(&format!("expectations: {passed} passed, {failed} failed\n"));
-            print!("{out}");
+            stdout(&out);
         }
     }
     if failed > 0 { exit::INPUT } else { exit::OK }
@@ -581,10 +589,10 @@ fn import(
     let imported = tenet::import::import(from, &model, &args.options());
     let report = &imported.report;
     match format {
-        Format::Text => print!("{}", report.render(show_contacts)),
+        Format::Text => stdout(&report.render(show_contacts)),
         Format::Json => {
             let shown = if show_contacts { report.with_personal() } else { report.clone() };
-            println!("{}", json(&shown));
+            stdout(&(json(&shown) + "\n"));
         }
     }
     let rejected = report.has_errors();

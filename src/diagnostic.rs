@@ -256,8 +256,9 @@ mod render {
 
     use super::{Diagnostic, Severity};
     use crate::source::SourceMap;
-    use miette::{LabeledSpan, NamedSource, SourceSpan};
+    use miette::{LabeledSpan, SourceSpan};
     use std::fmt;
+    use std::ops::Range;
 
     #[derive(Debug)]
     pub struct Report {
@@ -265,7 +266,7 @@ mod render {
         code: String,
         severity: Severity,
         help: Option<String>,
-        source: Option<NamedSource<String>>,
+        source: Option<Snippet>,
         labels: Vec<LabeledSpan>,
         related: Vec<Report>,
     }
@@ -275,22 +276,39 @@ mod render {
             let primary_file = d.primary_span().map(|s| s.file);
             let mut labels = Vec::new();
             let mut related = Vec::new();
+            // The primary file, with its long lines cut to a window around the spans.
+            let shown = primary_file.and_then(|f| {
+                let ranges: Vec<Range<usize>> =
+                    d.labels.iter().filter(|l| l.span.file == f).map(|l| l.span.range()).collect();
+                sources.get(f).map(|s| (s, Window::of(&s.text, &ranges)))
+            });
             for label in &d.labels {
-                let span = SourceSpan::from(label.span.range());
                 let text = (!label.message.is_empty()).then(|| label.message.clone());
                 if Some(label.span.file) == primary_file {
+                    let span = match &shown {
+                        Some((_, w)) => w.span(label.span.range()),
+                        None => SourceSpan::from(label.span.range()),
+                    };
                     labels.push(if label.primary {
                         LabeledSpan::new_primary_with_span(text, span)
                     } else {
                         LabeledSpan::new_with_span(text, span)
                     });
                 } else {
+                    let (source, span) = match sources.get(label.span.file) {
+                        Some(s) => {
+                            let w = Window::of(&s.text, std::slice::from_ref(&label.span.range()));
+                            let span = w.span(label.span.range());
+                            (Some(Snippet::new(&s.name, w, s.text.clone())), span)
+                        }
+                        None => (None, SourceSpan::from(0..0)),
+                    };
                     related.push(Report {
                         title: label.message.clone(),
                         code: String::new(),
                         severity: Severity::Warning,
                         help: None,
-                        source: named(sources, label.span.file),
+                        source,
                         labels: vec![LabeledSpan::new_with_span(Some(label.message.clone()), span)],
                         related: Vec::new(),
                     });
@@ -301,15 +319,154 @@ mod render {
                 code: format!("{}({})", d.code.id(), d.code.name()),
                 severity: d.severity,
                 help: d.help.clone(),
-                source: primary_file.and_then(|f| named(sources, f)),
+                source: shown.map(|(s, w)| Snippet::new(&s.name, w, s.text.clone())),
                 labels,
                 related,
             }
         }
     }
 
-    fn named(sources: &SourceMap, file: crate::source::FileId) -> Option<NamedSource<String>> {
-        sources.get(file).map(|s| NamedSource::new(&s.name, s.text.to_string()))
+    /// A file as a snippet shows it: the window's text, with the location of a span (the header's
+    /// `file:line:col`) given in the original file's columns.
+    #[derive(Debug)]
+    pub(super) struct Snippet {
+        name: String,
+        window: Window,
+        original: std::sync::Arc<str>,
+    }
+
+    impl Snippet {
+        fn new(name: &str, window: Window, original: std::sync::Arc<str>) -> Self {
+            Self { name: name.to_string(), window, original }
+        }
+    }
+
+    impl miette::SourceCode for Snippet {
+        fn read_span<'a>(
+            &'a self,
+            span: &SourceSpan,
+            before: usize,
+            after: usize,
+        ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+            let inner = self.window.text.read_span(span, before, after)?;
+            let mut column = inner.column();
+            if before == 0 && after == 0 {
+                let at = self.window.original(span.offset()).min(self.original.len());
+                let line_start = self.original[..at].rfind('\n').map_or(0, |i| i + 1);
+                column = self.original.get(line_start..at).map_or(column, |t| t.chars().count());
+            }
+            Ok(Box::new(miette::MietteSpanContents::new_named(
+                self.name.clone(),
+                inner.data(),
+                *inner.span(),
+                inner.line(),
+                column,
+                inner.line_count(),
+            )))
+        }
+    }
+
+    /// Lines longer than this (in characters) are shown as a window around the span, with `…`:
+    /// a snippet stays readable, and its columns stay far inside what the renderer can pad to
+    /// (a tab counts once here and widens to a few columns there).
+    pub(super) const MAX_LINE: usize = 200;
+
+    /// A file's text for a snippet: every line as it is, except the long lines a span touches
+    /// (or that stand next to one), cut to [`MAX_LINE`] characters around the span.
+    #[derive(Debug)]
+    pub(super) struct Window {
+        pub(super) text: String,
+        /// Cuts made, in order: (start, end) in the original text and the length of what
+        /// replaced them.
+        cuts: Vec<(usize, usize, usize)>,
+    }
+
+    impl Window {
+        pub(super) fn of(text: &str, spans: &[Range<usize>]) -> Self {
+            let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+            let line_of = |offset: usize| starts.partition_point(|s| *s <= offset).saturating_sub(1);
+            let mut lines: Vec<usize> = spans
+                .iter()
+                .flat_map(|r| {
+                    let (a, b) = (line_of(r.start.min(text.len())), line_of(r.end.min(text.len())));
+                    a.saturating_sub(1)..=b + 1
+                })
+                .filter(|l| *l < starts.len())
+                .collect();
+            lines.sort_unstable();
+            lines.dedup();
+            let mut cuts = Vec::new();
+            for l in lines {
+                let start = starts[l];
+                let end = starts.get(l + 1).map_or(text.len(), |s| s - 1);
+                let line = &text[start..end];
+                if line.chars().count() <= MAX_LINE {
+                    continue;
+                }
+                // Centre on the first span that starts in this line (its start otherwise).
+                let mut at = spans.iter().map(|r| r.start).find(|s| (start..=end).contains(s)).unwrap_or(start);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let before: usize = line[..at - start].chars().rev().take(MAX_LINE / 3).map(char::len_utf8).sum();
+                let from = at - before;
+                let after: usize = text[from..end].chars().take(MAX_LINE).map(char::len_utf8).sum();
+                let to = from + after;
+                if from > start {
+                    cuts.push((start, from, '…'.len_utf8()));
+                }
+                if to < end {
+                    cuts.push((to, end, '…'.len_utf8()));
+                }
+            }
+            let mut out = String::with_capacity(text.len());
+            let mut last = 0;
+            for (a, b, _) in &cuts {
+                out.push_str(&text[last..*a]);
+                out.push('…');
+                last = *b;
+            }
+            out.push_str(&text[last..]);
+            Self { text: out, cuts }
+        }
+
+        /// Where an offset of the original text is in the window: inside a cut, at its `…`.
+        fn offset(&self, offset: usize) -> usize {
+            let mut shift: isize = 0;
+            for &(a, b, len) in &self.cuts {
+                if offset < a {
+                    break;
+                }
+                if offset < b {
+                    return (a as isize + shift) as usize;
+                }
+                shift += len as isize - (b - a) as isize;
+            }
+            (offset as isize + shift) as usize
+        }
+
+        /// Where an offset of the window is in the original text (a `…` stands for its cut's
+        /// start).
+        fn original(&self, offset: usize) -> usize {
+            let mut shift: isize = 0;
+            for &(a, b, len) in &self.cuts {
+                let at = (a as isize + shift) as usize;
+                if offset < at {
+                    break;
+                }
+                if offset < at + len {
+                    return a;
+                }
+                shift += len as isize - (b - a) as isize;
+            }
+            (offset as isize - shift) as usize
+        }
+
+        pub(super) fn span(&self, r: Range<usize>) -> SourceSpan {
+            let start = self.offset(r.start.min(r.end));
+            let end = self.offset(r.end).max(start);
+            SourceSpan::from(start..end.min(self.text.len()))
+        }
     }
 
     impl fmt::Display for Report {

@@ -380,3 +380,22 @@ fn as_of_needs_the_retirement_switches() {
         tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "chat", "--as-of", "2025-10-01"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_panic() {
+    for args in [&["table", "--format", "json"][..], &["test", "--format", "json"], &["table"], &["test"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenet"))
+            .args(args)
+            .current_dir(repo())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        // `| head -c 0`: the reader is gone before tenet has built its table and writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}");
+    }
+}

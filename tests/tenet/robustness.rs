@@ -65,3 +65,49 @@ proptest! {
         run(bundled("policies/"), damage(&dir, at, len, junk));
     }
 }
+
+/// Checks `policy` (on top of a tiny type) and `directory`, and renders every diagnostic.
+fn rendered(policy: &str, directory: &str) -> String {
+    let types = "policy type X {\n  A: bool = true\n}\n";
+    let sources = Sources {
+        policies: vec![Source::new("types.tenet", types), Source::new("long.tenet", policy)],
+        directory: Some(Source::new("directory.yaml", directory)),
+        directory_data: None,
+    };
+    let (_, report) = check_sources(sources);
+    assert!(!report.diagnostics.is_empty(), "the input has an error");
+    tenet::diagnostic::render_human(&report.diagnostics, &report.sources, false)
+}
+
+#[test]
+fn diagnostics_far_along_long_lines_render_a_window_with_the_real_column() {
+    let pad = " ".repeat(70_000);
+    // An unknown setting, a syntax error, an unknown user: each at a column past 70,000.
+    // Each case: the text, and where its error is (the text the location points at).
+    let cases = [
+        (format!("policy X \"G\" {{ {pad}B = true }}\n"), "B = true"),
+        (format!("policy X \"G\" {{ {pad}A = = }}\n"), "= }"),
+        (format!("policy X \"G\" {{ }}\n{pad}assign X \"G\" to user \"nobody@x.edu\"\n"), "\"nobody@x.edu\""),
+        // Tabs widen when shown, and wide characters take two columns.
+        (format!("policy X \"G\" {{ {}B = true }}\n", "\t".repeat(20_000)), "B = true"),
+        (format!("policy X \"{}\" {{ B = true }}\n", "é漢".repeat(20_000)), "B = true"),
+    ];
+    for (policy, at) in cases {
+        let offset = policy.rfind(at).unwrap();
+        let line = policy[..offset].matches('\n').count() + 1;
+        let column = policy[..offset].rsplit('\n').next().unwrap().chars().count() + 1;
+        let text = rendered(&policy, "users: []\n");
+        let shown: String = text.chars().take(600).collect();
+        assert!(text.contains(&format!("long.tenet:{line}:{column}]")), "{line}:{column}: {shown}");
+        assert!(text.contains(at) && text.contains('…'), "{shown}");
+        assert!(text.lines().all(|l| l.chars().count() < 1_000), "a window, not the line");
+    }
+    // A name of 100,000 characters: its underline is cut to the window too.
+    let key = "K".repeat(100_000);
+    let text = rendered(&format!("policy X \"G\" {{ {key} = true }}\n"), "users: []\n");
+    assert!(text.contains("long.tenet:1:16]") && text.lines().all(|l| l.chars().count() < 1_000));
+    // The directory's diagnostics go through the same renderer.
+    let text = rendered("policy X \"G\" { }\n", &format!("users: [{{upn: \"a@x.edu\", {pad}bogus: 1}}]\n"));
+    let shown: String = text.chars().take(600).collect();
+    assert!(text.contains("directory.yaml:1:") && text.lines().all(|l| l.chars().count() < 1_000), "{shown}");
+}
