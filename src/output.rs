@@ -177,6 +177,14 @@ fn summary(d: &Decision<'_>) -> String {
 }
 
 /// CSV with a header row.
+/// A cell a spreadsheet won't run as a formula (OWASP's CSV injection advice): one that starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which spreadsheets
+/// show as text and don't display. Names and ids come from the admin's exports, so anyone who
+/// can name a group or a guardian could otherwise plant a formula.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
+}
+
 pub fn table_csv(decisions: &[Decision<'_>]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -193,7 +201,7 @@ pub fn table_csv(decisions: &[Decision<'_>]) -> Result<String, csv::Error> {
     for d in decisions {
         let o = d.outcome;
         let codes = |rs: &[Reason]| rs.iter().map(|r| r.code.as_ref()).collect::<Vec<_>>().join(" ");
-        w.write_record([
+        let cells = [
             d.user().upn.as_str(),
             d.decision_name(),
             d.guardian().map_or("", |g| &*g.id),
@@ -203,7 +211,8 @@ pub fn table_csv(decisions: &[Decision<'_>]) -> Result<String, csv::Error> {
             &o.reason.message,
             &codes(&o.blockers),
             &codes(&o.warnings),
-        ])?;
+        ];
+        w.write_record(cells.map(|c| spreadsheet_safe(c).into_owned().into_bytes()))?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

@@ -399,3 +399,26 @@ fn a_reader_that_goes_away_is_no_panic() {
         assert_ne!(out.status.code(), Some(101), "{args:?}");
     }
 }
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_are_escaped() {
+    let dir = std::env::temp_dir().join(format!("tenet-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(repo().join(MINI).join("policy.tenet"), dir.join("policy.tenet")).unwrap();
+    let directory = std::fs::read_to_string(repo().join(MINI).join("directory.yaml"))
+        .unwrap()
+        .replace("  - email: mom@example.com", "  - id: \"=HYPERLINK(\\\"http://x\\\")\"\n    email: mom@example.com");
+    std::fs::write(dir.join("directory.yaml"), directory).unwrap();
+    let o = tenet(&["table", "--policies", dir.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("'=hyperlink"), "{text}");
+    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    for row in rdr.records() {
+        let row = row.unwrap();
+        assert!(row.iter().all(|c| !c.starts_with(['=', '+', '-', '@', '\t', '\r'])), "{row:?}");
+    }
+    assert_eq!(tenet::output::spreadsheet_safe("+1 206"), "'+1 206");
+    assert_eq!(tenet::output::spreadsheet_safe("ann@x.edu"), "ann@x.edu");
+    let _ = std::fs::remove_dir_all(&dir);
+}
