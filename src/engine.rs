@@ -70,7 +70,7 @@ impl Sources {
                         ),
                     }
                 }
-                collect_dir(path, &mut files, &mut below, &mut errors);
+                collect_dir(path, &mut files, &mut below, &mut Vec::new(), &mut errors);
             } else {
                 files.push(path.clone());
             }
@@ -92,13 +92,13 @@ impl Sources {
         }
         let mut out = Self::default();
         for f in files {
-            match read_text(&f) {
+            match read_text(&f, syntax::MAX_FILE_BYTES) {
                 Ok(s) => out.policies.push(s),
                 Err(e) => errors.push(e),
             }
         }
         if let Some(d) = directory.map(Path::to_path_buf).or(found_directory) {
-            match read_text(&d) {
+            match read_text(&d, directory::MAX_DIRECTORY_BYTES) {
                 Ok(s) => out.directory = Some(s),
                 Err(e) => errors.push(e),
             }
@@ -107,8 +107,30 @@ impl Sources {
     }
 }
 
-/// Collects `*.tenet` files below `dir`, and the directory files found on the way.
-fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, directories: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic>) {
+/// Collects `*.tenet` files below `dir`, and the directory files found on the way. A folder
+/// reached again through a link (a loop) is an error and not walked twice; so is a `*.tenet`
+/// that is not a regular file (a named pipe would never end).
+fn collect_dir(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    directories: &mut Vec<PathBuf>,
+    walked: &mut Vec<PathBuf>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    match std::fs::canonicalize(dir) {
+        Ok(real) if walked.contains(&real) => {
+            errors.push(
+                io_error(dir, "it leads back to a folder already read (a symbolic link loop)")
+                    .help("remove the link, or point it outside the policy folder"),
+            );
+            return;
+        }
+        Ok(real) => walked.push(real),
+        Err(e) => {
+            errors.push(io_error(dir, &e.to_string()));
+            return;
+        }
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -120,18 +142,36 @@ fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, directories: &mut Vec<PathB
     paths.sort();
     for p in paths {
         if p.is_dir() {
-            collect_dir(&p, files, directories, errors);
+            collect_dir(&p, files, directories, walked, errors);
         } else if p.extension().is_some_and(|e| e == "tenet") {
             files.push(p);
         } else if p.file_name().is_some_and(|n| n == DIRECTORY_FILE) {
             directories.push(p);
         }
     }
+    walked.pop();
 }
 
-fn read_text(path: &Path) -> Result<Source, Diagnostic> {
+/// Reads a file of at most `limit` bytes: only a regular file (a device such as `/dev/zero` or a
+/// named pipe would never end), and never more than the limit and one byte.
+fn read_text(path: &Path, limit: usize) -> Result<Source, Diagnostic> {
+    use std::io::Read as _;
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e.to_string()))?;
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e.to_string()))?;
+    if !meta.is_file() {
+        return Err(io_error(path, "not a regular file (a device, a pipe or a socket)"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| io_error(path, &e.to_string()))?;
+    if bytes.len() > limit {
+        return Err(Diagnostic::error(
+            Code::InputTooLarge,
+            format!("`{}` is over the limit of {limit} bytes", path.display()),
+        )
+        .help("split the policy set into several files, or check that this is the file you meant"));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         io_error(path, &format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()))
     })?;

@@ -178,7 +178,7 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
     let mut report = ImportReport::default();
     let mut files = Vec::new();
     for dir in dirs {
-        find(dir, dir, &mut files, &mut report);
+        find(dir, dir, &mut files, &mut Vec::new(), &mut report);
     }
     files.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.path.cmp(&b.path)));
     let mut draft = Draft::default();
@@ -265,8 +265,19 @@ impl Progress {
 }
 
 /// Finds the files under `dir`, recursively, and recognises each: an export, or a line at the
-/// top of the report saying why it is not read.
-fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, report: &mut ImportReport) {
+/// top of the report saying why it is not read. A folder reached again through a link (a loop)
+/// is listed, not walked twice.
+fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, walked: &mut Vec<PathBuf>, report: &mut ImportReport) {
+    let shown_dir = || dir.strip_prefix(root).unwrap_or(dir).to_string_lossy().replace('\\', "/");
+    match std::fs::canonicalize(dir) {
+        Ok(real) if walked.contains(&real) => {
+            let reason = "a link back to a folder already read (a symbolic link loop): not read again".to_string();
+            report.not_exports.push(report::NotExport { file: shown_dir(), reason, error: false });
+            return;
+        }
+        Ok(real) => walked.push(real),
+        Err(_) => {}
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -282,7 +293,7 @@ fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, report: &mut ImportReport
     paths.sort();
     for path in paths {
         if path.is_dir() {
-            find(root, &path, out, report);
+            find(root, &path, out, walked, report);
             continue;
         }
         let shown = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
@@ -301,6 +312,7 @@ fn find(root: &Path, dir: &Path, out: &mut Vec<Found>, report: &mut ImportReport
             }
         }
     }
+    walked.pop();
 }
 
 /// What a file is by its lower-cased name alone (see [`recognise::by_name`]).

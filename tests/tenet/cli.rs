@@ -422,3 +422,50 @@ fn csv_cells_a_spreadsheet_would_run_are_escaped() {
     assert_eq!(tenet::output::spreadsheet_safe("ann@x.edu"), "ann@x.edu");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn link_loops_pipes_and_devices_end_with_an_error() {
+    let dir = std::env::temp_dir().join(format!("tenet-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(repo().join(MINI).join("policy.tenet"), dir.join("policy.tenet")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
+    let run = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenet"))
+            .args(args)
+            .current_dir(repo())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Bounded: a walk that never ends fails the test instead of hanging it.
+        for _ in 0..200 {
+            if child.try_wait().unwrap().is_some() {
+                return child.wait_with_output().unwrap();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        panic!("{args:?} did not end within 10 s");
+    };
+    let o = run(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("leads back to a folder already read"), "{}", stderr(&o));
+    // A named pipe called x.tenet, and a device given as a file: refused, not read forever.
+    std::fs::remove_file(dir.join("loop")).unwrap();
+    let fifo = dir.join("x.tenet");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let o = run(&["check", dir.to_str().unwrap()]);
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    let o = run(&["check", "/dev/zero"]);
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    let o = run(&["check", MINI, "--directory", "/dev/zero"]);
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    // The same for exports.
+    std::fs::remove_file(&fifo).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
+    let o = run(&["import", "--from", dir.to_str().unwrap()]);
+    assert!(stdout(&o).contains("a symbolic link loop"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
