@@ -437,6 +437,24 @@ impl tokio::io::AsyncWrite for Deadlines {
 
 /// Answers 408 when a request's body and answer take longer than `limit` (a client sending
 /// its body slowly, or not at all).
+/// A body announced (`Content-Length`) over the limit gets 413 at once: waiting for bytes the
+/// server will refuse anyway would only hold the connection until the body deadline.
+async fn announced_size(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", "the request body is over the limit");
+    }
+    next.run(request).await
+}
+
 async fn deadline(
     State(limit): State<Duration>,
     request: axum::extract::Request,
@@ -655,6 +673,7 @@ fn router_with(state: AppState, settings: &Settings, request_limit: Duration, ex
             error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this route does not take that method")
         })
         .layer(DefaultBodyLimit::max(settings.max_body))
+        .layer(axum::middleware::from_fn_with_state(settings.max_body, announced_size))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the request failed inside the server")
         }))

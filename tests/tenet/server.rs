@@ -281,6 +281,19 @@ fn serves_a_tenant_imported_from_exports() {
 }
 
 #[test]
+fn a_body_announced_over_the_limit_is_refused_at_once() {
+    let server = Server::start(&["--max-body", "4096"]);
+    let started = std::time::Instant::now();
+    // 10 GB announced, nothing sent: the answer comes before any body byte does.
+    let reply = server.send(
+        "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    assert!(reply.body.contains("BODY_TOO_LARGE"), "{}", reply.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
 fn serves_decisions_as_of_a_date() {
     let server = Server::start(&["--as-of", "2025-10-01"]);
     let (status, body) =
