@@ -133,7 +133,8 @@ pub(super) fn read_sync_time(files: &[Found], draft: &mut Draft, report: &mut Im
 pub(super) fn read(files: &[Found], pack: &Model, draft: &mut Draft, report: &mut ImportReport) {
     for found in files {
         let file = report.file(&found.shown, FORMAT);
-        let Some(parsed) = parse(found, file) else { continue };
+        // Parsed a second time: its problems were reported by the first pass (read_sync_time).
+        let Some(parsed) = parse(found, &mut FileReport::default()) else { continue };
         let s = &parsed.supplement;
         for (config, settings) in &s.tenant {
             let Some((config_name, c)) = pack.configs.iter().find(|(k, _)| k.eq_ignore_ascii_case(config)) else {
@@ -238,4 +239,25 @@ pub(super) fn read(files: &[Found], pack: &Model, draft: &mut Draft, report: &mu
 /// The key of an imported guardian named by `id` (as written, or lower-cased like emails).
 fn guardian_key(draft: &Draft, id: &str) -> Option<String> {
     [id.trim().to_string(), id.trim().to_lowercase()].into_iter().find(|k| draft.guardians.contains_key(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::Kind;
+
+    #[test]
+    fn a_broken_supplement_is_reported_once() {
+        let dir = std::env::temp_dir().join(format!("tenet-supplement-once-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("supplement.yaml");
+        std::fs::write(&path, "tenant: [unclosed\n").unwrap();
+        let files = vec![Found { path, shown: "supplement.yaml".into(), kind: Kind::Supplement }];
+        let pack = crate::engine::check_sources(crate::engine::Sources::pack()).0.unwrap();
+        let (mut draft, mut report) = (Draft::default(), ImportReport::default());
+        read_sync_time(&files, &mut draft, &mut report);
+        read(&files, &pack, &mut draft, &mut report);
+        assert_eq!(report.errors(), 1, "{}", report.render(false));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
