@@ -410,6 +410,44 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
 
 type Object = Map<String, Json>;
 
+/// A JSON object with its keys checked: a property written twice, even in another case
+/// (`AllowUserChat` and `allowuserchat`), is named rather than one of them silently winning.
+struct CheckedObject {
+    object: Object,
+    twice: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for CheckedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = CheckedObject;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CheckedObject, A::Error> {
+                let mut object = Object::new();
+                let mut twice = None;
+                while let Some((k, v)) = map.next_entry::<String, Json>()? {
+                    if twice.is_none() && object.contains_key(&k) {
+                        twice = Some(k.clone());
+                    }
+                    object.insert(k, v);
+                }
+                if twice.is_none() {
+                    let mut keys: Vec<&String> = object.keys().collect();
+                    keys.sort_unstable_by_key(|k| k.to_ascii_lowercase());
+                    twice = keys.windows(2).find(|w| w[0].eq_ignore_ascii_case(w[1])).map(|w| w[1].clone());
+                }
+                Ok(CheckedObject { object, twice })
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
 /// The file's objects, or `None` (with a file-level error) if it can't be opened.
 fn objects(
     found: &Found,
@@ -426,8 +464,15 @@ fn objects(
     let elements = Elements::new(reader);
     Some(elements.map(|e| {
         let e = e.map_err(|e| Box::new(Problem::error(At::line(e.line), e.message).help(EXPORT_HELP)))?;
-        match serde_json::from_str::<Object>(&e.text) {
-            Ok(o) => Ok((e, o)),
+        match serde_json::from_str::<CheckedObject>(&e.text) {
+            Ok(CheckedObject { twice: Some(key), .. }) => Err(Box::new(
+                Problem::error(
+                    At::property(Some(e.line_of_key(&key)), key.clone()),
+                    format!("`{key}` is in this object twice (in some spelling): which one holds is unclear, so the object is not read"),
+                )
+                .help(EXPORT_HELP),
+            )),
+            Ok(CheckedObject { object, twice: None }) => Ok((e, object)),
             Err(err) => Err(Box::new(
                 Problem::error(
                     At::line(e.line + err.line().saturating_sub(1)),
@@ -531,7 +576,16 @@ impl Reader<'_> {
         let Some(target) = cmdlet.target() else { return };
         let identity = match object.get("Identity") {
             Some(Json::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-            None | Some(Json::Null) => "Global".to_string(),
+            // Every policy and configuration object the cmdlets write names itself.
+            None | Some(Json::Null) => {
+                return self.file.reject(
+                    Problem::error(
+                        At::line(element.line),
+                        "the object has no `Identity`, so which policy it is is unknown",
+                    )
+                    .help("export again with ConvertTo-Json: each object carries `Identity` (`Global` or `Tag:Name`)"),
+                );
+            }
             Some(_) => {
                 return self.file.reject(
                     Problem::error(
@@ -775,7 +829,16 @@ impl Reader<'_> {
         }
         let rank = match object.get("Rank").or_else(|| object.get("Priority")) {
             Some(Json::Number(n)) if n.as_i64().is_some_and(|r| r >= 1) => n.as_i64(),
-            None | Some(Json::Null) => None,
+            // Teams ranks every group assignment: a missing rank is no "unranked".
+            None | Some(Json::Null) => {
+                return self.file.reject(
+                    Problem::error(
+                        At::line(element.line),
+                        "the assignment has no `Rank`: Teams gives every group assignment one",
+                    )
+                    .help("export again with `Get-CsGroupPolicyAssignment | ConvertTo-Json -Depth 5`"),
+                );
+            }
             Some(other) => {
                 return self.file.reject(
                     Problem::error(

@@ -445,3 +445,31 @@ fn without_a_supplement_what_is_assumed_is_stated_where_it_decides() {
     // Facts the exports do supply carry no assumption.
     assert!(invite.contains("user.enabled = true\n      from directory: user ana.rivera@lakeside.edu\n"), "{invite}");
 }
+
+#[test]
+fn a_property_twice_a_missing_identity_or_rank_is_an_error() {
+    let dir = scratch("nothing-silent");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    let edit = |file: &str, from: &str, to: &str| {
+        let (text, _) = tenet::import::text::decode(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        assert!(text.contains(from), "{file}");
+        std::fs::write(dir.join(file), text.replacen(from, to, 1)).unwrap();
+    };
+    edit("Get-CsTeamsMessagingPolicy.json", "\"AllowUserChat\"", "\"allowuserchat\": false, \"AllowUserChat\"");
+    edit("Get-CsExternalAccessPolicy.json", "\"Identity\"", "\"Name\"");
+    let (text, _) =
+        tenet::import::text::decode(&std::fs::read(dir.join("Get-CsGroupPolicyAssignment.json")).unwrap()).unwrap();
+    let rank = text.split("\"Rank\"").nth(1).and_then(|r| r.split([',', '\n', '}']).next()).unwrap().to_string();
+    edit("Get-CsGroupPolicyAssignment.json", &format!("\"Rank\"{rank}"), "\"Rank\": null");
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let text = imported.report.render(false);
+    assert!(imported.report.has_errors());
+    for expected in [
+        "`allowuserchat` is in this object twice (in some spelling)",
+        "the object has no `Identity`",
+        "the assignment has no `Rank`",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
