@@ -438,7 +438,9 @@ impl<'de> serde::Deserialize<'de> for CheckedObject {
                 }
                 if twice.is_none() {
                     let mut keys: Vec<&String> = object.keys().collect();
-                    keys.sort_unstable_by_key(|k| k.to_ascii_lowercase());
+                    keys.sort_unstable_by(|a, b| {
+                        a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+                    });
                     twice = keys.windows(2).find(|w| w[0].eq_ignore_ascii_case(w[1])).map(|w| w[1].clone());
                 }
                 Ok(CheckedObject { object, twice })
