@@ -376,7 +376,7 @@ impl Gather {
             }
             Gather::Import(report) => {
                 eprint!("{}", report.render(false));
-                eprintln!("{}", import_failure(&report));
+                eprintln!("{}", import_failure(report.missing()));
                 exit::INPUT
             }
         }
@@ -666,7 +666,7 @@ fn import(
         );
     }
     if report_missing > 0 || (rejected && !args.allow_rejects) {
-        eprintln!("{}", import_failure_counts(report_missing));
+        eprintln!("{}", import_failure(report_missing));
         return exit::INPUT;
     }
     exit::OK
@@ -685,11 +685,7 @@ fn export_dirs(dirs: &[PathBuf]) -> Result<(), String> {
 }
 
 /// Why an import stops a command: required sources missing (never waived), or rejected rows.
-fn import_failure(report: &tenet::import::ImportReport) -> String {
-    import_failure_counts(report.missing())
-}
-
-fn import_failure_counts(missing: usize) -> String {
+fn import_failure(missing: usize) -> String {
     if missing > 0 {
         format!(
             "error: {missing} required source{} missing (`MISSING` at the top of the report says how to export each); a fact nobody exported is not assumed to be \"none\"",

@@ -381,16 +381,21 @@ fn as_of_needs_the_retirement_switches() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
 
+/// `tenet` started in the repository with its output piped, for tests that watch it run.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .args(args)
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs")
+}
+
 #[test]
 fn a_reader_that_goes_away_is_no_panic() {
     for args in [&["table", "--format", "json"][..], &["test", "--format", "json"], &["table"], &["test"]] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenet"))
-            .args(args)
-            .current_dir(repo())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("runs");
+        let mut child = spawn(args);
         // `| head -c 0`: the reader is gone before tenet has built its table and writes.
         drop(child.stdout.take());
         let out = child.wait_with_output().expect("ends");
@@ -432,13 +437,7 @@ fn link_loops_pipes_and_devices_end_with_an_error() {
     std::fs::copy(repo().join(MINI).join("policy.tenet"), dir.join("policy.tenet")).unwrap();
     std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
     let run = |args: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenet"))
-            .args(args)
-            .current_dir(repo())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(args);
         // Bounded: a walk that never ends fails the test instead of hanging it.
         for _ in 0..200 {
             if child.try_wait().unwrap().is_some() {
