@@ -1,0 +1,22 @@
+//! The Teams PowerShell export reader: `Get-CsOnlineUser`, `Get-CsGroupPolicyAssignment`, the
+//! policy and configuration cmdlets, `Get-AllM365TeamsApps` and `Get-TeamsApp` as JSON (UTF-8 or
+//! UTF-16, an array or a single object), recognised by their properties or, on a tie, by name.
+//!
+//! The input is a file name on its first line and the file's bytes after it (see the
+//! `tenet_fuzz` library): the file is written among the Lakeside exports named below, replacing
+//! the one of that name if there is one, and the whole folder is imported as `tenet import`
+//! does; the report is rendered as text and JSON, the tenant's files are written, and the
+//! imported tenant is checked (see [`tenet_fuzz::import_one`]). The file is also imported alone.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tenet_fuzz::{Exports, import_one};
+
+const EXPORTS: Exports = Exports {
+    name: "teams",
+    context: &["lakeside/teams", "lakeside/graph", "lakeside/supplement", "lakeside/sds-v2.1"],
+    default_name: "Get-CsOnlineUser.json",
+};
+
+fuzz_target!(|data: &[u8]| import_one(&EXPORTS, data));
