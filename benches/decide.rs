@@ -32,6 +32,11 @@ fn benches(c: &mut Criterion) {
     g.bench_function("by_upn", |b| {
         b.iter(|| table.decide(black_box(&user), black_box("chat_with_guardians"), None).map(|d| d.allowed()))
     });
+    // An unknown user: an error with a suggestion (see `decide_10k/suggest_unknown_user`).
+    let typo = format!("x{user}");
+    g.bench_function("suggest_unknown_user", |b| {
+        b.iter(|| table.decide(black_box(&typo), black_box("chat_with_guardians"), None).is_err())
+    });
     let (uh, dh) = (table.user(&user).unwrap(), table.decision("chat_with_guardians").unwrap());
     g.bench_function("by_handle", |b| {
         b.iter(|| table.decide_handles(black_box(uh), black_box(dh), None).map(|d| d.allowed()))

@@ -51,6 +51,12 @@ fn queries(c: &mut Criterion) {
                 .count()
         })
     });
+    // A typo of each: an error with a suggestion, whose cost must not grow with the district
+    // (compare `suggest_unknown_user` in the `decide` group, on the small bundled example).
+    let typos: Vec<String> = teachers.iter().map(|t| t.replacen("teacher", "taecher", 1)).collect();
+    g.bench_function("suggest_unknown_user", |b| {
+        b.iter(|| typos.iter().filter(|t| table.decide(black_box(t), "chat_with_guardians", None).is_err()).count())
+    });
     let pairs: Vec<(String, String)> = teachers
         .iter()
         .filter_map(|t| {

@@ -191,29 +191,12 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
-/// "did you mean `x`?" for the closest candidate, if any is close enough.
+/// "did you mean `x`?" for the closest candidate, if any is close enough (see [`closest`]).
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
-/// The candidate closest to `name` by edit distance, if reasonably close. A suffix shared by
-/// both (such as an email domain) is left out, so it can't make unrelated names look alike.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    candidates
-        .into_iter()
-        .filter_map(|c| {
-            let cand = c.to_lowercase();
-            let shared = lower.chars().rev().zip(cand.chars().rev()).take_while(|(a, b)| a == b).count();
-            let a: String = lower.chars().take(lower.chars().count() - shared).collect();
-            let b: String = cand.chars().take(cand.chars().count() - shared).collect();
-            let distance = strsim::damerau_levenshtein(&a, &b);
-            let limit = (a.chars().count().max(b.chars().count()) / 3).max(1);
-            (distance <= limit).then_some((distance, c))
-        })
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+pub use crate::suggest::closest;
 
 /// Renders diagnostics for people, with the source line and the offending span underlined.
 /// Colour is off when `color` is false (as with `NO_COLOR=1` or when not on a terminal).
@@ -271,22 +254,29 @@ mod render {
         related: Vec<Report>,
     }
 
+    /// Labels of the primary file further than this many lines from the primary label are
+    /// shown as related reports, each with its own snippet: a snippet holds a few lines only.
+    const NEAR: usize = 8;
+
     impl Report {
         pub fn new(d: &Diagnostic, sources: &SourceMap) -> Self {
-            let primary_file = d.primary_span().map(|s| s.file);
+            let primary = d.primary_span();
+            let primary_line = primary.and_then(|p| sources.get(p.file).map(|s| s.line_col(p.start as usize).0));
+            let near = |span: crate::source::Span| match (primary, primary_line) {
+                (Some(p), Some(line)) if p.file == span.file => {
+                    sources.get(span.file).is_some_and(|s| s.line_col(span.start as usize).0.abs_diff(line) <= NEAR)
+                }
+                _ => false,
+            };
             let mut labels = Vec::new();
             let mut related = Vec::new();
-            // The primary file, with its long lines cut to a window around the spans.
-            let shown = primary_file.and_then(|f| {
-                let ranges: Vec<Range<usize>> =
-                    d.labels.iter().filter(|l| l.span.file == f).map(|l| l.span.range()).collect();
-                sources.get(f).map(|s| (s, Window::of(&s.text, &ranges)))
-            });
+            let inline: Vec<Range<usize>> = d.labels.iter().filter(|l| near(l.span)).map(|l| l.span.range()).collect();
+            let shown = primary.and_then(|p| sources.get(p.file)).map(|s| Snippet::new(s, &inline));
             for label in &d.labels {
                 let text = (!label.message.is_empty()).then(|| label.message.clone());
-                if Some(label.span.file) == primary_file {
+                if near(label.span) {
                     let span = match &shown {
-                        Some((_, w)) => w.span(label.span.range()),
+                        Some(snippet) => snippet.span(label.span.range()),
                         None => SourceSpan::from(label.span.range()),
                     };
                     labels.push(if label.primary {
@@ -297,9 +287,9 @@ mod render {
                 } else {
                     let (source, span) = match sources.get(label.span.file) {
                         Some(s) => {
-                            let w = Window::of(&s.text, std::slice::from_ref(&label.span.range()));
-                            let span = w.span(label.span.range());
-                            (Some(Snippet::new(&s.name, w, s.text.clone())), span)
+                            let snippet = Snippet::new(s, std::slice::from_ref(&label.span.range()));
+                            let span = snippet.span(label.span.range());
+                            (Some(snippet), span)
                         }
                         None => (None, SourceSpan::from(0..0)),
                     };
@@ -319,25 +309,40 @@ mod render {
                 code: format!("{}({})", d.code.id(), d.code.name()),
                 severity: d.severity,
                 help: d.help.clone(),
-                source: shown.map(|(s, w)| Snippet::new(&s.name, w, s.text.clone())),
+                source: shown,
                 labels,
                 related,
             }
         }
     }
 
-    /// A file as a snippet shows it: the window's text, with the location of a span (the header's
-    /// `file:line:col`) given in the original file's columns.
+    /// What a snippet shows of a file: the lines around its spans (one more on each side, as
+    /// miette shows them), long ones cut to a window (see [`Window`]). Locations are given in
+    /// the file's own lines and columns. Built from those lines alone, so rendering many
+    /// diagnostics of a large file costs no more than rendering each once.
     #[derive(Debug)]
     pub(super) struct Snippet {
         name: String,
         window: Window,
-        original: std::sync::Arc<str>,
+        source: crate::source::Source,
+        /// Where the excerpt starts in the file: its byte offset and (0-based) line.
+        base: usize,
+        first_line: usize,
     }
 
     impl Snippet {
-        fn new(name: &str, window: Window, original: std::sync::Arc<str>) -> Self {
-            Self { name: name.to_string(), window, original }
+        pub(super) fn new(source: &crate::source::Source, spans: &[Range<usize>]) -> Self {
+            let (base, end, first_line) = source.lines_around(spans, 1);
+            let local: Vec<Range<usize>> =
+                spans.iter().map(|r| r.start.clamp(base, end) - base..r.end.clamp(base, end) - base).collect();
+            let window = Window::of(&source.text[base..end], &local);
+            Self { name: source.name.to_string(), window, source: source.clone(), base, first_line }
+        }
+
+        /// Where a span of the file is in the snippet.
+        pub(super) fn span(&self, r: Range<usize>) -> SourceSpan {
+            let end = self.base + self.window.original_len();
+            self.window.span(r.start.clamp(self.base, end) - self.base..r.end.clamp(self.base, end) - self.base)
         }
     }
 
@@ -351,15 +356,14 @@ mod render {
             let inner = self.window.text.read_span(span, before, after)?;
             let mut column = inner.column();
             if before == 0 && after == 0 {
-                let at = self.window.original(span.offset()).min(self.original.len());
-                let line_start = self.original[..at].rfind('\n').map_or(0, |i| i + 1);
-                column = self.original.get(line_start..at).map_or(column, |t| t.chars().count());
+                let at = self.base + self.window.original(span.offset());
+                column = self.source.line_col(at).1 - 1;
             }
             Ok(Box::new(miette::MietteSpanContents::new_named(
                 self.name.clone(),
                 inner.data(),
                 *inner.span(),
-                inner.line(),
+                inner.line() + self.first_line,
                 column,
                 inner.line_count(),
             )))
@@ -379,6 +383,8 @@ mod render {
         /// Cuts made, in order: (start, end) in the original text and the length of what
         /// replaced them.
         cuts: Vec<(usize, usize, usize)>,
+        /// The length of the text the window was made of.
+        len: usize,
     }
 
     impl Window {
@@ -427,7 +433,11 @@ mod render {
                 last = *b;
             }
             out.push_str(&text[last..]);
-            Self { text: out, cuts }
+            Self { text: out, cuts, len: text.len() }
+        }
+
+        pub(super) fn original_len(&self) -> usize {
+            self.len
         }
 
         /// Where an offset of the original text is in the window: inside a cut, at its `…`.
@@ -511,20 +521,6 @@ mod render {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn did_you_mean_finds_close_names_only() {
-        let names = ["AllowUserChat", "AllowRemoveUser"];
-        assert_eq!(closest("AllowUserChta", names), Some("AllowUserChat"));
-        assert_eq!(closest("Something", names), None);
-    }
-
-    #[test]
-    fn a_shared_domain_does_not_make_names_close() {
-        let users = ["bo.lund@school.edu", "zoe.quinn@school.edu"];
-        assert_eq!(closest("tom.brooks@school.edu", users), None);
-        assert_eq!(closest("zoe.quin@school.edu", users), Some("zoe.quinn@school.edu"));
-    }
 
     #[test]
     fn codes_are_unique() {

@@ -17,6 +17,7 @@ pub mod model;
 pub mod output;
 pub mod phone;
 pub mod source;
+pub mod suggest;
 pub mod syntax;
 pub mod table;
 

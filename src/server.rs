@@ -221,6 +221,8 @@ pub async fn serve(engine: Engine, settings: Settings, rebuild: Rebuild, watch: 
     let watching = watcher(&watch);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     log(&format!("listening on http://{}", listener.local_addr()?));
+    // An unknown user on the request path costs a look-up in this index, not a scan.
+    engine.table().model().directory.index_suggestions();
     let state = AppState {
         served: Arc::new(ArcSwap::from_pointee(Served::new(engine.table().clone()))),
         metrics: Arc::new(Metrics::new()),
@@ -595,7 +597,10 @@ async fn reloader(state: AppState, rebuild: Rebuild, watching: Watching, mut han
             }
         }
         let rebuild = rebuild.clone();
-        let built = tokio::task::spawn_blocking(move || rebuild()).await.unwrap_or_else(|e| Err(e.to_string()));
+        let built = tokio::task::spawn_blocking(move || {
+            rebuild().inspect(|engine| engine.table().model().directory.index_suggestions())
+        });
+        let built = built.await.unwrap_or_else(|e| Err(e.to_string()));
         log(&publish(&state, built.map(|engine| engine.table().clone())));
     }
 }

@@ -75,6 +75,18 @@ impl Source {
         self.personal.iter().any(|r| r.start < to && from < r.end)
     }
 
+    /// The lines holding `spans`, with `context` more on each side: their byte range in the
+    /// text and the (0-based) number of the first.
+    pub fn lines_around(&self, spans: &[std::ops::Range<usize>], context: usize) -> (usize, usize, usize) {
+        let lines = self.lines.get_or_init(|| line_starts(&self.text));
+        let line_of = |offset: usize| lines.partition_point(|s| *s <= offset.min(self.text.len())).saturating_sub(1);
+        let first = spans.iter().map(|r| line_of(r.start.min(r.end))).min().unwrap_or(0).saturating_sub(context);
+        let last = spans.iter().map(|r| line_of(r.end.max(r.start))).max().unwrap_or(0) + context;
+        let start = lines.get(first).copied().unwrap_or(self.text.len());
+        let end = lines.get(last + 1).copied().unwrap_or(self.text.len());
+        (start, end.max(start), first)
+    }
+
     /// One-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));

@@ -265,11 +265,7 @@ impl DecisionTable {
             Some((i, _)) => Ok(UserHandle(i)),
             None => Err(QueryError::UnknownUser {
                 upn: upn.to_string(),
-                suggestion: crate::diagnostic::closest(
-                    &upn.to_lowercase(),
-                    self.model.directory.users.keys().map(String::as_str),
-                )
-                .map(str::to_string),
+                suggestion: self.model.directory.suggest_user(upn).map(str::to_string),
             }),
         }
     }

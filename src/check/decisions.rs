@@ -304,12 +304,16 @@ impl Resolver<'_> {
             _ => return,
         };
         let dir = &self.cx.model.directory;
-        let unknown: Vec<String> =
-            names.iter().filter(|n| !dir.groups.values().any(|g| g.id == **n)).map(|n| n.to_string()).collect();
-        for name in unknown {
-            let ids: Vec<String> = self.cx.model.directory.groups.values().map(|g| g.id.clone()).collect();
-            let help = crate::diagnostic::did_you_mean(&name, ids.iter().map(String::as_str))
-                .unwrap_or_else(|| "group ids are compared exactly as the directory writes them".into());
+        // Conditions compare ids exactly as the directory writes them.
+        let written = |n: &str| dir.groups.get(&crate::directory::key(n)).is_some_and(|g| g.id == n);
+        let unknown: Vec<(String, String)> = (names.iter().filter(|n| !written(n)))
+            .map(|n| {
+                let help = (dir.suggest_group(n).map(|s| format!("did you mean `{s}`?")))
+                    .unwrap_or_else(|| "group ids are compared exactly as the directory writes them".into());
+                (n.to_string(), help)
+            })
+            .collect();
+        for (name, help) in unknown {
             self.cx.push(
                 Diagnostic::warning(
                     Code::UnknownGroupInCondition,
