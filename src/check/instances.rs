@@ -13,7 +13,7 @@ fn bare(identity: &str) -> &str {
 
 /// The key of an identity: Teams compares identities without regard to case.
 fn key(identity: &str) -> String {
-    bare(identity).to_lowercase()
+    crate::directory::key(bare(identity))
 }
 
 pub(super) fn instances(cx: &mut Cx, files: &[ast::File]) {
@@ -177,13 +177,13 @@ fn assignment(cx: &mut Cx, a: &ast::Assignment) {
 
 fn user_assignment(cx: &mut Cx, type_name: &str, instance: usize, upn: &ast::Ident) {
     let Some((user, _)) = cx.model.directory.user(&upn.name) else {
-        let users: Vec<String> = cx.model.directory.users.keys().cloned().collect();
+        let suggestion = cx.model.directory.suggest_user(&upn.name).map(str::to_string);
         cx.unknown(
             Code::UnknownUser,
             "user",
             &upn.name,
             upn.span,
-            users.iter().map(String::as_str),
+            suggestion.as_deref(),
             "add the user to the directory file",
         );
         return;
@@ -222,7 +222,7 @@ fn group_assignment(
         );
         return;
     }
-    let key = group.name.trim().to_lowercase();
+    let key = crate::directory::key(&group.name);
     if let Some(team) = dir.class_teams.get(&key) {
         let team_span = dir.class_team_span(team);
         cx.push(
@@ -239,13 +239,13 @@ fn group_assignment(
         return;
     }
     let Some((gi, _, g)) = dir.groups.get_full(&key) else {
-        let groups: Vec<String> = dir.groups.keys().cloned().collect();
+        let suggestion = dir.suggest_group(&group.name).map(str::to_string);
         cx.unknown(
             Code::UnknownGroup,
             "group",
             &group.name,
             group.span,
-            groups.iter().map(String::as_str),
+            suggestion.as_deref(),
             "add the group to the directory file",
         );
         return;

@@ -7,6 +7,7 @@ pub(crate) mod locate;
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::{FileId, Span};
+use crate::suggest::NameIndex;
 use indexmap::IndexMap;
 use locate::Locations;
 use serde::{Deserialize, Serialize};
@@ -185,6 +186,15 @@ pub struct Directory {
     pub assumed: Vec<Assumption>,
     /// Finds spans in the file, on demand.
     pub locator: Locator,
+    /// Indexes for "did you mean", built on first use (an unknown name) and kept.
+    suggestions: Arc<Suggestions>,
+}
+
+/// The directory's names, indexed for suggestions (see [`crate::suggest`]).
+#[derive(Debug, Default)]
+struct Suggestions {
+    users: OnceLock<NameIndex>,
+    groups: OnceLock<NameIndex>,
 }
 
 /// Finds where a field path (`users[3].upn`) is in the directory file. The index of every value
@@ -230,6 +240,25 @@ impl Locator {
 }
 
 impl Directory {
+    /// The known user closest to an unknown UPN, if one is close: bounded work, whatever the
+    /// district's size. The index is built on the first call.
+    pub fn suggest_user(&self, upn: &str) -> Option<&str> {
+        let index = self.suggestions.users.get_or_init(|| NameIndex::new(self.users.keys().map(String::as_str)));
+        index.closest(upn.trim()).and_then(|i| self.users.get_index(i)).map(|(k, _)| k.as_str())
+    }
+
+    /// The id of the known group closest to an unknown one, as the directory writes it.
+    pub fn suggest_group(&self, id: &str) -> Option<&str> {
+        let index = self.suggestions.groups.get_or_init(|| NameIndex::new(self.groups.keys().map(String::as_str)));
+        index.closest(id.trim()).and_then(|i| self.groups.get_index(i)).map(|(_, g)| g.id.as_str())
+    }
+
+    /// Builds the suggestion indexes now, so the first unknown name does not pay for them: for
+    /// a server, whose request path must stay short.
+    pub fn index_suggestions(&self) {
+        let _ = (self.suggest_user(""), self.suggest_group(""));
+    }
+
     pub fn user_span(&self, u: &User) -> Span {
         self.locator.span(&format!("users[{}].upn", u.raw))
     }
@@ -305,7 +334,7 @@ pub struct Relation {
 fn lookup<'a, T>(map: &'a NameMap<T>, key: &str) -> Option<(usize, &'a T)> {
     match map.get_full(key) {
         Some((i, _, v)) => Some((i, v)),
-        None => map.get_full(&key.trim().to_lowercase()).map(|(i, _, v)| (i, v)),
+        None => map.get_full(&self::key(key)).map(|(i, _, v)| (i, v)),
     }
 }
 
@@ -593,7 +622,7 @@ impl Validator {
         let mut blocks = Vec::new();
         for (i, u) in raw.into_iter().enumerate() {
             let path = || format!("users[{i}].upn");
-            let key = u.upn.trim().to_lowercase();
+            let key = key(&u.upn);
             if !looks_like_address(&key) {
                 self.error(
                     Code::DirectoryValue,
@@ -671,7 +700,9 @@ impl Validator {
             return Some(i);
         }
         let path = &path();
-        let help = did_you_mean(&upn.to_lowercase(), dir.users.keys().map(String::as_str))
+        let help = dir
+            .suggest_user(upn)
+            .map(|s| format!("did you mean `{s}`?"))
             .or_else(|| Some("add the user under `users`".into()));
         self.error(Code::DirectoryReference, path, format!("unknown user `{upn}`"), "not in `users`", help);
         None
@@ -680,7 +711,7 @@ impl Validator {
     fn groups(&mut self, dir: &mut Directory, raw: Vec<RawGroup>) {
         for (i, g) in raw.into_iter().enumerate() {
             let path = format!("groups[{i}]");
-            let key = g.id.trim().to_lowercase();
+            let key = key(&g.id);
             if let Some(first) = dir.groups.get(&key) {
                 let d = Diagnostic::error(Code::DirectoryDuplicate, format!("group `{}` is listed twice", g.id))
                     .at(self.span(&format!("{path}.id")), format!("second definition (`{path}.id`)"))
@@ -719,7 +750,7 @@ impl Validator {
     fn class_teams(&mut self, dir: &mut Directory, raw: Vec<RawClassTeam>) {
         for (i, c) in raw.into_iter().enumerate() {
             let path = format!("class_teams[{i}]");
-            let key = c.id.trim().to_lowercase();
+            let key = key(&c.id);
             let first = match (dir.class_teams.get(&key), dir.groups.get(&key)) {
                 (Some(f), _) => {
                     Some((format!("class_teams[{}].id", f.raw), "class team ids must be unique; merge or rename one"))
@@ -940,14 +971,20 @@ fn trimmed(text: String) -> String {
     if text.trim().len() == text.len() { text } else { text.trim().to_string() }
 }
 
-/// `text` trimmed and lower-cased, reusing it when it already is.
+/// `text` as a key (see [`key`]), reusing it.
 fn lowercase_trimmed(text: String) -> String {
-    let text = trimmed(text);
-    match text.is_ascii() {
-        true if !text.bytes().any(|b| b.is_ascii_uppercase()) => text,
-        true => text.to_ascii_lowercase(),
-        false => text.to_lowercase(),
-    }
+    let mut text = trimmed(text);
+    text.make_ascii_lowercase();
+    text
+}
+
+/// The key of an identity (a UPN, a group, class or guardian id, a policy instance's name):
+/// trimmed, with the ASCII letters lower-cased. That is the whole rule: `A`–`Z` match `a`–`z`,
+/// and every other character matches only itself. Entra ID allows only ASCII in a UPN, so a
+/// look-alike (`K`, U+212A KELVIN SIGN, for `K`) or another normal form never matches a user
+/// by accident: it is reported as unknown, with the real user suggested.
+pub fn key(text: &str) -> String {
+    text.trim().to_ascii_lowercase()
 }
 
 /// Whether text is shaped like an email address or UPN: `name@domain.tld`, no spaces.
@@ -994,11 +1031,27 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_trimmed_and_lower_cased_like_to_lowercase() {
-        for text in ["p@example.com", " P@Example.COM\t", "ÉVA@X.EDU ", "ǅ@x.edu", ""] {
-            assert_eq!(lowercase_trimmed(text.to_string()), text.trim().to_lowercase(), "{text:?}");
+    fn keys_fold_ascii_letters_only() {
+        for (text, expected) in [
+            (" P@Example.COM\t", "p@example.com"),
+            ("ÉVA@X.EDU ", "Éva@x.edu"),
+            ("\u{212A}im@x.edu", "\u{212A}im@x.edu"),
+            ("ǅ@x.edu", "ǅ@x.edu"),
+            ("", ""),
+        ] {
+            assert_eq!(key(text), expected, "{text:?}");
+            assert_eq!(lowercase_trimmed(text.to_string()), expected, "{text:?}");
             assert_eq!(trimmed(text.to_string()), text.trim(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_look_alike_letter_is_another_user_and_the_real_one_is_suggested() {
+        let dir = load_str("users:\n  - upn: kim@x.edu\n").unwrap_or_default();
+        assert!(dir.user("KIM@x.edu").is_some());
+        assert!(dir.user("\u{212A}im@x.edu").is_none(), "KELVIN SIGN is not K");
+        assert!(dir.user("kim@x.edu\u{301}").is_none(), "no normalisation");
+        assert_eq!(dir.suggest_user("\u{212A}im@x.edu"), Some("kim@x.edu"));
     }
 
     #[test]

@@ -258,7 +258,7 @@ impl GuardianDraft {
     /// reader built). `None` when there is neither.
     pub fn id_for(email: Option<&str>, source_id: Option<&str>) -> Option<String> {
         email
-            .map(|e| e.trim().to_lowercase())
+            .map(crate::directory::key)
             .filter(|e| !e.is_empty())
             .or_else(|| source_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
     }
@@ -286,10 +286,8 @@ pub fn slug(name: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// The key of a UPN, group id or class id: trimmed and lower-cased.
-pub fn key(text: &str) -> String {
-    text.trim().to_lowercase()
-}
+/// The key of a UPN, group id or class id (see [`crate::directory::key`]).
+pub use crate::directory::key;
 
 #[cfg(test)]
 mod tests {

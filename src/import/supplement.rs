@@ -238,7 +238,7 @@ pub(super) fn read(files: &[Found], pack: &Model, draft: &mut Draft, report: &mu
 
 /// The key of an imported guardian named by `id` (as written, or lower-cased like emails).
 fn guardian_key(draft: &Draft, id: &str) -> Option<String> {
-    [id.trim().to_string(), id.trim().to_lowercase()].into_iter().find(|k| draft.guardians.contains_key(k))
+    [id.trim().to_string(), crate::directory::key(id)].into_iter().find(|k| draft.guardians.contains_key(k))
 }
 
 #[cfg(test)]

@@ -308,7 +308,9 @@ pub(super) fn read(
     if let Some((shown, format)) = catalog {
         let listed = seen.get(&Cmdlet::AllM365TeamsApps);
         for ((config, name, option), id) in APPS.iter().zip([&options.parents_app_id, &options.approvals_app_id]) {
-            if let Some(id) = id.as_ref().filter(|id| !listed.is_some_and(|l| l.contains_key(&id.to_lowercase()))) {
+            if let Some(id) =
+                id.as_ref().filter(|id| !listed.is_some_and(|l| l.contains_key(&crate::directory::key(id))))
+            {
                 report.file(&shown, &format).note(
                     Problem::error(At::file(), format!("no app in the catalog export has the {name} app's id, so whether {name} is allowed is unknown"))
                         .value(id.clone())
@@ -377,8 +379,8 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
         let store: Vec<&CatalogEntry> = named[i].iter().filter(|e| e.1).collect();
         let candidates: Vec<&CatalogEntry> = if store.is_empty() { named[i].iter().collect() } else { store };
         let mut distinct: Vec<&str> = candidates.iter().map(|e| e.0.as_str()).collect();
-        distinct.sort_unstable_by_key(|id| id.to_lowercase());
-        distinct.dedup_by_key(|id| id.to_lowercase());
+        distinct.sort_unstable_by_key(|id| crate::directory::key(id));
+        distinct.dedup_by_key(|id| crate::directory::key(id));
         let Some(first) = candidates.first() else { continue };
         let flag = if i == 0 { &mut options.parents_app_id } else { &mut options.approvals_app_id };
         let shown = first.2.clone();
@@ -916,7 +918,7 @@ impl Reader<'_> {
             );
         };
         let id = id.trim().to_string();
-        self.seen.entry(id.to_lowercase()).or_insert((self.shown.to_string(), element.line));
+        self.seen.entry(crate::directory::key(&id)).or_insert((self.shown.to_string(), element.line));
         let config = [("ParentsApp", &self.options.parents_app_id), ("ApprovalsApp", &self.options.approvals_app_id)]
             .into_iter()
             .find(|(_, known)| known.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(&id)))

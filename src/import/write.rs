@@ -156,7 +156,7 @@ pub fn into_raw_directory(draft: Draft) -> RawDirectory {
         .into_values()
         .map(|g| {
             // The id is written only when it is not the email (the directory derives it so).
-            let derived = g.email.as_deref().map(|e| e.trim().to_lowercase());
+            let derived = g.email.as_deref().map(crate::directory::key);
             RawGuardian {
                 id: (derived.as_deref() != Some(g.id.as_str())).then_some(g.id),
                 name: Some(g.name),
