@@ -20,6 +20,7 @@ pub mod source;
 pub mod suggest;
 pub mod syntax;
 pub mod table;
+pub mod yaml;
 
 pub use engine::{Engine, Sources};
 pub use table::{Decision, DecisionTable, QueryError};

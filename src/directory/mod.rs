@@ -489,6 +489,14 @@ pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Di
     let raw: RawDirectory = if text.trim().is_empty() {
         RawDirectory::default()
     } else {
+        crate::yaml::check_aliases(text).map_err(|limit| {
+            let span = Span::new(file, limit.offset, limit.offset + 1);
+            vec![
+                Diagnostic::error(Code::InputTooLarge, format!("invalid directory: {}", limit.message))
+                    .at(span, "this alias")
+                    .help("write the values out: an alias repeats all of what its anchor names"),
+            ]
+        })?;
         serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?
     };
     validate(file, text.clone(), raw)
@@ -1043,6 +1051,18 @@ mod tests {
             assert_eq!(lowercase_trimmed(text.to_string()), expected, "{text:?}");
             assert_eq!(trimmed(text.to_string()), text.trim(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn aliases_that_expand_too_far_are_a_located_error_before_any_expansion() {
+        let big = (0..5000).map(|i| format!("r{i}")).collect::<Vec<_>>().join(", ");
+        let text = format!("users:\n  - &u {{upn: a@x.edu, roles: [{big}]}}\n{}", "  - *u\n".repeat(100));
+        let errors = load_str(&text).err().unwrap_or_default();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, Code::InputTooLarge);
+        assert!(errors[0].message.contains("aliases"), "{}", errors[0].message);
+        let span = errors[0].primary_span().unwrap_or_default();
+        assert_eq!(&text[span.range()], "*");
     }
 
     #[test]

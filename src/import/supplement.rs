@@ -93,6 +93,10 @@ fn parse(found: &Found, file: &mut FileReport) -> Option<Parsed> {
     file.encoding = encoding.to_string();
     let supplement: Supplement = if text.trim().is_empty() {
         Supplement::default()
+    } else if let Err(limit) = crate::yaml::check_aliases(&text) {
+        let line = text[..limit.offset].matches('\n').count() + 1;
+        file.note(Problem::error(At::line(line), limit.message).help(HELP));
+        return None;
     } else {
         match serde_yaml::from_str(&text) {
             Ok(s) => s,
