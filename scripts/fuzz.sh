@@ -123,7 +123,9 @@ for t in "${targets[@]}"; do
     else
         failed+=("$t")
     fi
-    grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs)' "logs/$t.log" | tail -2 || true
+    # libFuzzer's closing lines: coverage and corpus at the end, then executions and seconds.
+    grep -E '[[:space:]]DONE[[:space:]]' "logs/$t.log" | tail -1 || true
+    grep -E '^Done [0-9]+ runs' "logs/$t.log" | tail -1 || true
 done
 
 echo
