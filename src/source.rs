@@ -28,14 +28,12 @@ pub struct Source {
 }
 
 impl Source {
+    /// A source of `text`, whose old-Mac line ends (a `\r` alone) are read as `\n`: one byte
+    /// for one, so offsets are still the file's own.
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
-        Self {
-            name: name.into(),
-            text: text.into(),
-            lines: Arc::default(),
-            personal: Arc::new([]),
-            origins: Arc::default(),
-        }
+        let text: Arc<str> = text.into();
+        let text = lone_cr_as_lf(&text).map_or(text, Arc::from);
+        Self { name: name.into(), text, lines: Arc::default(), personal: Arc::new([]), origins: Arc::default() }
     }
 
     /// Where the value on `line` (1-based) came from, if `tenet import` wrote this file and
@@ -103,6 +101,17 @@ impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Source").field("name", &self.name).field("bytes", &self.text.len()).finish_non_exhaustive()
     }
+}
+
+/// `text` with each `\r` not followed by `\n` (an old-Mac line end) made a `\n`, if it has
+/// one: otherwise a file saved that way is one line, and a `//` comment would swallow it all.
+pub fn lone_cr_as_lf(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    (0..bytes.len()).find(|&i| lone(i))?;
+    let out: Vec<u8> = (0..bytes.len()).map(|i| if lone(i) { b'\n' } else { bytes[i] }).collect();
+    // Only an ASCII byte was replaced by another: still UTF-8.
+    String::from_utf8(out).ok()
 }
 
 fn line_starts(text: &str) -> Vec<usize> {
@@ -191,6 +200,15 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn old_mac_line_ends_are_lines_and_windows_ones_stay() {
+        let s = Source::new("a", "a // note\rb\r\nc\r");
+        assert_eq!(&*s.text, "a // note\nb\r\nc\n");
+        assert_eq!(s.line_col(10), (2, 1));
+        assert_eq!(lone_cr_as_lf("a\r\nb"), None);
+        assert_eq!(lone_cr_as_lf("ab"), None);
+    }
 
     #[test]
     fn line_col_counts_from_one_in_characters() {

@@ -57,6 +57,10 @@ pub struct DecodeError {
 
 /// Decodes a file's bytes to text, dropping the byte order mark.
 pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
+    decode_as_written(bytes).map(lines_as_lf)
+}
+
+fn decode_as_written(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
     BYTES_READ.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return utf8(rest).map(|t| (t, Encoding::Utf8Bom));
@@ -77,6 +81,11 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
         });
     }
     utf8(bytes).map(|t| (t, Encoding::Utf8))
+}
+
+/// Old-Mac line ends read as `\n`.
+fn lines_as_lf((text, encoding): (String, Encoding)) -> (String, Encoding) {
+    (crate::source::lone_cr_as_lf(&text).unwrap_or(text), encoding)
 }
 
 /// Opens a file for streaming: UTF-16 is transcoded to UTF-8 as it is read and the byte order
@@ -107,16 +116,105 @@ pub fn open(path: &Path) -> io::Result<(Box<dyn BufRead>, Encoding)> {
     } else {
         Encoding::Utf8
     };
-    let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
+    let skip = match encoding {
+        Encoding::Utf8 => 0,
+        Encoding::Utf8Bom => 3,
+        Encoding::Utf16Le | Encoding::Utf16Be => 2,
+    };
     let whole = io::Cursor::new(head[skip..].to_vec()).chain(file);
     let reader: Box<dyn Read> = match encoding {
         // Passed through unchanged, so invalid bytes are reported, not replaced.
         Encoding::Utf8 | Encoding::Utf8Bom => Box::new(whole),
-        Encoding::Utf16Le | Encoding::Utf16Be => {
-            Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().bom_sniffing(true).strip_bom(true).build(whole))
-        }
+        Encoding::Utf16Le => Box::new(Utf16::new(whole, encoding_rs::UTF_16LE)),
+        Encoding::Utf16Be => Box::new(Utf16::new(whole, encoding_rs::UTF_16BE)),
     };
+    let reader = LoneCr(BufReader::with_capacity(1 << 16, reader));
     Ok((Box::new(BufReader::with_capacity(1 << 16, reader)), encoding))
+}
+
+/// Transcodes UTF-16 to UTF-8 as it is read. An unpaired surrogate is an error at its line,
+/// not a silent U+FFFD: the file is damaged, and a name or id in it would be wrong.
+struct Utf16<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    /// Bytes of `output` already handed out.
+    given: usize,
+    /// Line ends decoded so far, for the error's line.
+    lines: usize,
+    done: bool,
+}
+
+impl<R: Read> Utf16<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Self {
+        let decoder = encoding.new_decoder_without_bom_handling();
+        Self { inner, decoder, input: vec![0; 1 << 15], output: Vec::new(), given: 0, lines: 0, done: false }
+    }
+
+    /// Decodes the next chunk into `output`.
+    fn refill(&mut self) -> io::Result<()> {
+        let n = self.inner.read(&mut self.input)?;
+        let last = n == 0;
+        let room = self.decoder.max_utf8_buffer_length_without_replacement(n).unwrap_or(4 * n + 16);
+        self.output.resize(room, 0);
+        self.given = 0;
+        let (result, _, written) =
+            self.decoder.decode_to_utf8_without_replacement(&self.input[..n], &mut self.output, last);
+        self.output.truncate(written);
+        self.lines += self.output.iter().filter(|b| **b == b'\n').count();
+        self.done = last;
+        match result {
+            encoding_rs::DecoderResult::Malformed(..) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "line {}: the file holds an unpaired UTF-16 surrogate (it is damaged): export it again",
+                    self.lines + 1
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<R: Read> Read for Utf16<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.given == self.output.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.refill()?;
+        }
+        let n = buf.len().min(self.output.len() - self.given);
+        buf[..n].copy_from_slice(&self.output[self.given..self.given + n]);
+        self.given += n;
+        Ok(n)
+    }
+}
+
+/// Reads an old-Mac line end (a `\r` alone) as `\n`, one byte for one (see
+/// [`crate::source::lone_cr_as_lf`]).
+struct LoneCr<R>(R);
+
+impl<R: BufRead> Read for LoneCr<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let chunk = self.0.fill_buf()?;
+        let n = chunk.len().min(buf.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        buf[..n].copy_from_slice(&chunk[..n]);
+        self.0.consume(n);
+        for i in 0..n - 1 {
+            if buf[i] == b'\r' && buf[i + 1] != b'\n' {
+                buf[i] = b'\n';
+            }
+        }
+        if buf[n - 1] == b'\r' && self.0.fill_buf()?.first() != Some(&b'\n') {
+            buf[n - 1] = b'\n';
+        }
+        Ok(n)
+    }
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {

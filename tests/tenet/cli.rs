@@ -468,3 +468,25 @@ fn link_loops_pipes_and_devices_end_with_an_error() {
     assert!(stdout(&o).contains("a symbolic link loop"), "{}", stdout(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn old_mac_line_ends_are_lines_not_one_long_comment() {
+    let dir = std::env::temp_dir().join(format!("tenet-cr-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["policy.tenet", "directory.yaml"] {
+        let text = std::fs::read_to_string(repo().join(MINI).join(file)).unwrap();
+        std::fs::write(dir.join(file), text.replace('\n', "\r")).unwrap();
+    }
+    let path = dir.to_str().unwrap();
+    let o = tenet(&["decide", "--policies", path, "--user", "bob@x.edu", "--decision", "chat"]);
+    assert_eq!(stdout(&o).trim(), "deny CHAT_OFF: chat off in Tag:NoChat", "{}", stderr(&o));
+    // A mistake is found at its own line, as an editor that shows such a file numbers it.
+    let text = std::fs::read_to_string(dir.join("policy.tenet")).unwrap();
+    std::fs::write(dir.join("policy.tenet"), text.replacen("AllowUserChat = false", "AllowUserChat = nope", 1))
+        .unwrap();
+    let o = tenet(&["check", path]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("policy.tenet:14:"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
