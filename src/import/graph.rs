@@ -183,12 +183,43 @@ impl Ctx<'_> {
     }
 
     /// Notes the properties of `object` that tenet does not read (OData annotations aside).
-    fn unknown(&mut self, object: &Map<String, Value>, known: &[&str], prefix: &str) {
-        for k in object.keys() {
-            if !known.contains(&k.as_str()) && !is_annotation(k) {
-                self.f.unknown_properties.insert(format!("{prefix}{k}"));
+    /// Notes the properties of `object` (at `path`) that tenet doesn't read, and reports each
+    /// read one whose JSON type is not Graph's: a phone number written as a number where an
+    /// email address belongs is an error, not an absent value. Values are never quoted here:
+    /// they may be a guardian's contact details.
+    fn unknown(&mut self, object: &Map<String, Value>, path: &str, known: &[&str], prefix: &str) {
+        for (k, v) in object {
+            if !known.contains(&k.as_str()) {
+                if !is_annotation(k) {
+                    self.f.unknown_properties.insert(format!("{prefix}{k}"));
+                }
+                continue;
+            }
+            let (expected, fits): (&str, fn(&Value) -> bool) = match k.as_str() {
+                "value" | "members" | "relatedContacts" => ("a list", Value::is_array),
+                "accountEnabled" => ("true or false", Value::is_boolean),
+                _ => ("a string", Value::is_string),
+            };
+            if !v.is_null() && !fits(v) {
+                let at = self.at(&if path.is_empty() { k.clone() } else { format!("{path}.{k}") });
+                self.f.note(
+                    Problem::error(at, format!("`{k}` is {}, where Graph writes {expected}: it is not read", kind(v)))
+                        .help("export again with Graph's own JSON; don't edit the values' types"),
+                );
             }
         }
+    }
+}
+
+/// A JSON value's kind, in words.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -220,7 +251,7 @@ fn read_pages(
                 ));
                 continue;
             };
-            cx.unknown(page, &["value"], "");
+            cx.unknown(page, "", &["value"], "");
             for (j, item) in items.iter().enumerate() {
                 let path = format!("{prefix}value[{j}]");
                 match item.as_object() {
@@ -414,7 +445,7 @@ fn read_group(
         return;
     }
     seen.insert(key(id), cx.origin(path));
-    cx.unknown(g, &["id", "displayName", "visibility", "members"], "");
+    cx.unknown(g, path, &["id", "displayName", "visibility", "members"], "");
     let group = draft.group_mut(id);
     if let Some(name) = text_of(g, "displayName") {
         group.name = Some(name.to_string());
@@ -534,7 +565,7 @@ fn read_member(cx: &mut Ctx<'_>, m: &Value, path: &str, holder: &Holder<'_>, dra
         );
         return None;
     };
-    cx.unknown(object, &["id", "displayName", "userPrincipalName", "accountEnabled"], "members.");
+    cx.unknown(object, path, &["id", "displayName", "userPrincipalName", "accountEnabled"], "members.");
     let user = draft.user_mut(upn);
     if user.name.is_none() {
         user.name = text_of(object, "displayName").map(str::to_string);
@@ -642,7 +673,7 @@ fn read_role(
         return;
     }
     seen.insert(key(id), cx.origin(path));
-    cx.unknown(role, &["id", "displayName", "roleTemplateId", "members"], "");
+    cx.unknown(role, path, &["id", "displayName", "roleTemplateId", "members"], "");
     cx.f.use_one();
     read_members(cx, role, path, &Holder::Role(shown), draft, |draft, upn| {
         draft.user_mut(&upn).roles.insert(ours.to_string());
@@ -659,7 +690,7 @@ fn read_education_user(
     draft: &mut Draft,
     warned: &mut HashSet<String>,
 ) {
-    cx.unknown(user, &["userPrincipalName", "relatedContacts"], "");
+    cx.unknown(user, path, &["userPrincipalName", "relatedContacts"], "");
     let contacts = match user.get("relatedContacts") {
         Some(Value::Array(contacts)) => contacts,
         None | Some(Value::Null) => {
@@ -707,7 +738,7 @@ fn read_contact(cx: &mut Ctx<'_>, c: &Value, path: &str, student: &str, draft: &
         cx.f.reject(Problem::error(at, "a related contact that is not an object").help(DEPTH_HELP));
         return;
     };
-    cx.unknown(c, &["displayName", "emailAddress", "mobilePhone", "relationship"], "relatedContacts.");
+    cx.unknown(c, path, &["displayName", "emailAddress", "mobilePhone", "relationship"], "relatedContacts.");
     let mut warnings = Vec::new();
     let rel_path = format!("{path}.relationship");
     let relationship = match c.get("relationship").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) {

@@ -473,3 +473,55 @@ fn a_property_twice_a_missing_identity_or_rank_is_an_error() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn old_mac_line_ends_read_as_lines_and_give_the_same_answers() {
+    let dir = scratch("cr-only");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    let before = decisions(&built(&import(std::slice::from_ref(&dir), &pack(), &Options::default())));
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let (text, _) = tenet::import::text::decode(&std::fs::read(&path).unwrap()).unwrap();
+        std::fs::write(&path, text.replace("\r\n", "\n").replace('\n', "\r")).unwrap();
+    }
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    assert_eq!(decisions(&built(&imported)), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unpaired_surrogate_in_a_utf16_export_is_an_error_at_its_line() {
+    let dir = scratch("surrogate");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    let file = dir.join("Get-CsTeamsMessagingPolicy.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = 1 + text[..text.find("\"Identity\"").unwrap()].matches('\n').count();
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in text.replacen("\"Identity\"", "\"Ident\u{1}ity\"", 1).encode_utf16() {
+        // The marker stands for a high surrogate with no low one after it.
+        bytes.extend(if unit == 1 { 0xD800 } else { unit }.to_le_bytes());
+    }
+    std::fs::write(&file, bytes).unwrap();
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let report = imported.report.render(false);
+    assert!(imported.report.has_errors());
+    assert!(report.contains(&format!("line {line}: the file holds an unpaired UTF-16 surrogate")), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_value_of_the_wrong_json_type_is_an_error_that_does_not_quote_it() {
+    let dir = scratch("json-types");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    let contacts = lakeside("graph-contacts");
+    let text = std::fs::read_to_string(contacts.join("educationUsers.json")).unwrap();
+    let text = text.replacen("\"emailAddress\": \"maria.kim@example.com\"", "\"emailAddress\": 12065550199", 1);
+    std::fs::write(dir.join("educationUsers.json"), text).unwrap();
+    std::fs::copy(contacts.join("educationUsers-2.json"), dir.join("educationUsers-2.json")).unwrap();
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
+    let report = imported.report.render(false);
+    assert!(imported.report.has_errors());
+    assert!(report.contains("`emailAddress` is a number, where Graph writes a string"), "{report}");
+    assert!(!report.contains("12065550199") && !report.contains("2065550199"), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
