@@ -53,26 +53,18 @@ fi
 fixtures="$root/tests/fixtures"
 exports="$fixtures/exports"
 
-# seed TARGET FILE...: copies files into the target's corpus as they are.
+# seed TARGET FILE...: copies files into the target's corpus as they are. The import targets
+# (`import_*`) read a file name on the first line, then the file's bytes: theirs get the name.
 seed() {
     local target="$1" f
     shift
     mkdir -p "corpus/$target"
     for f in "$@"; do
         [ -f "$f" ] || continue
-        cp "$f" "corpus/$target/seed-$(seed_name "$f")"
-    done
-}
-
-# seed_named TARGET FILE...: the import targets read a file name on the first line, then the
-# file's bytes.
-seed_named() {
-    local target="$1" f
-    shift
-    mkdir -p "corpus/$target"
-    for f in "$@"; do
-        [ -f "$f" ] || continue
-        { printf '%s\n' "$(basename "$f")"; cat "$f"; } >"corpus/$target/seed-$(seed_name "$f")"
+        {
+            case "$target" in import_*) printf '%s\n' "$(basename "$f")" ;; esac
+            cat "$f"
+        } >"corpus/$target/seed-$(seed_name "$f")"
     done
 }
 
@@ -89,8 +81,8 @@ seed policy "$root"/policies/*/*.tenet "$root"/policies/*/*/*.tenet \
 seed directory "$root"/policies/examples/*/directory.yaml \
     "$fixtures"/check/*.yaml "$fixtures"/check/base/directory.yaml "$fixtures"/cli/*/directory.yaml
 
-seed_named import_teams "$exports"/lakeside/teams/*.json "$exports"/errors/teams-*/*.json
-seed_named import_graph "$exports"/lakeside/graph/*.json "$exports"/lakeside/graph-contacts/*.json \
+seed import_teams "$exports"/lakeside/teams/*.json "$exports"/errors/teams-*/*.json
+seed import_graph "$exports"/lakeside/graph/*.json "$exports"/lakeside/graph-contacts/*.json \
     "$exports"/approvals/graph*/*.json "$exports"/errors/graph-*/*.json
 sds_v1=() sds_v2=()
 for f in "$exports"/lakeside/sds-v1/*/*.csv "$exports"/lakeside/sds-v2.1/*.csv "$exports"/errors/sds-*/*.csv; do
@@ -99,10 +91,10 @@ for f in "$exports"/lakeside/sds-v1/*/*.csv "$exports"/lakeside/sds-v2.1/*.csv "
         *) sds_v2+=("$f") ;;
     esac
 done
-seed_named import_sds_v1 "${sds_v1[@]}"
-seed_named import_sds_v2 "${sds_v2[@]}"
-seed_named import_approvals "$exports"/approvals/approvals.csv "$exports"/errors/approvals-*/*.csv
-seed_named import_supplement "$exports"/lakeside/supplement/*.yaml "$exports"/approvals/*.yaml
+seed import_sds_v1 "${sds_v1[@]}"
+seed import_sds_v2 "${sds_v2[@]}"
+seed import_approvals "$exports"/approvals/approvals.csv "$exports"/errors/approvals-*/*.csv
+seed import_supplement "$exports"/lakeside/supplement/*.yaml "$exports"/approvals/*.yaml
 
 # --- build and run -----------------------------------------------------------------------------
 
