@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use tenet::diagnostic::{Diagnostic, render_human};
 use tenet::engine::{Engine, Report, Sources, check_sources};
 use tenet::output::{self, DecisionJson};
+use tenet::privacy::Privacy;
 use tenet::table::QueryError;
 
 /// Exit codes other tools rely on.
@@ -22,6 +23,10 @@ pub mod exit {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Show guardians' emails and phone numbers in messages (diagnostics, import reports);
+    /// without it they read `<contact hidden>` there
+    #[arg(long, global = true)]
+    show_contacts: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,9 +99,6 @@ enum Command {
         policies: Vec<PathBuf>,
         #[command(flatten)]
         options: ImportArgs,
-        /// Show guardians' emails and phone numbers in the report where they are the problem
-        #[arg(long)]
-        show_contacts: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -211,6 +213,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
+    SHOW_CONTACTS.store(cli.show_contacts, std::sync::atomic::Ordering::Relaxed);
     ExitCode::from(match cli.command {
         Command::Check { paths, mut input, format } => {
             input.policies.splice(0..0, paths);
@@ -242,10 +245,18 @@ pub fn run() -> ExitCode {
             serve(input, crate::server::Settings { addr, max_body, max_batch, token }, watch)
         }
         Command::Table { input, format } => table(&input, format),
-        Command::Import { from, out, policies, options, show_contacts, format } => {
-            import(&from, out.as_deref(), &policies, &options, show_contacts, format)
+        Command::Import { from, out, policies, options, format } => {
+            import(&from, out.as_deref(), &policies, &options, format)
         }
     })
+}
+
+/// `--show-contacts`: set once, from the command line, before anything is printed.
+static SHOW_CONTACTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The privacy messages are written with: `learned`, or all shown with `--show-contacts`.
+fn privacy(learned: &Privacy) -> Privacy {
+    if SHOW_CONTACTS.load(std::sync::atomic::Ordering::Relaxed) { Privacy::showing_contacts() } else { learned.clone() }
 }
 
 /// Writes a result to stdout. A reader that has gone (`tenet … | head`) is not an error: what
@@ -294,12 +305,14 @@ fn declares_policy_types(text: &str) -> bool {
 
 fn print_report(report: &Report, format: Format, only_errors: bool) {
     let shown: Vec<Diagnostic> = report.diagnostics.iter().filter(|d| !only_errors || d.is_error()).cloned().collect();
+    let mut sources = report.sources.clone();
+    sources.set_privacy(privacy(report.sources.privacy()));
     match format {
         Format::Text => {
-            eprint!("{}", render_human(&shown, &report.sources, color()));
+            eprint!("{}", render_human(&shown, &sources, color()));
         }
         Format::Json => {
-            let items: Vec<_> = shown.iter().map(|d| d.to_json(&report.sources)).collect();
+            let items: Vec<_> = shown.iter().map(|d| d.to_json(&sources)).collect();
             stdout(&format!("{}\n", serde_json::json!({ "diagnostics": items })));
         }
     }
@@ -361,8 +374,8 @@ enum Gather {
     Io(Vec<Diagnostic>),
     /// The policy pack an import builds on has errors.
     Pack(Report),
-    /// The import rejected rows (and --allow-rejects was not given).
-    Import(tenet::import::ImportReport),
+    /// The import rejected rows (and --allow-rejects was not given); what the report may show.
+    Import(Box<(tenet::import::ImportReport, Privacy)>),
 }
 
 impl Gather {
@@ -374,8 +387,9 @@ impl Gather {
                 print_report(&report, format, true);
                 exit::INPUT
             }
-            Gather::Import(report) => {
-                eprint!("{}", report.render(false));
+            Gather::Import(failed) => {
+                let (report, learned) = *failed;
+                eprint!("{}", privacy(&learned).hide(&report.render(false)));
                 eprintln!("{}", import_failure(report.missing()));
                 exit::INPUT
             }
@@ -390,7 +404,7 @@ impl Gather {
                 let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
                 render_human(&errors, &report.sources, false)
             }
-            Gather::Import(report) => report.render(false),
+            Gather::Import(failed) => failed.1.hide(&failed.0.render(false)).into_owned(),
         }
     }
 }
@@ -428,7 +442,8 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
     let (pack, model) = pack(&paths)?;
     let imported = tenet::import::import(&input.import, &model, &input.import_options.options());
     if imported.report.missing() > 0 || (imported.report.has_errors() && !input.import_options.allow_rejects) {
-        return Err(Gather::Import(imported.report));
+        let learned = imported.privacy();
+        return Err(Gather::Import(Box::new((imported.report, learned))));
     }
     let r = &imported.report;
     eprintln!(
@@ -457,11 +472,13 @@ fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
     }
 }
 
-fn query_error(e: &QueryError, format: Format) -> u8 {
+fn query_error(e: &QueryError, format: Format, engine: &Engine) -> u8 {
+    let privacy = privacy(&engine.table().model().directory.privacy());
+    let message = privacy.hide(&e.to_string()).into_owned();
     match format {
-        Format::Text => eprintln!("error: {e}"),
+        Format::Text => eprintln!("error: {message}"),
         Format::Json => {
-            stdout(&format!("{}\n", serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } })))
+            stdout(&format!("{}\n", serde_json::json!({ "error": { "code": e.code(), "message": message } })))
         }
     }
     exit::INPUT
@@ -474,7 +491,7 @@ fn decide(q: &Query, explain: bool) -> u8 {
     };
     let d = match engine.decide(&q.user, &q.decision, q.guardian.as_deref()) {
         Ok(d) => d,
-        Err(e) => return query_error(&e, q.format),
+        Err(e) => return query_error(&e, q.format, &engine),
     };
     let mut out = std::io::stdout().lock();
     let _ = match (q.format, explain) {
@@ -575,9 +592,9 @@ fn import(
     out: Option<&std::path::Path>,
     policies: &[PathBuf],
     args: &ImportArgs,
-    show_contacts: bool,
     format: Format,
 ) -> u8 {
+    let show_contacts = SHOW_CONTACTS.load(std::sync::atomic::Ordering::Relaxed);
     if let Err(e) = export_dirs(from) {
         eprintln!("error: {e}");
         return exit::INPUT;
@@ -588,11 +605,14 @@ fn import(
     };
     let imported = tenet::import::import(from, &model, &args.options());
     let report = &imported.report;
+    let shown = privacy(&imported.privacy());
     match format {
-        Format::Text => stdout(&report.render(show_contacts)),
+        Format::Text => stdout(&shown.hide(&report.render(show_contacts))),
         Format::Json => {
-            let shown = if show_contacts { report.with_personal() } else { report.clone() };
-            stdout(&(json(&shown) + "\n"));
+            let report = if show_contacts { report.with_personal() } else { report.clone() };
+            let mut value = serde_json::to_value(&report).unwrap_or_default();
+            shown.hide_json(&mut value);
+            stdout(&(json(&value) + "\n"));
         }
     }
     let rejected = report.has_errors();

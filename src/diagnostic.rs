@@ -88,8 +88,8 @@ pub struct Diagnostic {
     pub message: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
-    /// The labelled source holds a guardian's contact details: people see the location, not
-    /// the line.
+    /// The labelled values are a guardian's contact details, whatever they look like: they
+    /// are blanked in the snippet (see [`crate::privacy`]).
     pub personal: bool,
 }
 
@@ -171,7 +171,7 @@ impl Diagnostic {
             }
             None => (None, None, None),
         };
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "code": self.code.id(),
             "name": self.code.name(),
             "severity": self.severity,
@@ -179,7 +179,9 @@ impl Diagnostic {
             "file": file, "line": line, "column": column,
             "labels": labels,
             "help": self.help,
-        })
+        });
+        sources.privacy().hide_json(&mut json);
+        json
     }
 }
 
@@ -206,27 +208,9 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let redacted;
-        let personal = diagnostic.personal || diagnostic.labels.iter().any(|l| sources.shows_personal(l.span));
-        let diagnostic = if personal {
-            let location = diagnostic.primary_span().map(|s| sources.location(s)).unwrap_or_default();
-            redacted = Diagnostic {
-                message: format!("{} (at {location})", diagnostic.message),
-                labels: Vec::new(),
-                help: Some(format!(
-                    "{}{}the source line is not shown: it holds a guardian's contact details",
-                    diagnostic.help.as_deref().unwrap_or(""),
-                    if diagnostic.help.is_some() { "; " } else { "" }
-                )),
-                ..diagnostic.clone()
-            };
-            &redacted
-        } else {
-            diagnostic
-        };
         let report = render::Report::new(diagnostic, sources);
         if handler.render_report(&mut out, &report).is_err() {
-            out.push_str(&diagnostic.message);
+            out.push_str(&sources.privacy().hide(&diagnostic.message));
         }
         out.push('\n');
     }
@@ -270,10 +254,13 @@ mod render {
             };
             let mut labels = Vec::new();
             let mut related = Vec::new();
+            let privacy = sources.privacy();
+            let hide = |text: &str| privacy.hide(text).into_owned();
             let inline: Vec<Range<usize>> = d.labels.iter().filter(|l| near(l.span)).map(|l| l.span.range()).collect();
-            let shown = primary.and_then(|p| sources.get(p.file)).map(|s| Snippet::new(s, &inline));
+            let shown =
+                primary.and_then(|p| sources.get(p.file)).map(|s| Snippet::new(s, &inline, d.personal, privacy));
             for label in &d.labels {
-                let text = (!label.message.is_empty()).then(|| label.message.clone());
+                let text = (!label.message.is_empty()).then(|| hide(&label.message));
                 if near(label.span) {
                     let span = match &shown {
                         Some(snippet) => snippet.span(label.span.range()),
@@ -287,28 +274,29 @@ mod render {
                 } else {
                     let (source, span) = match sources.get(label.span.file) {
                         Some(s) => {
-                            let snippet = Snippet::new(s, std::slice::from_ref(&label.span.range()));
+                            let snippet =
+                                Snippet::new(s, std::slice::from_ref(&label.span.range()), d.personal, privacy);
                             let span = snippet.span(label.span.range());
                             (Some(snippet), span)
                         }
                         None => (None, SourceSpan::from(0..0)),
                     };
                     related.push(Report {
-                        title: label.message.clone(),
+                        title: hide(&label.message),
                         code: String::new(),
                         severity: Severity::Warning,
                         help: None,
                         source,
-                        labels: vec![LabeledSpan::new_with_span(Some(label.message.clone()), span)],
+                        labels: vec![LabeledSpan::new_with_span(Some(hide(&label.message)), span)],
                         related: Vec::new(),
                     });
                 }
             }
             Report {
-                title: d.message.clone(),
+                title: hide(&d.message),
                 code: format!("{}({})", d.code.id(), d.code.name()),
                 severity: d.severity,
-                help: d.help.clone(),
+                help: d.help.as_deref().map(hide),
                 source: shown,
                 labels,
                 related,
@@ -331,11 +319,24 @@ mod render {
     }
 
     impl Snippet {
-        pub(super) fn new(source: &crate::source::Source, spans: &[Range<usize>]) -> Self {
+        /// A snippet of `spans`, its contact details blanked (and the spans themselves when
+        /// `personal`: they are contact details however they look).
+        pub(super) fn new(
+            source: &crate::source::Source,
+            spans: &[Range<usize>],
+            personal: bool,
+            privacy: &crate::privacy::Privacy,
+        ) -> Self {
             let (base, end, first_line) = source.lines_around(spans, 1);
             let local: Vec<Range<usize>> =
                 spans.iter().map(|r| r.start.clamp(base, end) - base..r.end.clamp(base, end) - base).collect();
-            let window = Window::of(&source.text[base..end], &local);
+            let mut window = Window::of(&source.text[base..end], &local);
+            let blank: Vec<Range<usize>> = if personal {
+                local.iter().map(|r| window.span(r.clone())).map(|s| s.offset()..s.offset() + s.len()).collect()
+            } else {
+                Vec::new()
+            };
+            privacy.blank(&mut window.text, &blank);
             Self { name: source.name.to_string(), window, source: source.clone(), base, first_line }
         }
 

@@ -3,6 +3,7 @@
 use crate::check::{self, Checked};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::directory::{self, Directory};
+use crate::privacy::Privacy;
 use crate::source::{FileId, Source, SourceMap};
 use crate::table::{Decision, DecisionTable, QueryError};
 use crate::{ast, bundled, compile, syntax};
@@ -201,10 +202,11 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     let mut map = SourceMap::default();
     let mut diagnostics = Vec::new();
     let mut files: Vec<ast::File> = Vec::new();
+    // What messages may show, when the directory did not load (else it says).
+    let mut broken_directory = None;
     for s in sources.policies {
         let text = s.text.clone();
-        let ranges = personal_in_policy(&text);
-        let id = map.add(s.with_personal(ranges));
+        let id = map.add(s);
         match syntax::parse(id, &text) {
             Ok(f) => files.push(f),
             Err(mut e) => diagnostics.append(&mut e),
@@ -213,25 +215,28 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     let directory = match (sources.directory, sources.directory_data) {
         (named, Some(raw)) => {
             let id = map.add(named.unwrap_or_else(|| Source::new("(directory in memory)", "")));
+            let learned = raw.privacy();
             directory::from_raw(id, raw).unwrap_or_else(|mut e| {
                 diagnostics.append(&mut e);
+                broken_directory = Some(learned);
                 Directory::default()
             })
         }
         (Some(s), None) => {
             let text = s.text.clone();
-            let ranges = personal_in_directory(&text);
-            let id: FileId = map.add(s.with_personal(ranges));
-            match directory::load(id, text) {
+            let id: FileId = map.add(s);
+            match directory::load(id, text.clone()) {
                 Ok(d) => d,
                 Err(mut e) => {
                     diagnostics.append(&mut e);
+                    broken_directory = Some(directory::privacy_of_text(&text));
                     Directory::default()
                 }
             }
         }
         (None, None) => Directory::default(),
     };
+    map.set_privacy(privacy(broken_directory.unwrap_or_else(|| directory.privacy()), &files));
     if diagnostics.iter().any(Diagnostic::is_error) {
         // Name resolution over a partial set would only add noise.
         crate::diagnostic::sort(&mut diagnostics);
@@ -243,38 +248,16 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     (model, Report { sources: map, diagnostics })
 }
 
-/// Lines of a policy file that name a guardian: `expect` lines with a guardian argument.
-fn personal_in_policy(text: &str) -> Vec<std::ops::Range<usize>> {
-    lines(text)
-        .filter(|(_, l)| l.trim_start().starts_with("expect") && l.matches('"').count() >= 4)
-        .map(|(r, _)| r)
-        .collect()
-}
-
-/// Parts of a directory file with guardians' contact details: the `guardians:` section and
-/// `blocked_guardians` lines (guardian ids default to email addresses).
-fn personal_in_directory(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut in_guardians = false;
-    for (range, line) in lines(text) {
-        let top_level = !line.starts_with([' ', '\t', '-', '#']) && !line.trim().is_empty();
-        if top_level {
-            in_guardians = line.starts_with("guardians");
-        }
-        if in_guardians || line.contains("blocked_guardians") {
-            out.push(range);
+/// What messages about these files may show: emails at the directory's user domains, but no
+/// guardian's email, whether the directory or an `expect` line names them. Without a
+/// directory no email is shown (see [`crate::privacy`]).
+fn privacy(mut privacy: Privacy, files: &[ast::File]) -> Privacy {
+    for item in files.iter().flat_map(|f| &f.items) {
+        if let ast::Item::Expect(ast::Expectation { guardian: Some(g), .. }) = item {
+            privacy.guardian_email(&g.name);
         }
     }
-    out
-}
-
-fn lines(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
-    let mut start = 0;
-    text.split_inclusive('\n').map(move |line| {
-        let range = start..start + line.len();
-        start += line.len();
-        (range, line)
-    })
+    privacy
 }
 
 /// A compiled policy set, ready for queries. Cheap to clone: the table is shared.

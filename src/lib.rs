@@ -16,6 +16,7 @@ pub mod import;
 pub mod model;
 pub mod output;
 pub mod phone;
+pub mod privacy;
 pub mod source;
 pub mod suggest;
 pub mod syntax;

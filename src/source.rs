@@ -3,6 +3,7 @@
 //! Every AST node carries a [`Span`]: a file id plus a byte range. Diagnostics resolve spans
 //! against the [`SourceMap`] so they can render the offending line anywhere.
 
+use crate::privacy::Privacy;
 use std::sync::{Arc, OnceLock};
 
 /// How a policy file `tenet import` wrote begins: its values' lines end in [`ORIGIN_COMMENT`].
@@ -20,9 +21,6 @@ pub struct Source {
     pub text: Arc<str>,
     /// Byte offsets of line starts, built on first use.
     lines: Arc<OnceLock<Vec<usize>>>,
-    /// Byte ranges holding personal data (guardians' contact details): diagnostics whose
-    /// snippet would show them give their location instead.
-    personal: Arc<[std::ops::Range<usize>]>,
     /// For a file `tenet import` wrote: the origin of each line that names one, by line.
     origins: Arc<OnceLock<std::collections::HashMap<usize, Arc<str>>>>,
 }
@@ -33,7 +31,7 @@ impl Source {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let text = lone_cr_as_lf(&text).map_or(text, Arc::from);
-        Self { name: name.into(), text, lines: Arc::default(), personal: Arc::new([]), origins: Arc::default() }
+        Self { name: name.into(), text, lines: Arc::default(), origins: Arc::default() }
     }
 
     /// Where the value on `line` (1-based) came from, if `tenet import` wrote this file and
@@ -51,26 +49,6 @@ impl Source {
                 .collect()
         });
         origins.get(&line).map(|o| &**o)
-    }
-
-    /// Marks byte ranges as personal data.
-    pub fn with_personal(mut self, ranges: Vec<std::ops::Range<usize>>) -> Self {
-        self.personal = ranges.into();
-        self
-    }
-
-    /// Whether a rendered snippet of `span` (its lines and one line around) would show personal
-    /// data.
-    pub fn shows_personal(&self, span: Span) -> bool {
-        if self.personal.is_empty() {
-            return false;
-        }
-        let (first, _) = self.line_col(span.start as usize);
-        let (last, _) = self.line_col(span.end as usize);
-        let lines = self.lines.get_or_init(|| line_starts(&self.text));
-        let from = lines.get(first.saturating_sub(2)).copied().unwrap_or(0);
-        let to = lines.get(last + 1).copied().unwrap_or(self.text.len());
-        self.personal.iter().any(|r| r.start < to && from < r.end)
     }
 
     /// The lines holding `spans`, with `context` more on each side: their byte range in the
@@ -160,6 +138,8 @@ fn clamp_u32(n: usize) -> u32 {
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     files: Vec<Source>,
+    /// Which contact details the files hold, to hide them wherever the files are quoted.
+    privacy: Arc<Privacy>,
 }
 
 impl SourceMap {
@@ -176,9 +156,13 @@ impl SourceMap {
         self.files.iter().enumerate().map(|(i, s)| (FileId(clamp_u32(i)), s))
     }
 
-    /// Whether a snippet of `span` would show personal data.
-    pub fn shows_personal(&self, span: Span) -> bool {
-        self.get(span.file).is_some_and(|s| s.shows_personal(span))
+    /// What of these files' text may be shown (see [`crate::privacy`]).
+    pub fn privacy(&self) -> &Privacy {
+        &self.privacy
+    }
+
+    pub fn set_privacy(&mut self, privacy: Privacy) {
+        self.privacy = Arc::new(privacy);
     }
 
     /// `file:line:col` of a span's start, for plain-text locations; in a file `tenet import`

@@ -240,6 +240,22 @@ impl Locator {
 }
 
 impl Directory {
+    /// What messages may show of this directory's people: emails at its users' domains, never
+    /// a guardian's email or phone (see [`crate::privacy`]).
+    pub fn privacy(&self) -> crate::privacy::Privacy {
+        let mut privacy = crate::privacy::Privacy::default();
+        for user in self.users.values() {
+            privacy.user(&user.upn);
+        }
+        for (id, guardian) in &self.guardians {
+            privacy.guardian_email(id);
+            if let Some(email) = &guardian.email {
+                privacy.guardian_email(email);
+            }
+        }
+        privacy
+    }
+
     /// The known user closest to an unknown UPN, if one is close: bounded work, whatever the
     /// district's size. The index is built on the first call.
     pub fn suggest_user(&self, upn: &str) -> Option<&str> {
@@ -474,6 +490,55 @@ pub struct RawLink {
 // Loading
 
 /// Parses and validates a directory file. `file` is its id in the caller's source map.
+impl RawDirectory {
+    /// What messages about this directory may show, should it not validate (see
+    /// [`Directory::privacy`]).
+    pub fn privacy(&self) -> crate::privacy::Privacy {
+        let mut privacy = crate::privacy::Privacy::default();
+        for user in &self.users {
+            privacy.user(&user.upn);
+        }
+        for guardian in &self.guardians {
+            for value in [&guardian.id, &guardian.email].into_iter().flatten() {
+                privacy.guardian_email(value);
+            }
+        }
+        privacy
+    }
+}
+
+/// What messages about a directory file that does not load may show: emails at the domains
+/// of the `upn`s it lists, never those of its guardians. Read leniently, as YAML values, so a
+/// broken file still tells a teacher's UPN from a parent's email; nothing is shown from a file
+/// too large or too aliased to read.
+pub fn privacy_of_text(text: &str) -> crate::privacy::Privacy {
+    use serde_yaml::Value;
+    let mut privacy = crate::privacy::Privacy::default();
+    if text.len() > MAX_DIRECTORY_BYTES || crate::yaml::check_aliases(text).is_err() {
+        return privacy;
+    }
+    let Ok(Value::Mapping(top)) = serde_yaml::from_str::<Value>(text) else {
+        return privacy;
+    };
+    let entries = |key: &str| match top.get(key) {
+        Some(Value::Sequence(items)) => items.iter().filter_map(Value::as_mapping).collect(),
+        _ => Vec::new(),
+    };
+    for user in entries("users") {
+        if let Some(upn) = user.get("upn").and_then(Value::as_str) {
+            privacy.user(upn);
+        }
+    }
+    for guardian in entries("guardians") {
+        for key in ["id", "email"] {
+            if let Some(value) = guardian.get(key).and_then(Value::as_str) {
+                privacy.guardian_email(value);
+            }
+        }
+    }
+    privacy
+}
+
 pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Diagnostic>> {
     let text: Arc<str> = text.into();
     let text = &text;
@@ -852,7 +917,7 @@ impl Validator {
                     &format!("{}.phone", path()),
                     format!("guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"),
                     "invalid phone number",
-                    Some("write the number in E.164 form, such as `+12065550101`".into()),
+                    Some("write the number in E.164 form: `+`, the country code, then the number's digits".into()),
                 );
             }
             if g.students.is_empty() {

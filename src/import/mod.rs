@@ -90,6 +90,23 @@ pub fn tenant_file_name(n: usize) -> String {
 pub const ORPHANS_FILE: &str = "orphaned-contacts.yaml";
 
 impl Imported {
+    /// What the report may show of the imported people: emails at the users' domains, never a
+    /// guardian's email or phone (see [`crate::privacy`]).
+    pub fn privacy(&self) -> crate::privacy::Privacy {
+        let mut privacy = crate::privacy::Privacy::default();
+        for user in self.draft.users.values() {
+            privacy.user(&user.upn);
+        }
+        for (id, guardian) in self.draft.guardians.iter().chain(self.draft.orphaned_contacts.iter().map(|g| (&g.id, g)))
+        {
+            privacy.guardian_email(id);
+            if let Some(email) = &guardian.email {
+                privacy.guardian_email(email);
+            }
+        }
+        privacy
+    }
+
     /// The tenant as policy files, each with its name (see [`tenant_file_name`]): one file
     /// unless the district's direct assignments don't fit under the limit on a file's size.
     pub fn tenant_files(&self) -> Vec<(String, String)> {

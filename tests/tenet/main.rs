@@ -11,6 +11,7 @@ mod import;
 mod import_trust;
 mod pack;
 mod precedence;
+mod privacy;
 mod robustness;
 mod server;
 mod support;

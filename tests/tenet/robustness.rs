@@ -96,7 +96,7 @@ fn diagnostics_far_along_long_lines_render_a_window_with_the_real_column() {
         let offset = policy.rfind(at).unwrap();
         let line = policy[..offset].matches('\n').count() + 1;
         let column = policy[..offset].rsplit('\n').next().unwrap().chars().count() + 1;
-        let text = rendered(&policy, "users: []\n");
+        let text = rendered(&policy, "users:\n  - upn: somebody@x.edu\n");
         let shown: String = text.chars().take(600).collect();
         assert!(text.contains(&format!("long.tenet:{line}:{column}]")), "{line}:{column}: {shown}");
         assert!(text.contains(at) && text.contains('…'), "{shown}");

@@ -787,3 +787,29 @@ fn json_request_logs_name_route_status_user_and_decision_but_no_guardian() {
     assert!(log.iter().filter(|l| l.contains("/v1/decide")).count() >= 2, "{log:?}");
     assert!(!log.iter().any(|l| l.contains("maria.kim") || l.contains("5550101")), "no guardian in the logs: {log:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_broken_reload_never_shows_a_guardians_contact_details() {
+    let dir = Scratch::policies("contacts");
+    let server = Server::start(&args(&dir.policy_args()));
+    let directory = dir.join("lakeside/directory.yaml");
+    let text = std::fs::read_to_string(&directory).unwrap();
+    // A parent's email as a group member, a phone number as a bool: both errors quote the line.
+    let broken = text
+        .replacen("      - ana.rivera@lakeside.edu\n", "      - canary.parent@family-mail.example\n", 1)
+        .replacen("on_teams: true", "on_teams: 2065550199", 1);
+    std::fs::write(&directory, broken).unwrap();
+    server.signal("-HUP");
+    let v = wait_ready(&server, |v| v["reloads"]["failed"] == 1);
+    let error = v["last_reload_error"].as_str().unwrap();
+    assert!(error.contains("<contact hidden>") || error.contains("****"), "{error}");
+    let (_, explained) =
+        server.request("GET", "/v1/decide?user=canary.parent@family-mail.example&decision=chat_with_guardians", "");
+    let log = server.log.lock().unwrap().join("\n");
+    for text in [error, &explained, &log] {
+        for leak in ["canary", "family-mail", "2065550199"] {
+            assert!(!text.contains(leak), "`{leak}` leaked in:\n{text}");
+        }
+    }
+}
