@@ -885,22 +885,32 @@ impl Reader<'_> {
         let Some(instance) = self.instance(ty_key, ty, &name) else {
             return self.file.reject(unknown_instance(at("PolicyName"), ty_key, &name));
         };
-        let same_group =
-            self.draft.tenant.groups.iter().any(|a| a.policy_type == *ty_key && key(&a.group) == key(&group));
-        if same_group {
+        // Found by key, not by scanning what was read: a district has tens of thousands.
+        let line = element.line;
+        let group_key = format!("group\t{ty_key}\t{}", key(&group));
+        if let Some((file, first)) = self.seen.get(&group_key) {
             return self.file.reject(
-                Problem::error(at("GroupId"), format!("the group already has a {ty_key} assignment"))
-                    .value(group)
-                    .help("a group holds one assignment per policy type: export again"),
+                Problem::error(
+                    at("GroupId"),
+                    format!("the group already has a {ty_key} assignment (at {file}:{first})"),
+                )
+                .value(group)
+                .help("a group holds one assignment per policy type: export again"),
             );
         }
-        if let Some(r) =
-            rank.filter(|r| self.draft.tenant.groups.iter().any(|a| a.policy_type == *ty_key && a.rank == Some(*r)))
-        {
+        let rank_key = rank.map(|r| format!("rank\t{ty_key}\t{r}"));
+        if let Some((r, (file, first))) = rank.zip(rank_key.as_ref().and_then(|k| self.seen.get(k))) {
             return self.file.reject(
-                Problem::error(at("Rank"), format!("two {ty_key} group assignments have rank {r}"))
-                    .help("ranks are unique per policy type: export again"),
+                Problem::error(
+                    at("Rank"),
+                    format!("two {ty_key} group assignments have rank {r} (the other at {file}:{first})"),
+                )
+                .help("ranks are unique per policy type: export again"),
             );
+        }
+        self.seen.insert(group_key, (self.shown.to_string(), line));
+        if let Some(k) = rank_key {
+            self.seen.insert(k, (self.shown.to_string(), line));
         }
         let origin = origin(self.shown, element.line, &format!("[{}]", self.index));
         self.draft.tenant.groups.push(GroupAssignment { policy_type: ty_key.clone(), instance, group, rank, origin });

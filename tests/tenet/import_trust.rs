@@ -525,3 +525,25 @@ fn a_value_of_the_wrong_json_type_is_an_error_that_does_not_quote_it() {
     assert!(!report.contains("12065550199") && !report.contains("2065550199"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_group_assigned_twice_or_a_rank_used_twice_is_rejected_where_it_repeats() {
+    let dir = scratch("ranks");
+    copy_as(&V21, &dir, |_, name| name.to_string());
+    let path = dir.join("Get-CsGroupPolicyAssignment.json");
+    let mut list: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // Group a01 again for external access (another rank), and group a02, free for external
+    // access, with rank 1, which a01 holds.
+    let mut again = list[0].clone();
+    again["Rank"] = serde_json::json!(99);
+    let mut rank = list[0].clone();
+    rank["GroupId"] = list[4]["GroupId"].clone();
+    list.push(again);
+    list.push(rank);
+    std::fs::write(&path, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    let imported = import(&[dir.clone()], &pack(), &Options::default());
+    let text = imported.report.render(false);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(text.contains("the group already has a ExternalAccessPolicy assignment (at "), "{text}");
+    assert!(text.contains("two ExternalAccessPolicy group assignments have rank 1 (the other at "), "{text}");
+}
