@@ -541,7 +541,7 @@ fn a_group_assigned_twice_or_a_rank_used_twice_is_rejected_where_it_repeats() {
     list.push(again);
     list.push(rank);
     std::fs::write(&path, serde_json::to_string_pretty(&list).unwrap()).unwrap();
-    let imported = import(&[dir.clone()], &pack(), &Options::default());
+    let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
     let text = imported.report.render(false);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(text.contains("the group already has a ExternalAccessPolicy assignment (at "), "{text}");
