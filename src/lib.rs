@@ -12,7 +12,6 @@ pub mod eval;
 pub mod expect;
 mod explain;
 pub mod generate;
-pub mod import;
 pub mod model;
 pub mod output;
 pub mod phone;

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use tenet::diagnostic::{Diagnostic, render_human};
 use tenet::directory::{Directory, RawDirectory};
 use tenet::engine::{Report, Sources, check_sources};
-use tenet::import::{Options, import, tenant_sources};
+use tenet_import::{Options, import, tenant_sources};
 use tenet::model::Model;
 use tenet::source::{Source, SourceMap};
 
@@ -314,7 +314,7 @@ impl Folder {
     }
 }
 
-fn check_import(imported: tenet::import::Imported) {
+fn check_import(imported: tenet_import::Imported) {
     let report = &imported.report;
     std::hint::black_box(report.render(false));
     std::hint::black_box(report.render(true));

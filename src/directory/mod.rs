@@ -3,7 +3,7 @@
 //! Everything is checked before anything is used: unknown references, duplicates and bad values
 //! are located errors (file, line, column, field), and nothing is silently dropped.
 
-pub(crate) mod locate;
+pub mod locate;
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::{FileId, Span};
@@ -1071,7 +1071,7 @@ pub(crate) fn looks_like_address(s: &str) -> bool {
 }
 
 /// Whether text is a phone number the directory accepts: digits, spaces and `+ - . ( )`.
-pub(crate) fn looks_like_phone(s: &str) -> bool {
+pub fn looks_like_phone(s: &str) -> bool {
     s.chars().any(|c| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))
 }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tenet::engine::{Engine, Sources};
-use tenet::import::{Imported, Options, import};
 use tenet::output::DecisionJson;
+use tenet_import::{Imported, Options, import};
 
 /// The app ids the Lakeside exports use (Microsoft doesn't publish them; see the README).
 pub const PARENTS_APP_ID: &str = "6f1e7c2a-8d3b-4f5e-9a1c-2b3d4e5f6a71";
@@ -183,7 +183,7 @@ fn direct_assignments_continue_in_further_files_past_the_size_limit() {
     assert_eq!(written, direct, "every direct assignment once, in order");
     let build = |files: Vec<(String, String)>| {
         let sources =
-            tenet::import::tenant_sources(Sources::pack().policies, Path::new("lakeside"), files, imported.directory());
+            tenet_import::tenant_sources(Sources::pack().policies, Path::new("lakeside"), files, imported.directory());
         Engine::build(sources).unwrap_or_else(|r| panic!("{:?}", r.diagnostics)).0
     };
     assert_eq!(outcomes(&build(split)), outcomes(&build(whole)));
@@ -245,7 +245,7 @@ fn every_error_fixture_reports_what_it_shows() {
         // No guardian contact detail reaches the report unless asked for.
         for f in std::fs::read_dir(&dir).expect("fixture dir").filter_map(|e| e.ok()) {
             let raw = std::fs::read(f.path()).unwrap_or_default();
-            let content = tenet::import::text::decode(&raw).map(|(t, _)| t).unwrap_or_default();
+            let content = tenet_import::text::decode(&raw).map(|(t, _)| t).unwrap_or_default();
             for detail in contact_details(&content) {
                 assert!(!text.contains(&detail), "{name}: the report shows a contact detail:\n{text}");
             }

@@ -6,8 +6,8 @@ use crate::support::repo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tenet::engine::{Engine, Sources};
-use tenet::import::{Imported, Options, import};
 use tenet::output::DecisionJson;
+use tenet_import::{Imported, Options, import};
 
 fn lakeside(dir: &str) -> PathBuf {
     repo().join("tests/fixtures/exports/lakeside").join(dir)
@@ -120,7 +120,7 @@ fn renaming_files_never_changes_a_decision() {
 fn files_of_one_export_are_pages_of_one_set_or_a_conflict() {
     let dir = scratch("pages");
     copy_as(&V21, &dir, |_, name| name.to_string());
-    let (text, _) = tenet::import::text::decode(&std::fs::read(dir.join("Get-CsOnlineUser.json")).unwrap()).unwrap();
+    let (text, _) = tenet_import::text::decode(&std::fs::read(dir.join("Get-CsOnlineUser.json")).unwrap()).unwrap();
     let users: Vec<serde_json::Value> = serde_json::from_str(&text).expect("users are JSON");
     let (a, b) = users.split_at(users.len() / 2);
     std::fs::remove_file(dir.join("Get-CsOnlineUser.json")).unwrap();
@@ -451,14 +451,14 @@ fn a_property_twice_a_missing_identity_or_rank_is_an_error() {
     let dir = scratch("nothing-silent");
     copy_as(&V21, &dir, |_, name| name.to_string());
     let edit = |file: &str, from: &str, to: &str| {
-        let (text, _) = tenet::import::text::decode(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        let (text, _) = tenet_import::text::decode(&std::fs::read(dir.join(file)).unwrap()).unwrap();
         assert!(text.contains(from), "{file}");
         std::fs::write(dir.join(file), text.replacen(from, to, 1)).unwrap();
     };
     edit("Get-CsTeamsMessagingPolicy.json", "\"AllowUserChat\"", "\"allowuserchat\": false, \"AllowUserChat\"");
     edit("Get-CsExternalAccessPolicy.json", "\"Identity\"", "\"Name\"");
     let (text, _) =
-        tenet::import::text::decode(&std::fs::read(dir.join("Get-CsGroupPolicyAssignment.json")).unwrap()).unwrap();
+        tenet_import::text::decode(&std::fs::read(dir.join("Get-CsGroupPolicyAssignment.json")).unwrap()).unwrap();
     let rank = text.split("\"Rank\"").nth(1).and_then(|r| r.split([',', '\n', '}']).next()).unwrap().to_string();
     edit("Get-CsGroupPolicyAssignment.json", &format!("\"Rank\"{rank}"), "\"Rank\": null");
     let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());
@@ -481,7 +481,7 @@ fn old_mac_line_ends_read_as_lines_and_give_the_same_answers() {
     let before = decisions(&built(&import(std::slice::from_ref(&dir), &pack(), &Options::default())));
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        let (text, _) = tenet::import::text::decode(&std::fs::read(&path).unwrap()).unwrap();
+        let (text, _) = tenet_import::text::decode(&std::fs::read(&path).unwrap()).unwrap();
         std::fs::write(&path, text.replace("\r\n", "\n").replace('\n', "\r")).unwrap();
     }
     let imported = import(std::slice::from_ref(&dir), &pack(), &Options::default());

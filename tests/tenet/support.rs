@@ -5,8 +5,10 @@ use tenet::diagnostic::render_human;
 use tenet::engine::{Engine, Sources};
 use tenet::source::Source;
 
+/// The repository's top folder (the suite belongs to `crates/tenet-cli`).
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let top = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    top.canonicalize().unwrap_or(top)
 }
 
 /// Builds an engine from in-memory policy text and directory YAML, failing the test with the

@@ -375,7 +375,7 @@ fn signature(spec: &Spec) -> (&'static [&'static str], &'static [&'static str], 
 
 /// How a CSV header was recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(in crate::import) enum Recognised {
+pub(crate) enum Recognised {
     /// The kind, by its file name in the format (`users.csv`, `user.csv`…).
     Kind(&'static str),
     /// No School Data Sync kind has this header.
@@ -389,7 +389,7 @@ pub(in crate::import) enum Recognised {
 /// columns still counts if it has at least half of them, so the reader can name the missing
 /// ones. Among kinds that fit equally, columns only one of them has decide, then the words of
 /// the file's `name` (lower-case letters and digits only).
-pub(in crate::import) fn recognise(header: &[String], name: &str) -> Recognised {
+pub(crate) fn recognise(header: &[String], name: &str) -> Recognised {
     let has = |column: &str| header.iter().any(|h| h.trim().eq_ignore_ascii_case(column));
     // Fewest required columns missing, then the most specific kind, then the most of its own
     // columns present.

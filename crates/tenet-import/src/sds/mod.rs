@@ -30,11 +30,11 @@ use super::draft::{GuardianDraft, key};
 use super::report::{At, FileReport, Problem};
 use super::text;
 use super::{Draft, Found, ImportReport};
-use crate::directory::Relationship;
 use csv::ByteRecord;
 use indexmap::IndexMap;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::BufRead;
+use tenet::directory::Relationship;
 
 mod format;
 mod rows;
@@ -385,13 +385,13 @@ fn settle(st: &State, contacts: &[Contact], report: &mut ImportReport, links_fil
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::directory::{Directory, User};
-    use crate::import::report::{REDACTED, Severity};
-    use crate::import::{Draft, Kind};
-    use std::path::{Path, PathBuf};
+    use crate::report::{REDACTED, Severity};
+    use crate::{Draft, Kind};
+    use std::path::PathBuf;
+    use tenet::directory::{Directory, User};
 
-    fn root() -> &'static Path {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+    fn root() -> PathBuf {
+        crate::repo()
     }
 
     /// Reads the SDS files of a directory (relative to `tests/fixtures/exports` unless absolute).
@@ -462,7 +462,7 @@ mod tests {
 
     fn lakeside_directory() -> Directory {
         let text = std::fs::read_to_string(root().join("policies/examples/lakeside/directory.yaml")).unwrap();
-        match crate::directory::load(crate::source::FileId(0), text) {
+        match tenet::directory::load(tenet::source::FileId(0), text) {
             Ok(d) => d,
             Err(e) => panic!("{e:?}"),
         }

@@ -155,8 +155,8 @@ struct ImportArgs {
 }
 
 impl ImportArgs {
-    fn options(&self) -> tenet::import::Options {
-        tenet::import::Options {
+    fn options(&self) -> tenet_import::Options {
+        tenet_import::Options {
             parents_app_id: self.parents_app_id.clone(),
             approvals_app_id: self.approvals_app_id.clone(),
             progress: std::io::stderr().is_terminal(),
@@ -375,7 +375,7 @@ enum Gather {
     /// The policy pack an import builds on has errors.
     Pack(Report),
     /// The import rejected rows (and --allow-rejects was not given); what the report may show.
-    Import(Box<(tenet::import::ImportReport, Privacy)>),
+    Import(Box<(tenet_import::ImportReport, Privacy)>),
 }
 
 impl Gather {
@@ -440,7 +440,7 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
     }
     export_dirs(&input.import).map_err(|e| Gather::Io(vec![Diagnostic::error(tenet::diagnostic::Code::Io, e)]))?;
     let (pack, model) = pack(&paths)?;
-    let imported = tenet::import::import(&input.import, &model, &input.import_options.options());
+    let imported = tenet_import::import(&input.import, &model, &input.import_options.options());
     if imported.report.missing() > 0 || (imported.report.has_errors() && !input.import_options.allow_rejects) {
         let learned = imported.privacy();
         return Err(Gather::Import(Box::new((imported.report, learned))));
@@ -603,7 +603,7 @@ fn import(
         Ok(p) => p,
         Err(g) => return g.print(format),
     };
-    let imported = tenet::import::import(from, &model, &args.options());
+    let imported = tenet_import::import(from, &model, &args.options());
     let report = &imported.report;
     let shown = privacy(&imported.privacy());
     match format {
@@ -638,7 +638,7 @@ fn import(
     };
     // What was imported must be a tenant `tenet check` accepts.
     let files = tenant.len();
-    let (_, checked) = check_sources(tenet::import::tenant_sources(pack.policies, &from[0], tenant, directory));
+    let (_, checked) = check_sources(tenet_import::tenant_sources(pack.policies, &from[0], tenant, directory));
     if checked.has_errors() {
         for (partial, _) in staged.iter().flatten() {
             let _ = std::fs::remove_file(partial);
@@ -656,7 +656,7 @@ fn import(
         }
         // Continuation files of an earlier, larger import would be read with the new tenant.
         for n in files + 1.. {
-            let stale = out.join(tenet::import::tenant_file_name(n));
+            let stale = out.join(tenet_import::tenant_file_name(n));
             match std::fs::remove_file(&stale) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
@@ -672,8 +672,8 @@ fn import(
         }
         let more = match files {
             1 => String::new(),
-            2 => format!(" (and {})", tenet::import::tenant_file_name(2)),
-            n => format!(" (and {} more policy files, up to {})", n - 1, tenet::import::tenant_file_name(n)),
+            2 => format!(" (and {})", tenet_import::tenant_file_name(2)),
+            n => format!(" (and {} more policy files, up to {})", n - 1, tenet_import::tenant_file_name(n)),
         };
         // A command that works from any folder: the written files declare no policy types, so
         // the bundled pack is used with them unless the import was for another pack.
@@ -681,7 +681,7 @@ fn import(
         let pack = if policies.is_empty() { String::new() } else { " --pack <the pack imported for>".to_string() };
         eprintln!(
             "wrote {}{more} and {}; next: `tenet check{pack} {shown}`, then `tenet table{pack} --policies {shown}`",
-            out.join(tenet::import::TENANT_FILE).display(),
+            out.join(tenet_import::TENANT_FILE).display(),
             out.join(tenet::engine::DIRECTORY_FILE).display(),
         );
     }
@@ -733,11 +733,11 @@ fn stage(
     }
     let (partial, done) = paths(tenet::engine::DIRECTORY_FILE);
     let mut file = std::io::BufWriter::new(std::fs::File::create(&partial)?);
-    tenet::import::write_directory_file(directory, &mut file)?;
+    tenet_import::write_directory_file(directory, &mut file)?;
     file.flush()?;
     staged.push((partial, done));
     if let Some(orphans) = orphans {
-        let (partial, done) = paths(tenet::import::ORPHANS_FILE);
+        let (partial, done) = paths(tenet_import::ORPHANS_FILE);
         std::fs::write(&partial, orphans)?;
         staged.push((partial, done));
     }

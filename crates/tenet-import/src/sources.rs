@@ -7,9 +7,9 @@ use super::draft::Draft;
 use super::report::ImportReport;
 use super::teams::{AppIds, Cmdlet};
 use super::{Found, Kind};
-use crate::directory::Assumption;
-use crate::model::Model;
 use serde::Serialize;
+use tenet::directory::Assumption;
+use tenet::model::Model;
 
 /// One source of the facts the pack reads, and whether the import has it.
 #[derive(Debug, Clone, Serialize)]
@@ -198,7 +198,7 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, pack: &Model, draft: &mut Dr
         // retirement switches from --as-of).
         let ours = pack.configs.keys().filter(|c| {
             !Cmdlet::ALL.iter().any(|x| x.target() == Some(c.as_str()))
-                && !["ParentsApp", "ApprovalsApp", crate::as_of::CONFIG].contains(&c.as_str())
+                && !["ParentsApp", "ApprovalsApp", tenet::as_of::CONFIG].contains(&c.as_str())
         });
         let mut facts: Vec<String> =
             ["user.invites_sent", "user.roles", "guardian.on_teams", "guardian.blocked"].map(String::from).to_vec();

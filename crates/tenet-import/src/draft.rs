@@ -3,9 +3,9 @@
 //! Readers run in dependency order (groups and users before the assignments and links that name
 //! them), so a reader can refuse a row that names something no file defined, at that row.
 
-use crate::directory::Relationship;
 use indexmap::{IndexMap, IndexSet};
 use std::collections::BTreeSet;
+use tenet::directory::Relationship;
 
 /// A setting value in the policy language's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,7 @@ pub struct Draft {
     /// When School Data Sync last synced the contacts; approved manual updates made later win.
     pub sds_synced_at: Option<jiff::Timestamp>,
     /// Directory facts assumed because their export is missing.
-    pub assumed: Vec<crate::directory::Assumption>,
+    pub assumed: Vec<tenet::directory::Assumption>,
     /// Guardians read from two sources (School Data Sync and Graph, say), by (the source whose
     /// record was kept, the other): how many people, and the names of the first few.
     pub overlaps: IndexMap<(&'static str, &'static str), (usize, Vec<String>)>,
@@ -258,7 +258,7 @@ impl GuardianDraft {
     /// reader built). `None` when there is neither.
     pub fn id_for(email: Option<&str>, source_id: Option<&str>) -> Option<String> {
         email
-            .map(crate::directory::key)
+            .map(tenet::directory::key)
             .filter(|e| !e.is_empty())
             .or_else(|| source_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
     }
@@ -286,8 +286,8 @@ pub fn slug(name: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// The key of a UPN, group id or class id (see [`crate::directory::key`]).
-pub use crate::directory::key;
+/// The key of a UPN, group id or class id (see [`tenet::directory::key`]).
+pub use tenet::directory::key;
 
 #[cfg(test)]
 mod tests {

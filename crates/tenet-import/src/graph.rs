@@ -62,12 +62,12 @@ use super::draft::{GuardianDraft, key};
 use super::report::{At, FileReport, Problem};
 use super::text;
 use super::{Draft, Found, ImportReport};
-use crate::directory::Relationship;
-use crate::directory::locate::Locations;
 use serde_json::{Map, Value};
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use tenet::directory::Relationship;
+use tenet::directory::locate::Locations;
 
 const GROUPS: &str = "Graph groups";
 const ROLES: &str = "Graph directory roles";
@@ -880,7 +880,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn fixtures(dir: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports").join(dir)
+        crate::repo().join("tests/fixtures/exports").join(dir)
     }
 
     /// The files of `dir` of `kind`, sorted by path as `import()` sorts them.
@@ -938,7 +938,7 @@ mod tests {
     }
 
     fn lakeside() -> serde_yaml::Value {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/examples/lakeside/directory.yaml");
+        let path = crate::repo().join("policies/examples/lakeside/directory.yaml");
         serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 

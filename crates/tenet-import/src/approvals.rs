@@ -46,10 +46,10 @@ use super::graph::contact_id;
 use super::report::{At, Problem};
 use super::text;
 use super::{Draft, Found, ImportReport};
-use crate::directory::Relationship;
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use std::collections::HashMap;
+use tenet::directory::Relationship;
 
 const FORMAT: &str = "Approvals CSV";
 
@@ -542,7 +542,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn fixtures(dir: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports").join(dir)
+        crate::repo().join("tests/fixtures/exports").join(dir)
     }
 
     fn found(path: PathBuf, kind: Kind) -> Vec<Found> {

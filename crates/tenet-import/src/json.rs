@@ -4,8 +4,8 @@
 //! reading it element by element keeps memory at one user. A file holding a single object (what
 //! PowerShell writes when the cmdlet returned one) reads as an array of one.
 
-use crate::directory::locate::Locations;
 use std::io::{self, BufRead};
+use tenet::directory::locate::Locations;
 
 /// One top-level element: its text and the 1-based line it starts on.
 #[derive(Debug, Clone)]
