@@ -21,11 +21,9 @@
 
 use crate::ast::CmpOp;
 use crate::eval::{self, Effective, Outcome, Reason, Via};
-use crate::explain::Explainer;
-use crate::model::{
-    DecisionId, DirectoryAttr, Expr, Fact, GuardianAttr, MessagePart, Model, Rule, TypeId, UserAttr, Value,
-};
-use crate::table::{DecisionColumn, DecisionTable, ObjectKey};
+use crate::facts::{directory_roles, user_attr};
+use crate::model::{DecisionId, Expr, Fact, MessagePart, Model, Rule, TypeId, UserAttr, Value};
+use crate::table::{Compiled, DecisionColumn, DecisionTable, GuardianKey};
 // Interning keys are our own data, not attacker-chosen: a fast non-cryptographic hash is safe.
 use foldhash::HashMap;
 use foldhash::HashMapExt as _;
@@ -37,7 +35,7 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
     let (user_effective, effective_sets) = effective_sets(&model, &used);
     let (user_profile, profiles) = profiles(&model, &used, &user_effective, &effective_sets);
     let reads = Reads::of(&model, &used);
-    let link_kinds = ObjectKey::link_kinds(&model);
+    let link_kinds = GuardianKey::link_kinds(&model);
     let mut cells = Cells::default();
     let mut table: Vec<u32> = Vec::new();
     let mut columns: Vec<DecisionColumn> = (0..model.decisions.len()).map(|_| DecisionColumn::default()).collect();
@@ -62,7 +60,7 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
             .collect();
         let guardian = model.decisions[d].has_guardian;
         let (index, keys) = if guardian {
-            let objects = ObjectKey::reachable(&link_kinds, reads.mask[d]);
+            let objects = GuardianKey::reachable(&link_kinds, reads.mask[d]);
             (objects.index, objects.keys)
         } else {
             (Vec::new(), vec![0])
@@ -81,11 +79,7 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
         }
         columns[d] = column;
     }
-    let held = effective_sets.iter().flat_map(|set| used.types.iter().copied().zip(set.iter().copied()));
-    let explainer = Explainer::new(&model, held);
-    DecisionTable {
-        explainer,
-        model,
+    let compiled = Compiled {
         columns,
         used_types: used.types,
         user_profile,
@@ -94,7 +88,8 @@ pub fn compile(model: Arc<Model>) -> DecisionTable {
         profile_count: profiles.len(),
         cells: table,
         outcomes: cells.outcomes,
-    }
+    };
+    DecisionTable::new(model, compiled)
 }
 
 /// What each decision reads of a profile, its requirements' reads and message placeholders
@@ -117,7 +112,7 @@ impl Reads {
                 match f {
                     Fact::Policy { ptype, .. } => types.push(used.type_slot(*ptype)),
                     Fact::User(a) => attrs.push(used.attr_slot(*a)),
-                    Fact::Guardian(a) => mask |= ObjectKey::mask_of(*a),
+                    Fact::Guardian(a) => mask |= GuardianKey::mask_of(*a),
                     _ => {}
                 }
             }
@@ -305,14 +300,6 @@ fn constant_uses(model: &Model, e: &Expr, uses: &mut HashMap<UserAttr, Option<Ve
     }
 }
 
-pub(crate) fn directory_roles(model: &Model, a: DirectoryAttr) -> Value {
-    let roles = match a {
-        DirectoryAttr::EnabledRoles => &model.directory.enabled_roles,
-        DirectoryAttr::DisabledRoles => &model.directory.disabled_roles,
-    };
-    Value::set(roles.iter().map(|r| Value::Str(r.as_str().into())).collect())
-}
-
 /// Each user's effective instances of the used types, interned.
 fn effective_sets(model: &Model, used: &Used) -> (Vec<u32>, Vec<Box<[Effective]>>) {
     // For each used type: the best group assignment of each group, by group index.
@@ -372,24 +359,6 @@ pub(crate) struct Profile {
     attrs: Box<[Value]>,
     /// The projected attribute values, interned per slot, for memo keys.
     attr_ids: Box<[u32]>,
-}
-
-pub(crate) fn user_attr(model: &Model, u: usize, a: UserAttr) -> Value {
-    let user = &model.directory.users[u];
-    let strings = |v: &mut dyn Iterator<Item = &str>| Value::set(v.map(|s| Value::Str(s.into())).collect());
-    // Role and licence names are shared by the directory: the set shares them too.
-    let shared = |v: &[Arc<str>]| Value::set(v.iter().map(|s| Value::Str(s.clone())).collect());
-    match a {
-        UserAttr::Enabled => Value::Bool(user.enabled),
-        UserAttr::Roles => shared(&user.roles),
-        UserAttr::Licenses => shared(&user.licenses),
-        UserAttr::Groups => strings(
-            &mut user.groups.iter().filter_map(|g| model.directory.groups.get_index(*g)).map(|(_, g)| g.id.as_str()),
-        ),
-        UserAttr::OwnsClassTeam => Value::Bool(!user.owns.is_empty()),
-        UserAttr::InClassTeam => Value::Bool(!user.student_of.is_empty()),
-        UserAttr::InvitesSent => Value::Int(user.invites_sent),
-    }
 }
 
 fn project(value: Value, projection: &Projection) -> Value {
@@ -646,19 +615,12 @@ impl Env<'_> {
         match f {
             Fact::Tenant { config, setting } => m.configs[config].values[setting].0.clone(),
             Fact::Policy { ptype, setting } => {
-                let t = &m.policy_types[ptype];
                 let instance = self.profile.instances[self.used.type_slot(ptype)];
-                t.instances[instance].values[setting]
-                    .as_ref()
-                    .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone())
+                m.policy_types[ptype].value(instance, setting).clone()
             }
             Fact::User(a) => self.profile.attrs[self.used.attr_slot(a)].clone(),
             Fact::Directory(a) => directory_roles(m, a),
-            Fact::Guardian(GuardianAttr::Relationship) => {
-                let r = crate::directory::Relationship::ALL[ObjectKey::relationship(self.object)];
-                m.relationship_value(r)
-            }
-            Fact::Guardian(a) => Value::Bool(self.object & ObjectKey::mask_of(a) != 0),
+            Fact::Guardian(a) => GuardianKey::attr(m, self.object, a),
         }
     }
 }

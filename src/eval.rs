@@ -374,12 +374,8 @@ impl Reference<'_> {
         match f {
             Fact::Tenant { config, setting } => m.configs[config].values[setting].0.clone(),
             Fact::Policy { ptype, setting } => {
-                let t = &m.policy_types[ptype];
                 let e = effective(m, self.user, ptype);
-                match &t.instances[e.instance].values[setting] {
-                    Some((v, _)) => v.clone(),
-                    None => t.schema.settings[setting].default.clone(),
-                }
+                m.policy_types[ptype].value(e.instance, setting).clone()
             }
             Fact::User(a) => {
                 let u = &dir.users[self.user];

@@ -10,7 +10,7 @@ pub mod directory;
 pub mod engine;
 pub mod eval;
 pub mod expect;
-mod explain;
+mod facts;
 pub mod generate;
 pub mod model;
 pub mod output;

@@ -121,6 +121,16 @@ pub struct PolicyType {
     pub groups: Vec<GroupAssignment>,
 }
 
+impl PolicyType {
+    /// A setting's value in an instance: the instance's own, else the type's default.
+    pub fn value(&self, instance: InstanceId, setting: SettingId) -> &Value {
+        match &self.instances[instance].values[setting] {
+            Some((v, _)) => v,
+            None => &self.schema.settings[setting].default,
+        }
+    }
+}
+
 /// Where a tenant configuration value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigSource {

@@ -6,11 +6,11 @@
 //! where that user's own assignment was written. The user's and guardian's attributes are read from the
 //! directory's own indexes (the reference evaluator finds them by scanning, independently).
 
-use crate::compile::{directory_roles, user_attr};
+use super::key::GuardianKey;
 use crate::directory::Relationship;
 use crate::eval::{self, Effective, Provenance, Via};
+use crate::facts::{directory_roles, user_attr};
 use crate::model::{Fact, GuardianAttr, Model, SettingId, TypeId, Value};
-use crate::table::ObjectKey;
 use foldhash::{HashMap, HashMapExt as _};
 use std::sync::Arc;
 
@@ -178,12 +178,12 @@ impl Explainer {
                 Fact::Guardian(a) => {
                     let packed = *key.get_or_insert_with(|| {
                         let gi = guardian?;
-                        dir.guardians.get_index(gi).map(|(_, g)| ObjectKey::of(dir, user, gi, g))
+                        dir.guardians.get_index(gi).map(|(_, g)| GuardianKey::of(dir, user, gi, g))
                     });
                     match packed {
                         Some(packed) => {
                             let source = self.guardian_sources.get(f).unwrap_or(&self.guardian_source).clone();
-                            (guardian_attr(model, packed, a), source)
+                            (GuardianKey::attr(model, packed, a), source)
                         }
                         None => continue,
                     }
@@ -215,17 +215,6 @@ fn render(model: &Model, v: &Value) -> (Arc<serde_json::Value>, Arc<str>) {
     (Arc::new(model.to_json(v)), model.show(v).into())
 }
 
-/// A guardian attribute as the table sees it: from the packed key of the (user, guardian) pair.
-fn guardian_attr(model: &Model, key: u32, a: GuardianAttr) -> Value {
-    match a {
-        GuardianAttr::Relationship => {
-            let r = Relationship::ALL.get(ObjectKey::relationship(key)).copied().unwrap_or(Relationship::Other);
-            model.relationship_value(r)
-        }
-        other => Value::Bool(key & ObjectKey::mask_of(other) != 0),
-    }
-}
-
 /// A policy setting's value and source for `user`, a holder of `effective`.
 fn policy_provenance(
     model: &Model,
@@ -234,14 +223,11 @@ fn policy_provenance(
     effective: Effective,
     user: usize,
 ) -> Provenance {
-    let t = &model.policy_types[ptype];
-    let v = t.instances[effective.instance].values[setting]
-        .as_ref()
-        .map_or_else(|| t.schema.settings[setting].default.clone(), |(v, _)| v.clone());
+    let v = model.policy_types[ptype].value(effective.instance, setting);
     Provenance {
         setting: model.fact_name(Fact::Policy { ptype, setting }).into(),
-        value: Arc::new(model.to_json(&v)),
+        value: Arc::new(model.to_json(v)),
         source: eval::policy_source(model, ptype, effective, setting, user).into(),
-        shown: model.show(&v).into(),
+        shown: model.show(v).into(),
     }
 }

@@ -2,109 +2,19 @@
 //!
 //! A query is a hash probe for the user (and guardian) and an index into a flat array of outcome
 //! ids; nothing is parsed or allocated. Provenance is assembled on request from the per-user
-//! effective instances kept beside the table and the parts [`crate::explain`] rendered once.
+//! effective instances kept beside the table and the parts [`provenance`] rendered once.
 
-use crate::directory::{Directory, Guardian, GuardianIdx, Relation, Relationship, User, UserIdx};
+pub(crate) mod key;
+mod provenance;
+
+pub use key::GuardianKey;
+use provenance::Explainer;
+
+use crate::directory::{Guardian, GuardianIdx, User, UserIdx};
 use crate::eval::{self, Effective, Outcome, Provenance};
-use crate::explain::Explainer;
-use crate::model::{DecisionId, GuardianAttr, Model, TypeId};
+use crate::model::{DecisionId, Model, TypeId};
 use std::fmt::Write as _;
 use std::sync::Arc;
-
-/// Packed guardian facts: one bit per boolean attribute and four bits of relationship.
-#[derive(Debug)]
-pub struct ObjectKey;
-
-/// The object keys a query can produce, and a dense index from packed key to object id.
-pub(crate) struct Objects {
-    pub keys: Vec<u32>,
-    pub index: Vec<u32>,
-}
-
-impl ObjectKey {
-    const REL_SHIFT: u32 = 7;
-    const REL_MASK: u32 = 0b1111 << Self::REL_SHIFT;
-    /// Number of distinct packed keys.
-    pub const SPACE: usize = 1 << 11;
-
-    pub fn mask_of(a: GuardianAttr) -> u32 {
-        match a {
-            GuardianAttr::HasEmail => 1,
-            GuardianAttr::HasPhone => 1 << 1,
-            GuardianAttr::PhoneE164 => 1 << 2,
-            GuardianAttr::OnTeams => 1 << 3,
-            GuardianAttr::Blocked => 1 << 4,
-            GuardianAttr::Linked => 1 << 5,
-            GuardianAttr::OfUser => 1 << 6,
-            GuardianAttr::Relationship => Self::REL_MASK,
-        }
-    }
-
-    pub fn relationship(key: u32) -> usize {
-        ((key & Self::REL_MASK) >> Self::REL_SHIFT) as usize
-    }
-
-    fn intrinsic(g: &Guardian) -> u32 {
-        u32::from(g.email.is_some())
-            | u32::from(g.phone.is_some()) << 1
-            | u32::from(g.phone_e164) << 2
-            | u32::from(g.on_teams) << 3
-    }
-
-    fn pack(intrinsic: u32, r: Relation, blocked: bool) -> u32 {
-        intrinsic
-            | u32::from(blocked) << 4
-            | u32::from(r.linked) << 5
-            | u32::from(r.of_user) << 6
-            | (r.relationship.index() as u32) << Self::REL_SHIFT
-    }
-
-    /// The packed facts of `guardian` as seen by `user`.
-    pub fn of(dir: &Directory, user: UserIdx, gi: GuardianIdx, g: &Guardian) -> u32 {
-        let blocked = dir.users.get_index(user).is_some_and(|(_, u)| u.blocked.binary_search(&gi).is_ok());
-        Self::pack(Self::intrinsic(g), dir.relation(user, g), blocked)
-    }
-
-    /// The distinct (intrinsic facts, relationship) pairs of the directory's guardian links, in
-    /// order of first appearance: what [`Self::reachable`] expands. A district has millions of
-    /// links and a few dozen such pairs.
-    pub(crate) fn link_kinds(model: &Model) -> Vec<(u32, Relationship)> {
-        let mut seen = vec![false; Self::SPACE];
-        let mut kinds = Vec::new();
-        for g in model.directory.guardians.values() {
-            let intrinsic = Self::intrinsic(g);
-            for link in &g.links {
-                let r = Relation { of_user: false, linked: false, relationship: link.relationship };
-                let key = Self::pack(intrinsic, r, false) as usize;
-                if !std::mem::replace(&mut seen[key], true) {
-                    kinds.push((intrinsic, link.relationship));
-                }
-            }
-        }
-        kinds
-    }
-
-    /// Every key (projected on `mask`) that some query can produce, from [`Self::link_kinds`].
-    pub(crate) fn reachable(kinds: &[(u32, Relationship)], mask: u32) -> Objects {
-        let mut index = vec![u32::MAX; Self::SPACE];
-        let mut keys = Vec::new();
-        // A query's relationship is one of the guardian's links'; the relation bits and the
-        // block can be anything.
-        for &(intrinsic, relationship) in kinds {
-            for (of_user, linked) in [(false, false), (true, false), (false, true), (true, true)] {
-                for blocked in [false, true] {
-                    let r = Relation { of_user, linked, relationship };
-                    let key = Self::pack(intrinsic, r, blocked) & mask;
-                    if index[key as usize] == u32::MAX {
-                        index[key as usize] = u32::try_from(keys.len()).unwrap_or(u32::MAX);
-                        keys.push(key);
-                    }
-                }
-            }
-        }
-        Objects { keys, index }
-    }
-}
 
 /// Why a query could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,19 +51,58 @@ impl QueryError {
 
 /// The compiled table. Build it with [`crate::compile::compile`] (or [`crate::Engine`]).
 pub struct DecisionTable {
-    pub(crate) model: Arc<Model>,
+    model: Arc<Model>,
     /// Per decision (by id): where its outcomes are.
-    pub(crate) columns: Vec<DecisionColumn>,
-    pub(crate) used_types: Vec<TypeId>,
-    pub(crate) user_profile: Vec<u32>,
-    pub(crate) user_effective: Vec<u32>,
-    pub(crate) effective_sets: Vec<Box<[Effective]>>,
-    pub(crate) profile_count: usize,
+    columns: Vec<DecisionColumn>,
+    used_types: Vec<TypeId>,
+    user_profile: Vec<u32>,
+    user_effective: Vec<u32>,
+    effective_sets: Vec<Box<[Effective]>>,
+    profile_count: usize,
     /// Outcome ids, each decision's block at its column's offset (see [`DecisionColumn::cell`]).
-    pub(crate) cells: Vec<u32>,
-    pub(crate) outcomes: Vec<Outcome>,
+    cells: Vec<u32>,
+    outcomes: Vec<Outcome>,
     /// Provenance parts rendered once.
-    pub(crate) explainer: Explainer,
+    explainer: Explainer,
+}
+
+/// What the compiler works out, handed to [`DecisionTable::new`].
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    /// Per decision (by id): where its outcomes are.
+    pub columns: Vec<DecisionColumn>,
+    /// The policy types the decisions consult, in slot order.
+    pub used_types: Vec<TypeId>,
+    /// Each user's profile.
+    pub user_profile: Vec<u32>,
+    /// Each user's set of effective instances (an index into `effective_sets`).
+    pub user_effective: Vec<u32>,
+    /// The distinct sets of effective instances, one per slot of `used_types`.
+    pub effective_sets: Vec<Box<[Effective]>>,
+    pub profile_count: usize,
+    /// Outcome ids, each decision's block at its column's offset.
+    pub cells: Vec<u32>,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl DecisionTable {
+    /// The table of a compiled model; renders the provenance every query shares.
+    pub(crate) fn new(model: Arc<Model>, c: Compiled) -> Self {
+        let held = c.effective_sets.iter().flat_map(|set| c.used_types.iter().copied().zip(set.iter().copied()));
+        let explainer = Explainer::new(&model, held);
+        Self {
+            model,
+            columns: c.columns,
+            used_types: c.used_types,
+            user_profile: c.user_profile,
+            user_effective: c.user_effective,
+            effective_sets: c.effective_sets,
+            profile_count: c.profile_count,
+            cells: c.cells,
+            outcomes: c.outcomes,
+            explainer,
+        }
+    }
 }
 
 /// One decision's part of the table. Profiles that agree on everything the decision reads
@@ -161,7 +110,7 @@ pub struct DecisionTable {
 #[derive(Debug, Default)]
 pub(crate) struct DecisionColumn {
     pub guardian: bool,
-    /// The [`ObjectKey`] bits the decision reads.
+    /// The [`GuardianKey`] bits the decision reads.
     pub mask: u32,
     /// Dense index from a masked packed key to its position in `keys` (guardian decisions).
     pub index: Vec<u32>,
@@ -319,7 +268,7 @@ impl DecisionTable {
             (true, Some(g)) => {
                 let dir = &self.model.directory;
                 match dir.guardians.get_index(g.0) {
-                    Some((_, gd)) => ObjectKey::of(dir, user.0, g.0, gd),
+                    Some((_, gd)) => GuardianKey::of(dir, user.0, g.0, gd),
                     None => return Err(QueryError::UnknownGuardian),
                 }
             }
@@ -453,7 +402,7 @@ impl<'t> Decision<'t> {
 
     /// Every setting and attribute the decision consulted, with its value and source, derived
     /// from the table's per-user effective instances (rendered at compile time, see
-    /// [`crate::explain`]).
+    /// [`provenance`]).
     pub fn provenance(&self) -> Vec<Provenance> {
         let t = self.table;
         let m = &t.model;
