@@ -339,6 +339,12 @@ fn classify(name: &str) -> Option<Kind> {
     recognise::by_name(path, &recognise::words(path))
 }
 
+/// The repository's top folder, where the tests' fixtures are.
+#[cfg(test)]
+pub(crate) fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,10 +364,4 @@ mod tests {
         assert!(matches!(classify("get-csonlineuser.json"), Some(Kind::Teams(_))));
         assert!(matches!(classify("csonlineuser.json"), Some(Kind::Teams(_))));
     }
-}
-
-/// The repository's top folder, where the tests' fixtures are.
-#[cfg(test)]
-pub(crate) fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

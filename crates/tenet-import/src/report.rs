@@ -8,12 +8,36 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+/// One source of the facts the pack reads, and whether the import has it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceLine {
+    /// What it is: `Get-CsOnlineUser (users, direct assignments, licences)`.
+    pub source: String,
+    pub status: Status,
+    /// The files it was read from (or where an id came from).
+    pub files: Vec<String>,
+    /// For a missing source, how to export it; for an assumed one, what is assumed.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Found,
+    /// Required and missing: an error.
+    Missing,
+    /// Optional and missing: the detail says what is assumed instead.
+    Assumed,
+    /// Two sources of one fact that can't both be right: an error.
+    Conflict,
+}
+
 /// The report of one import: a section per file read, in reading order.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ImportReport {
     /// The sources of the facts the pack reads: found, missing (an error) or assumed. Listed
     /// first.
-    pub sources: Vec<super::sources::SourceLine>,
+    pub sources: Vec<SourceLine>,
     /// Facts read from two sources, with which one wins and why: listed next.
     pub overlaps: Vec<String>,
     /// Files under `--from` that are not read, with the reason: listed next.
@@ -283,7 +307,6 @@ impl ImportReport {
 
     /// Required sources the import lacks.
     pub fn missing(&self) -> usize {
-        use super::sources::Status;
         self.sources.iter().filter(|s| matches!(s.status, Status::Missing | Status::Conflict)).count()
     }
 
@@ -322,7 +345,6 @@ impl ImportReport {
             out.push_str("sources:\n");
         }
         for s in &self.sources {
-            use super::sources::Status;
             // A large district's pages: the first few are named, `--format json` lists all.
             let names = match s.files.len() {
                 0..=5 => s.files.join(", "),

@@ -4,36 +4,11 @@
 //! tenant and never denies on its own.
 
 use super::draft::Draft;
-use super::report::ImportReport;
+use super::report::{ImportReport, SourceLine, Status};
 use super::teams::{AppIds, Cmdlet};
 use super::{Found, Kind};
-use serde::Serialize;
 use tenet::directory::Assumption;
 use tenet::model::Model;
-
-/// One source of the facts the pack reads, and whether the import has it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceLine {
-    /// What it is: `Get-CsOnlineUser (users, direct assignments, licences)`.
-    pub source: String,
-    pub status: Status,
-    /// The files it was read from (or where an id came from).
-    pub files: Vec<String>,
-    /// For a missing source, how to export it; for an assumed one, what is assumed.
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Found,
-    /// Required and missing: an error.
-    Missing,
-    /// Optional and missing: the detail says what is assumed instead.
-    Assumed,
-    /// Two sources of one fact that can't both be right: an error.
-    Conflict,
-}
 
 /// What is assumed without a directory roles export: every tenant has a Global Administrator.
 pub const ASSUMED_ADMIN: &str = "at least one enabled Global Administrator, and no disabled admin — no directory roles export (Graph `GET /directoryRoles?$expand=members`)";
