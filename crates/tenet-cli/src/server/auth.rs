@@ -1,6 +1,6 @@
 //! The bearer token (`--token`).
 
-use super::routes::error;
+use super::errors::error;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -2,7 +2,7 @@
 //! request head or a stalled write is overdue, the request deadline (408) and the announced
 //! body size check (413).
 
-use super::routes::error;
+use super::errors::error;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;

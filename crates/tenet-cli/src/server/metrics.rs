@@ -1,7 +1,7 @@
 //! Prometheus metrics on `/metrics` and the one log line per request.
 
 use super::AppState;
-use super::routes::error;
+use super::errors::error;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

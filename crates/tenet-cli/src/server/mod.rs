@@ -18,10 +18,12 @@
 //!
 //! Rooms: [`routes`] (the handlers and their JSON), [`reload`] (the served snapshot and the
 //! reloader), [`watch`] (`--watch`), [`deadlines`] (slow clients and oversized bodies),
-//! [`metrics`] (Prometheus and the request log), [`auth`] (the bearer token).
+//! [`metrics`] (Prometheus and the request log), [`auth`] (the bearer token), [`errors`] (the
+//! error answers).
 
 mod auth;
 mod deadlines;
+mod errors;
 mod metrics;
 mod reload;
 mod routes;
@@ -34,9 +36,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use deadlines::{Guarded, LIMITS, Limits};
+use errors::error;
 use metrics::Metrics;
 use reload::Served;
-use routes::error;
 use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;

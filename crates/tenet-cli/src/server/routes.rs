@@ -2,6 +2,7 @@
 //! never quote what the caller sent.
 
 use super::AppState;
+use super::errors::{error, query_error, query_message};
 use super::metrics::{known, logged};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, Path, Query, State};
@@ -28,26 +29,6 @@ pub(super) fn routes(extra: Router<AppState>) -> Router<AppState> {
         .method_not_allowed_fallback(|| async {
             error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this route does not take that method")
         })
-}
-
-pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
-}
-
-fn query_error(e: &QueryError) -> Response {
-    error(StatusCode::BAD_REQUEST, e.code(), &query_message(e))
-}
-
-/// A query error's message without what the caller sent: the table's text repeats an unknown
-/// user or decision, and a caller may have put a guardian's email or phone in either field.
-/// What the table knows (a suggestion, a decision's name) is kept.
-fn query_message(e: &QueryError) -> String {
-    let hint = |s: &Option<String>| s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-    match e {
-        QueryError::UnknownUser { suggestion, .. } => format!("unknown user{}", hint(suggestion)),
-        QueryError::UnknownDecision { suggestion, .. } => format!("unknown decision{}", hint(suggestion)),
-        other => other.to_string(),
-    }
 }
 
 /// What a request body must be, for error messages that can't quote the body.
