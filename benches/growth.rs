@@ -51,7 +51,10 @@ fn measure(users: usize) {
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", d.tenant));
-    let sources = Sources { policies, directory: None, directory_data: Some(d.directory) };
+    let sources = Sources {
+        policies,
+        directory: tenet::engine::DirectorySource::Data { data: Box::new(d.directory), named: None },
+    };
     let generate = t.elapsed();
     let input = ALLOCATOR.allocated();
 

@@ -85,7 +85,7 @@ pub fn sources_from(tenant: String, directory: RawDirectory) -> Sources {
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", tenant));
-    Sources { policies, directory: None, directory_data: Some(directory) }
+    Sources { policies, directory: tenet::engine::DirectorySource::Data { data: Box::new(directory), named: None } }
 }
 
 /// One question: a user (directory key), a decision and, for `call_guardian`, a guardian id.

@@ -16,7 +16,7 @@ fn sources(users: usize) -> Sources {
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", d.tenant));
-    Sources { policies, directory: None, directory_data: Some(d.directory) }
+    Sources { policies, directory: tenet::engine::DirectorySource::Data { data: Box::new(d.directory), named: None } }
 }
 
 fn build(c: &mut Criterion) {

@@ -21,19 +21,40 @@ pub const PACK_DIR: &str = "policies/teams/";
 pub struct Sources {
     /// Policy files, in load order.
     pub policies: Vec<Source>,
-    /// The directory file, if any (an empty directory otherwise).
-    pub directory: Option<Source>,
-    /// A directory already in memory (an import): used instead of parsing `directory`, which
-    /// then only names it in diagnostics.
-    pub directory_data: Option<directory::RawDirectory>,
+    /// The directory.
+    pub directory: DirectorySource,
+}
+
+/// Where a policy set's directory comes from.
+#[derive(Debug, Clone, Default)]
+pub enum DirectorySource {
+    /// None: an empty directory (policy files checked on their own).
+    #[default]
+    None,
+    /// A directory file (YAML), parsed and validated with located errors.
+    File(Source),
+    /// A directory already in memory (an import, a generated district), validated as a file
+    /// would be. `named`, if given, is the file diagnostics name (an import's written
+    /// `directory.yaml`); otherwise they say `(directory in memory)`.
+    Data { data: Box<directory::RawDirectory>, named: Option<Source> },
+}
+
+impl DirectorySource {
+    /// The directory file, if the directory is one.
+    pub fn file(&self) -> Option<&Source> {
+        match self {
+            Self::File(s) => Some(s),
+            Self::None | Self::Data { .. } => None,
+        }
+    }
 }
 
 impl Sources {
     /// The bundled example district: the Teams pack and the Lakeside tenant.
     pub fn bundled() -> Self {
         let policies = bundled::POLICIES.iter().map(|(name, text)| Source::new(*name, *text)).collect();
-        let directory = Some(Source::new(bundled::DIRECTORY.0, bundled::DIRECTORY.1));
-        Self { policies, directory, directory_data: None }
+        let directory = DirectorySource::File(Source::new(bundled::DIRECTORY.0, bundled::DIRECTORY.1));
+        Self { policies, directory }
     }
 
     /// The bundled Teams policy pack alone (no tenant, no directory): what imports build on.
@@ -43,7 +64,7 @@ impl Sources {
             .filter(|(name, _)| name.starts_with(PACK_DIR))
             .map(|(name, text)| Source::new(*name, *text))
             .collect();
-        Self { policies, directory: None, directory_data: None }
+        Self { policies, directory: DirectorySource::None }
     }
 
     /// Reads policy files and directories (recursively, `*.tenet` in name order) and the
@@ -100,7 +121,7 @@ impl Sources {
         }
         if let Some(d) = directory.map(Path::to_path_buf).or(found_directory) {
             match read_text(&d, directory::MAX_DIRECTORY_BYTES) {
-                Ok(s) => out.directory = Some(s),
+                Ok(s) => out.directory = DirectorySource::File(s),
                 Err(e) => errors.push(e),
             }
         }
@@ -212,17 +233,17 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
             Err(mut e) => diagnostics.append(&mut e),
         }
     }
-    let directory = match (sources.directory, sources.directory_data) {
-        (named, Some(raw)) => {
+    let directory = match sources.directory {
+        DirectorySource::Data { data, named } => {
             let id = map.add(named.unwrap_or_else(|| Source::new("(directory in memory)", "")));
-            let learned = raw.privacy();
-            directory::from_raw(id, raw).unwrap_or_else(|mut e| {
+            let learned = data.privacy();
+            directory::from_raw(id, *data).unwrap_or_else(|mut e| {
                 diagnostics.append(&mut e);
                 broken_directory = Some(learned);
                 Directory::default()
             })
         }
-        (Some(s), None) => {
+        DirectorySource::File(s) => {
             let text = s.text.clone();
             let id: FileId = map.add(s);
             match directory::load(id, text.clone()) {
@@ -234,7 +255,7 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
                 }
             }
         }
-        (None, None) => Directory::default(),
+        DirectorySource::None => Directory::default(),
     };
     map.set_privacy(privacy(broken_directory.unwrap_or_else(|| directory.privacy()), &files));
     if diagnostics.iter().any(Diagnostic::is_error) {

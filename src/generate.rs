@@ -17,7 +17,7 @@ pub struct Spec {
 }
 
 /// The generated tenant file and directory. The directory is built in memory, so a measurement
-/// can hand it to the engine without writing and parsing YAML ([`crate::engine::Sources::directory_data`]).
+/// can hand it to the engine without writing and parsing YAML ([`crate::engine::DirectorySource::Data`]).
 #[derive(Debug)]
 pub struct District {
     pub tenant: String,

@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
         Err(diagnostics) => render(&diagnostics, &map),
     }
 
-    let report = check_and_render(Sources { directory: Some(fuzzed), ..Sources::default() });
+    let report = check_and_render(Sources { directory: tenet::engine::DirectorySource::File(fuzzed), ..Sources::default() });
     // The file as `check_sources` marked it (with the parts that hold personal data).
     let Some(fuzzed) = report.sources.get(FileId(0)) else { return };
 

@@ -173,7 +173,7 @@ pub fn check_base() -> &'static Parsed {
             .collect();
         names.sort();
         let policies = names.iter().map(|n| read(n)).collect();
-        Parsed::new(Sources { policies, directory: Some(read(tenet::engine::DIRECTORY_FILE)), directory_data: None })
+        Parsed::new(Sources { policies, directory: tenet::engine::DirectorySource::File(read(tenet::engine::DIRECTORY_FILE)) })
     })
 }
 
@@ -325,7 +325,8 @@ fn check_import(imported: tenet_import::Imported) {
     let (tenant, directory, report) = imported.into_parts();
     // The tenant's sources as `tenet import` checks them, less the pack (parsed once).
     let sources = tenant_sources(Vec::new(), Path::new("exports"), tenant, directory);
-    let (Some(named), Some(raw)) = (sources.directory, sources.directory_data) else { return };
+    let tenet::engine::DirectorySource::Data { data: raw, named: Some(named) } = sources.directory else { return };
+    let raw = *raw;
     let pack = bundled_pack();
     let in_memory = pack.check(&sources.policies, Some(DirectoryFile::InMemory(named, raw)));
     // `tenet import` writes the tenant only when no source is missing and it checks.
@@ -337,7 +338,7 @@ fn check_import(imported: tenet_import::Imported) {
     if pack.check(&sources.policies, Some(DirectoryFile::Text(&written))).is_none() {
         let mut policies = Sources::pack().policies;
         policies.extend(sources.policies);
-        let (_, files) = check_sources(Sources { policies, directory: Some(written), directory_data: None });
+        let (_, files) = check_sources(Sources { policies, directory: tenet::engine::DirectorySource::File(written) });
         panic!(
             "the imported tenant checks in memory but not as the files the import writes:\n{}",
             render_human(&files.diagnostics, &files.sources, false)

@@ -35,7 +35,7 @@ fn check_fixture(path: &Path) -> (String, Vec<Code>) {
         policies.push(source(path));
         source(&base_dir)
     };
-    let (_, report) = check_sources(Sources { policies, directory: Some(directory), directory_data: None });
+    let (_, report) = check_sources(Sources { policies, directory: tenet::engine::DirectorySource::File(directory) });
     let rendered = render_human(&report.diagnostics, &report.sources, false);
     (rendered, report.diagnostics.iter().map(|d| d.code).collect())
 }
@@ -44,8 +44,9 @@ fn check_fixture(path: &Path) -> (String, Vec<Code>) {
 fn base_fixture_is_clean() {
     let (_, report) = check_sources(Sources {
         policies: base_policies(),
-        directory: Some(source(&repo().join("tests/fixtures/check/base/directory.yaml"))),
-        directory_data: None,
+        directory: tenet::engine::DirectorySource::File(source(
+            &repo().join("tests/fixtures/check/base/directory.yaml"),
+        )),
     });
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
 }

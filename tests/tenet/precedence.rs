@@ -110,8 +110,7 @@ fn locked_subscription_defaults_can_be_assigned_but_not_modified() {
             tenet::source::Source::new("schema.tenet", SCHEMA),
             tenet::source::Source::new("tenant.tenet", modified),
         ],
-        directory: Some(tenet::source::Source::new("directory.yaml", DIRECTORY)),
-        directory_data: None,
+        directory: tenet::engine::DirectorySource::File(tenet::source::Source::new("directory.yaml", DIRECTORY)),
     };
     let report = tenet::Engine::build(sources).expect_err("modifying a locked instance is an error");
     let d = &report.diagnostics[0];

@@ -30,8 +30,7 @@ fn damage(text: &str, at: usize, len: usize, junk: &str) -> String {
 fn run(policies: Vec<(String, String)>, directory: String) {
     let sources = Sources {
         policies: policies.into_iter().map(|(n, t)| Source::new(n, t)).collect(),
-        directory: Some(Source::new("directory.yaml", directory)),
-        directory_data: None,
+        directory: tenet::engine::DirectorySource::File(Source::new("directory.yaml", directory)),
     };
     let (_, report) = check_sources(sources.clone());
     // Rendering must not panic either, whatever the spans.
@@ -55,13 +54,13 @@ proptest! {
         let mut policies = bundled("policies/");
         let i = file % policies.len();
         policies[i].1 = damage(&policies[i].1, at, len, junk);
-        run(policies, tenet::engine::Sources::bundled().directory.map(|d| d.text.to_string()).unwrap_or_default());
+        run(policies, tenet::engine::Sources::bundled().directory.file().map(|d| d.text.to_string()).unwrap_or_default());
     }
 
     #[test]
     fn damaged_directories_never_panic(at in any::<usize>(), len in any::<usize>(),
                                        junk in prop::sample::select(vec!["", ":", "- ", "\"", "[", "]", "{", "\t", "é", "\n  - upn: x@y.z\n"])) {
-        let dir = tenet::engine::Sources::bundled().directory.map(|d| d.text.to_string()).unwrap_or_default();
+        let dir = tenet::engine::Sources::bundled().directory.file().map(|d| d.text.to_string()).unwrap_or_default();
         run(bundled("policies/"), damage(&dir, at, len, junk));
     }
 }
@@ -71,8 +70,7 @@ fn rendered(policy: &str, directory: &str) -> String {
     let types = "policy type X {\n  A: bool = true\n}\n";
     let sources = Sources {
         policies: vec![Source::new("types.tenet", types), Source::new("long.tenet", policy)],
-        directory: Some(Source::new("directory.yaml", directory)),
-        directory_data: None,
+        directory: tenet::engine::DirectorySource::File(Source::new("directory.yaml", directory)),
     };
     let (_, report) = check_sources(sources);
     assert!(!report.diagnostics.is_empty(), "the input has an error");

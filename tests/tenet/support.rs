@@ -16,8 +16,7 @@ pub fn repo() -> PathBuf {
 pub fn engine(policies: &[(&str, &str)], directory: &str) -> Engine {
     let sources = Sources {
         policies: policies.iter().map(|(n, t)| Source::new(*n, *t)).collect(),
-        directory: Some(Source::new("directory.yaml", directory)),
-        directory_data: None,
+        directory: tenet::engine::DirectorySource::File(Source::new("directory.yaml", directory)),
     };
     match Engine::build(sources) {
         Ok((e, _)) => e,

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tenet::diagnostic::{Diagnostic, render_human};
-use tenet::engine::{Engine, Report, Sources, check_sources};
+use tenet::engine::{DirectorySource, Engine, Report, Sources, check_sources};
 use tenet::output::{self, DecisionJson};
 use tenet::privacy::Privacy;
 use tenet::table::QueryError;
@@ -329,14 +329,14 @@ fn check(input: &Input, format: Format) -> u8 {
         Ok(s) => s,
         Err(g) => return g.print(format),
     };
-    let no_directory = srcs.directory.is_none();
+    let no_directory = matches!(srcs.directory, DirectorySource::None);
     // The missing piece first: without a directory every user a file names is unknown.
     if no_directory && format == Format::Text {
         eprintln!(
             "note: no directory file was given or found (no `directory.yaml` in or below the given directories), so the directory is empty"
         );
     }
-    if let (Some(d), None) = (&srcs.directory, &input.directory)
+    if let (Some(d), None) = (srcs.directory.file(), &input.directory)
         && !input.policies.iter().any(|p| p.join(tenet::engine::DIRECTORY_FILE).display().to_string() == *d.name)
         && input.import.is_empty()
         && format == Format::Text
@@ -458,7 +458,7 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
 /// Builds the engine, printing errors (never warnings) on failure.
 fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
     let srcs = gather(input).map_err(|g| g.print(format))?;
-    if srcs.directory.is_none() {
+    if matches!(srcs.directory, DirectorySource::None) {
         eprintln!(
             "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
         );

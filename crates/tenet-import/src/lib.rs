@@ -26,7 +26,7 @@ pub use report::{At, FileReport, ImportReport, Problem, Severity};
 
 use std::path::{Path, PathBuf};
 use tenet::directory::RawDirectory;
-use tenet::engine::Sources;
+use tenet::engine::{DirectorySource, Sources};
 use tenet::model::Model;
 use tenet::source::Source;
 
@@ -179,7 +179,7 @@ pub fn tenant_sources(
         policies.push(Source::new(format!("{} (imported {name})", from.display()), text));
     }
     let named = Source::new(format!("{} (imported {})", from.display(), tenet::engine::DIRECTORY_FILE), "");
-    Sources { policies, directory: Some(named), directory_data: Some(directory) }
+    Sources { policies, directory: DirectorySource::Data { data: Box::new(directory), named: Some(named) } }
 }
 
 /// Writes a directory file: the header, then the YAML, serialised straight to `out`.
