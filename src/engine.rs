@@ -5,7 +5,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::directory::{self, Directory};
 use crate::privacy::Privacy;
 use crate::source::{FileId, Source, SourceMap};
-use crate::table::{Decision, DecisionTable, QueryError};
+use crate::table::{Answer, DecisionTable, QueryError};
 use crate::{ast, bundled, compile, syntax};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -319,7 +319,7 @@ impl Engine {
         &self.table
     }
 
-    pub fn decide(&self, user: &str, decision: &str, guardian: Option<&str>) -> Result<Decision<'_>, QueryError> {
+    pub fn decide(&self, user: &str, decision: &str, guardian: Option<&str>) -> Result<Answer<'_>, QueryError> {
         self.table.decide(user, decision, guardian)
     }
 }

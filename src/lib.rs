@@ -23,4 +23,4 @@ pub mod table;
 pub mod yaml;
 
 pub use engine::{Engine, Sources};
-pub use table::{Decision, DecisionTable, QueryError};
+pub use table::{Answer, DecisionTable, QueryError};

@@ -2,7 +2,7 @@
 //! documented in the README; the HTTP server returns the same.
 
 use crate::eval::{Provenance, Reason};
-use crate::table::Decision;
+use crate::table::Answer;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -35,7 +35,7 @@ impl<'a> From<&'a Reason> for ReasonJson<'a> {
 }
 
 impl<'a> DecisionJson<'a> {
-    pub fn new(d: &Decision<'a>) -> Self {
+    pub fn new(d: &Answer<'a>) -> Self {
         let o = d.outcome;
         Self {
             user: &d.user().upn,
@@ -52,7 +52,7 @@ impl<'a> DecisionJson<'a> {
 }
 
 /// `allow`, `allow via email` or `deny CODE: message`, with the blockers' count.
-pub fn one_line(d: &Decision<'_>) -> String {
+pub fn one_line(d: &Answer<'_>) -> String {
     let o = d.outcome;
     if o.allowed {
         let mut s = match &o.channel {
@@ -75,7 +75,7 @@ pub fn one_line(d: &Decision<'_>) -> String {
 }
 
 /// The admin-facing explanation.
-pub fn explain(d: &Decision<'_>) -> String {
+pub fn explain(d: &Answer<'_>) -> String {
     let o = d.outcome;
     let mut s = String::new();
     let who = match d.guardian() {
@@ -118,7 +118,7 @@ fn reason_line(r: &Reason) -> String {
 }
 
 /// A text table: one line per decision.
-pub fn table_text(decisions: &[Decision<'_>]) -> String {
+pub fn table_text(decisions: &[Answer<'_>]) -> String {
     let rows: Vec<[String; 4]> = decisions
         .iter()
         .map(|d| {
@@ -158,7 +158,7 @@ pub fn table_text(decisions: &[Decision<'_>]) -> String {
     s
 }
 
-fn summary(d: &Decision<'_>) -> String {
+fn summary(d: &Answer<'_>) -> String {
     let o = d.outcome;
     if o.allowed {
         let mut s = match &o.channel {
@@ -185,7 +185,7 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
 }
 
-pub fn table_csv(decisions: &[Decision<'_>]) -> Result<String, csv::Error> {
+pub fn table_csv(decisions: &[Answer<'_>]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "user",

@@ -176,7 +176,7 @@ impl GuardianHandle {
 
 /// The answer to one query: borrowed from the table, free to produce.
 #[derive(Debug, Clone, Copy)]
-pub struct Decision<'t> {
+pub struct Answer<'t> {
     table: &'t DecisionTable,
     pub user: UserHandle,
     pub decision: DecisionHandle,
@@ -235,7 +235,7 @@ impl DecisionTable {
     }
 
     /// Decides by names. The hot path: two or three hash probes and an array read.
-    pub fn decide(&self, upn: &str, decision: &str, guardian: Option<&str>) -> Result<Decision<'_>, QueryError> {
+    pub fn decide(&self, upn: &str, decision: &str, guardian: Option<&str>) -> Result<Answer<'_>, QueryError> {
         let user = self.user(upn)?;
         let decision = self.decision(decision)?;
         let guardian = match (guardian, self.columns[decision.0].guardian) {
@@ -254,7 +254,7 @@ impl DecisionTable {
         user: UserHandle,
         decision: DecisionHandle,
         guardian: Option<GuardianHandle>,
-    ) -> Result<Decision<'_>, QueryError> {
+    ) -> Result<Answer<'_>, QueryError> {
         // Handles from another table (say, before a reload) are refused, not trusted.
         let Some(&profile) = self.user_profile.get(user.0) else {
             return Err(QueryError::UnknownUser { upn: format!("#{}", user.0), suggestion: None });
@@ -280,7 +280,7 @@ impl DecisionTable {
             }
         };
         let id = self.cells[column.cell(profile, key)];
-        Ok(Decision { table: self, user, decision, guardian, outcome: &self.outcomes[id as usize] })
+        Ok(Answer { table: self, user, decision, guardian, outcome: &self.outcomes[id as usize] })
     }
 
     /// The effective instance of a consulted policy type for a user.
@@ -309,7 +309,7 @@ impl DecisionTable {
     }
 
     /// Every decision for every user, guardian decisions for each guardian the user deals with.
-    pub fn all(&self) -> Vec<Decision<'_>> {
+    pub fn all(&self) -> Vec<Answer<'_>> {
         let mut out = Vec::new();
         for u in 0..self.user_profile.len() {
             let user = UserHandle(u);
@@ -383,7 +383,7 @@ fn summary(o: &Outcome) -> String {
     }
 }
 
-impl<'t> Decision<'t> {
+impl<'t> Answer<'t> {
     pub fn allowed(&self) -> bool {
         self.outcome.allowed
     }
