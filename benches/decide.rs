@@ -54,7 +54,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("build");
     g.sample_size(20);
     g.bench_function("pack_parse_check", |b| {
-        b.iter(|| tenet::engine::check_sources(tenet::engine::Sources::pack()).0.map(|m| m.decisions.len()))
+        b.iter(|| tenet::unstable::engine::check_sources(tenet::Sources::pack()).0.map(|m| m.decisions.len()))
     });
     g.bench_function("bundled_example", |b| b.iter(|| Engine::bundled().map(|(e, _)| e.table().profile_count())));
     g.finish();

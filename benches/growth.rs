@@ -1,5 +1,5 @@
 //! How building grows with the district: time, memory and bytes per user at 1,000 to 1,000,000
-//! users, on synthetic districts from `tenet::generate` handed to the engine in memory (no YAML).
+//! users, on synthetic districts from `tenet::unstable::generate` handed to the engine in memory (no YAML).
 //!
 //! Run with `cargo bench --bench growth` (all sizes) or `cargo bench --bench growth -- 100000`.
 //! Each size runs in a fresh process (this binary again), so its peak RSS (`VmHWM`) is its own.
@@ -12,9 +12,9 @@ use cap::Cap;
 use std::alloc::System;
 use std::sync::Arc;
 use std::time::Instant;
-use tenet::engine::{Sources, check_sources};
-use tenet::generate::{Spec, district};
-use tenet::source::Source;
+use tenet::Source;
+use tenet::unstable::engine::{Sources, check_sources};
+use tenet::unstable::generate::{Spec, district};
 
 /// The system allocator, counting live bytes.
 #[global_allocator]
@@ -51,10 +51,8 @@ fn measure(users: usize) {
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", d.tenant));
-    let sources = Sources {
-        policies,
-        directory: tenet::engine::DirectorySource::Data { data: Box::new(d.directory), named: None },
-    };
+    let sources =
+        Sources { policies, directory: tenet::DirectorySource::Data { data: Box::new(d.directory), named: None } };
     let generate = t.elapsed();
     let input = ALLOCATOR.allocated();
 
@@ -65,7 +63,7 @@ fn measure(users: usize) {
     drop(report);
     let t = Instant::now();
     let before_table = ALLOCATOR.allocated();
-    let table = tenet::compile::compile(model);
+    let table = tenet::unstable::compile::compile(model);
     let compile = t.elapsed();
     let resident = ALLOCATOR.allocated();
     let table_only = resident - before_table;

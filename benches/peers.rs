@@ -63,12 +63,12 @@ use cedar_policy::{Authorizer, Context, Entities, EntityId, EntityTypeName, Enti
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use serde_json::{Map, Value as Json, json};
 use std::str::FromStr;
-use tenet::directory::RawDirectory;
-use tenet::engine::{Engine, Sources};
-use tenet::generate::{Spec, district};
-use tenet::model::Model;
-use tenet::source::Source;
-use tenet::table::DecisionTable;
+use tenet::DecisionTable;
+use tenet::Source;
+use tenet::unstable::directory::RawDirectory;
+use tenet::unstable::generate::{Spec, district};
+use tenet::unstable::model::Model;
+use tenet::{Engine, Sources};
 
 /// The two decisions every side answers.
 pub const CHAT: &str = "chat_with_guardians";
@@ -85,7 +85,7 @@ pub fn sources_from(tenant: String, directory: RawDirectory) -> Sources {
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", tenant));
-    Sources { policies, directory: tenet::engine::DirectorySource::Data { data: Box::new(directory), named: None } }
+    Sources { policies, directory: tenet::DirectorySource::Data { data: Box::new(directory), named: None } }
 }
 
 /// One question: a user (directory key), a decision and, for `call_guardian`, a guardian id.
@@ -131,11 +131,11 @@ fn tenant_json(m: &Model) -> Map<String, Json> {
 }
 
 /// The key (lower-cased UPN, class team id, guardian id) of the `i`-th entry of a directory map.
-fn key_at<T>(map: &tenet::directory::NameMap<T>, i: usize) -> &str {
+fn key_at<T>(map: &tenet::unstable::directory::NameMap<T>, i: usize) -> &str {
     map.get_index(i).map_or("", |(k, _)| k.as_str())
 }
 
-fn is_supported(r: tenet::directory::Relationship) -> bool {
+fn is_supported(r: tenet::unstable::directory::Relationship) -> bool {
     matches!(r.as_str(), "parent" | "guardian")
 }
 

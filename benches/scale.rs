@@ -1,4 +1,4 @@
-//! How the engine grows with the district, on synthetic districts from `tenet::generate`
+//! How the engine grows with the district, on synthetic districts from `tenet::unstable::generate`
 //! (the same ones `tenet gen` writes, handed over in memory): building (parse, check, compile)
 //! at 1,000 to 100,000 users, and queries on a 10,000-user district: decisions by UPN and by
 //! handle, a guardian decision, `explain`'s provenance and the full table. Run with
@@ -7,16 +7,16 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
-use tenet::engine::{Engine, Sources};
-use tenet::generate::{Spec, district};
-use tenet::source::Source;
+use tenet::Source;
+use tenet::unstable::generate::{Spec, district};
+use tenet::{Engine, Sources};
 
 fn sources(users: usize) -> Sources {
     let d = district(Spec { users, seed: 1 });
     let mut policies: Vec<Source> =
         Sources::bundled().policies.into_iter().filter(|s| s.name.starts_with("policies/teams/")).collect();
     policies.push(Source::new("generated/tenant.tenet", d.tenant));
-    Sources { policies, directory: tenet::engine::DirectorySource::Data { data: Box::new(d.directory), named: None } }
+    Sources { policies, directory: tenet::DirectorySource::Data { data: Box::new(d.directory), named: None } }
 }
 
 fn build(c: &mut Criterion) {

@@ -10,7 +10,7 @@ fn main() -> std::process::ExitCode {
     let engine = match Engine::build(Sources::bundled()) {
         Ok((engine, _warnings)) => engine,
         Err(report) => {
-            eprint!("{}", tenet::diagnostic::render_human(&report.diagnostics, &report.sources, false));
+            eprint!("{}", tenet::render_human(&report.diagnostics, &report.sources, false));
             return std::process::ExitCode::FAILURE;
         }
     };

@@ -10,7 +10,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The sources can't be compiled until it is fixed.
     Error,
+    /// Worth a look; the sources still compile.
     Warning,
 }
 
@@ -18,6 +20,7 @@ macro_rules! codes {
     ($($variant:ident = $id:literal, $name:literal;)*) => {
         /// Stable diagnostic codes. The id (`E0102`) never changes meaning once released.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(missing_docs)] // each variant is named after what it reports
         pub enum Code { $($variant,)* }
 
         impl Code {
@@ -75,18 +78,26 @@ codes! {
 /// (for example where a locked instance was declared).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
+    /// Where, in which file.
     pub span: Span,
+    /// What the label says about that place.
     pub message: String,
+    /// The place of the problem itself (else context).
     pub primary: bool,
 }
 
 /// One error or warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The stable code (`E0102`), with a fixture per code in `tests/fixtures/check/`.
     pub code: Code,
+    /// Error or warning.
     pub severity: Severity,
+    /// What is wrong, in the admin's words.
     pub message: String,
+    /// Where: the primary label first where there is one.
     pub labels: Vec<Label>,
+    /// How to fix it.
     pub help: Option<String>,
     /// The labelled values are a guardian's contact details, whatever they look like: they
     /// are blanked in the snippet (see [`crate::privacy`]).
@@ -94,6 +105,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error with no label yet.
     pub fn error(code: Code, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -111,6 +123,7 @@ impl Diagnostic {
         self
     }
 
+    /// A warning with no label yet.
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Self { severity: Severity::Warning, ..Self::error(code, message) }
     }
@@ -127,11 +140,13 @@ impl Diagnostic {
         self
     }
 
+    /// Says how to fix it.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Whether it is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

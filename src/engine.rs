@@ -36,7 +36,12 @@ pub enum DirectorySource {
     /// A directory already in memory (an import, a generated district), validated as a file
     /// would be. `named`, if given, is the file diagnostics name (an import's written
     /// `directory.yaml`); otherwise they say `(directory in memory)`.
-    Data { data: Box<directory::RawDirectory>, named: Option<Source> },
+    Data {
+        /// The directory, as the directory file would hold it.
+        data: Box<directory::RawDirectory>,
+        /// The file diagnostics name, if any.
+        named: Option<Source>,
+    },
 }
 
 impl DirectorySource {
@@ -208,11 +213,14 @@ fn io_error(path: &Path, why: &str) -> Diagnostic {
 /// Everything known after checking: the sources (to render diagnostics) and the diagnostics.
 #[derive(Debug)]
 pub struct Report {
+    /// Every file read, for rendering the diagnostics with their snippets.
     pub sources: SourceMap,
+    /// Errors and warnings, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Report {
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -315,10 +323,14 @@ impl Engine {
         Self::build(Sources::bundled())
     }
 
+    /// The compiled table: for handles, every query at once, and counts.
     pub fn table(&self) -> &Arc<DecisionTable> {
         &self.table
     }
 
+    /// Answers one question: may `user` (a UPN) do `decision` (with `guardian`, an id, for the
+    /// decisions about a guardian)? Names are matched as the directory spells them, ASCII
+    /// letters in any case.
     pub fn decide(&self, user: &str, decision: &str, guardian: Option<&str>) -> Result<Answer<'_>, QueryError> {
         self.table.decide(user, decision, guardian)
     }

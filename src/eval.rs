@@ -29,7 +29,9 @@ pub const ALLOW: &str = "ALLOW";
 /// A rule that decided, blocked or warned.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Reason {
+    /// The rule's reason code (`CONSUMER_OFF_TENANT`), or `ALLOW` / `NO_ALLOW_RULE`.
     pub code: Arc<str>,
+    /// The admin-facing message, placeholders filled in.
     pub message: Arc<str>,
     /// The decision the rule belongs to (a required decision's blockers keep their origin).
     pub decision: Arc<str>,
@@ -40,6 +42,7 @@ pub struct Reason {
 /// What a decision came to for one (user, guardian).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Outcome {
+    /// Whether the decision allows.
     pub allowed: bool,
     /// The channel named by the deciding `allow via ...`, if any.
     pub channel: Option<Arc<str>>,
@@ -54,24 +57,32 @@ pub struct Outcome {
 /// How a user came to hold an instance of a policy type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Via {
+    /// Assigned to the user directly.
     Direct,
     /// Group index and the rank as written (`None`: unranked).
     Group(usize, Option<i64>),
+    /// No assignment: the org-wide default.
     Global,
 }
 
 /// The effective instance of one policy type for one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Effective {
+    /// The instance the user holds.
     pub instance: InstanceId,
+    /// How the user came to hold it.
     pub via: Via,
 }
 
 /// One consulted setting or attribute: its value and where the value came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Provenance {
+    /// The setting or attribute, as policy files name it (`user.ExternalAccessPolicy.EnableTeamsConsumerAccess`).
     pub setting: Arc<str>,
+    /// Its value, as JSON.
     pub value: Arc<serde_json::Value>,
+    /// Where the value came from: the instance and how the user holds it, the tenant line, the
+    /// directory entry or the export row.
     pub source: Arc<str>,
     /// The value as policy files write it (`Allowed`, `"Parents"`, `[]`), for text output.
     #[serde(skip)]
@@ -130,6 +141,7 @@ pub fn verdict_reason(
     }
 }
 
+/// The reason of a decision that allows (by its `allow` rule at `span`).
 pub fn allow_reason(model: &Model, decision: DecisionId, via: Option<&str>, span: Span) -> Reason {
     let name = &model.decisions[decision].name;
     let message = match via {
@@ -144,6 +156,7 @@ pub fn allow_reason(model: &Model, decision: DecisionId, via: Option<&str>, span
     }
 }
 
+/// The reason of a decision none of whose rules allowed.
 pub fn no_allow_reason(model: &Model, decision: DecisionId) -> Reason {
     let d = &model.decisions[decision];
     Reason {
@@ -238,6 +251,7 @@ pub(crate) fn how_held(model: &Model, ptype: TypeId, eff: Effective, user: UserI
     }
 }
 
+/// Where a tenant setting's value came from: the tenant file, the date, or the default.
 pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
     let c = &model.configs[config];
     match c.values[setting].1 {

@@ -1,26 +1,23 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
-pub mod as_of;
-pub mod ast;
+// The API: build an engine from sources once, then ask it questions. Everything a caller needs
+// to do that, read the answer and report problems is exported here, documented, and kept
+// stable; the rest is in `unstable`.
+pub use engine::{DirectorySource, Engine, Report, Sources};
+pub use eval::{Outcome, Provenance, Reason};
+pub use table::{Answer, DecisionHandle, DecisionTable, GuardianHandle, QueryError, UserHandle};
+pub use unstable::diagnostic::{Diagnostic, Severity, render_human};
+pub use unstable::output;
+pub use unstable::source::{Source, SourceMap};
+
 mod bundled;
-pub mod check;
-pub mod compile;
-pub mod diagnostic;
-pub mod directory;
-pub mod engine;
-pub mod eval;
-pub mod expect;
 mod facts;
-pub mod generate;
-pub mod model;
-pub mod output;
-pub mod phone;
-pub mod privacy;
-pub mod source;
-pub mod suggest;
-pub mod syntax;
-pub mod table;
-pub mod yaml;
 
-pub use engine::{Engine, Sources};
-pub use table::{Answer, DecisionTable, QueryError};
+pub mod unstable;
+
+// Inside the crate, every module is reached as `crate::name`.
+use unstable::{
+    as_of, ast, check, compile, diagnostic, directory, engine, eval, model, phone, privacy, source, suggest, syntax,
+    table, yaml,
+};

@@ -6,25 +6,39 @@ use crate::table::Answer;
 use serde::Serialize;
 use std::fmt::Write as _;
 
-/// One decision as JSON.
+/// One answer as JSON: what `tenet decide --format json` prints and the server returns.
 #[derive(Debug, Serialize)]
-pub struct DecisionJson<'a> {
+pub struct AnswerJson<'a> {
+    /// The user's UPN, as the directory spells it.
     pub user: &'a str,
+    /// The decision's name.
     pub decision: &'a str,
+    /// The guardian's id, for decisions about a guardian.
     pub guardian: Option<&'a str>,
+    /// Whether the decision allows.
     pub allowed: bool,
+    /// The channel of the deciding `allow via ...`, if any.
     pub channel: Option<&'a str>,
+    /// The deciding rule.
     pub reason: ReasonJson<'a>,
+    /// Every rule that blocks.
     pub blockers: Vec<ReasonJson<'a>>,
+    /// Every warning that fired.
     pub warnings: Vec<ReasonJson<'a>>,
+    /// Every consulted setting and attribute, with its value and source.
     pub provenance: Vec<Provenance>,
 }
 
+/// A [`Reason`] as JSON.
 #[derive(Debug, Serialize)]
 pub struct ReasonJson<'a> {
+    /// The reason code.
     pub code: &'a str,
+    /// The admin-facing message.
     pub message: &'a str,
+    /// The decision the rule belongs to.
     pub decision: &'a str,
+    /// `file:line:col` of the rule.
     pub location: &'a str,
 }
 
@@ -34,7 +48,8 @@ impl<'a> From<&'a Reason> for ReasonJson<'a> {
     }
 }
 
-impl<'a> DecisionJson<'a> {
+impl<'a> AnswerJson<'a> {
+    /// The JSON of an answer (its provenance computed here).
     pub fn new(d: &Answer<'a>) -> Self {
         let o = d.outcome;
         Self {
@@ -185,6 +200,8 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
 }
 
+/// Every answer as CSV, one row each, cells a spreadsheet would run escaped (see
+/// [`spreadsheet_safe`]).
 pub fn table_csv(decisions: &[Answer<'_>]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([

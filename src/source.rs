@@ -17,7 +17,9 @@ pub const ORIGIN_COMMENT: &str = "  // from ";
 /// tenet) and its full text.
 #[derive(Clone)]
 pub struct Source {
+    /// The name diagnostics show: a path relative to where tenet was pointed.
     pub name: Arc<str>,
+    /// The whole text.
     pub text: Arc<str>,
     /// Byte offsets of line starts, built on first use.
     lines: Arc<OnceLock<Vec<usize>>>,
@@ -110,16 +112,21 @@ pub struct FileId(pub u32);
 /// A byte range in one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
+    /// The file.
     pub file: FileId,
+    /// The first byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// The bytes `start..end` of `file` (offsets past 4 GiB are clamped).
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
         Self { file, start: clamp_u32(start), end: clamp_u32(end) }
     }
 
+    /// The byte range, for slicing the file's text.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -143,15 +150,18 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// Adds a file; its id is its position.
     pub fn add(&mut self, source: Source) -> FileId {
         self.files.push(source);
         FileId(clamp_u32(self.files.len() - 1))
     }
 
+    /// The file of an id.
     pub fn get(&self, id: FileId) -> Option<&Source> {
         self.files.get(id.0 as usize)
     }
 
+    /// Every file, with its id.
     pub fn files(&self) -> impl Iterator<Item = (FileId, &Source)> {
         self.files.iter().enumerate().map(|(i, s)| (FileId(clamp_u32(i)), s))
     }
@@ -161,6 +171,7 @@ impl SourceMap {
         &self.privacy
     }
 
+    /// Sets what of these files' text may be shown.
     pub fn set_privacy(&mut self, privacy: Privacy) {
         self.privacy = Arc::new(privacy);
     }

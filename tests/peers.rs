@@ -12,8 +12,8 @@
 mod bench;
 
 use bench::{CALL, CHAT, Query, Sides, generated_sources, sources_from, teachers};
-use tenet::directory::RawGroup;
-use tenet::generate::{Spec, district};
+use tenet::unstable::directory::RawGroup;
+use tenet::unstable::generate::{Spec, district};
 
 /// Every user with `chat_with_guardians`, every teacher with every guardian for `call_guardian`.
 fn every_query(sides: &Sides) -> Vec<Query> {

@@ -11,8 +11,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tenet::engine::{DIRECTORY_FILE, Sources};
-use tenet::source::{FileId, Source, SourceMap};
+use tenet::unstable::engine::{DIRECTORY_FILE, Sources};
+use tenet::unstable::source::{FileId, Source, SourceMap};
 use tenet_fuzz::{DirectoryFile, bundled_district, check_and_render, check_base, decide_and_render, render};
 
 fuzz_target!(|data: &[u8]| {
@@ -21,14 +21,14 @@ fuzz_target!(|data: &[u8]| {
 
     let mut map = SourceMap::default();
     let id = map.add(fuzzed.clone());
-    match tenet::directory::load(id, text) {
+    match tenet::unstable::directory::load(id, text) {
         Ok(directory) => {
             std::hint::black_box(format!("{directory:?}"));
         }
         Err(diagnostics) => render(&diagnostics, &map),
     }
 
-    let report = check_and_render(Sources { directory: tenet::engine::DirectorySource::File(fuzzed), ..Sources::default() });
+    let report = check_and_render(Sources { directory: tenet::DirectorySource::File(fuzzed), ..Sources::default() });
     // The file as `check_sources` marked it (with the parts that hold personal data).
     let Some(fuzzed) = report.sources.get(FileId(0)) else { return };
 

@@ -13,8 +13,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tenet::engine::Sources;
-use tenet::source::{FileId, Source, SourceMap};
+use tenet::Sources;
+use tenet::unstable::source::{FileId, Source, SourceMap};
 use tenet_fuzz::{bundled_district, bundled_pack, check_and_render, check_base, decide_and_render, render};
 
 fuzz_target!(|data: &[u8]| {
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut map = SourceMap::default();
     let id = map.add(fuzzed.clone());
-    if let Err(diagnostics) = tenet::syntax::parse(id, &text) {
+    if let Err(diagnostics) = tenet::unstable::syntax::parse(id, &text) {
         render(&diagnostics, &map);
     }
 

@@ -12,12 +12,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use tenet::diagnostic::{Diagnostic, render_human};
-use tenet::directory::{Directory, RawDirectory};
-use tenet::engine::{Report, Sources, check_sources};
+use tenet::{Diagnostic, render_human};
+use tenet::unstable::directory::{Directory, RawDirectory};
+use tenet::unstable::engine::{Report, Sources, check_sources};
 use tenet_import::{Options, import, tenant_sources};
-use tenet::model::Model;
-use tenet::source::{Source, SourceMap};
+use tenet::unstable::model::Model;
+use tenet::{Source, SourceMap};
 
 /// Renders diagnostics as `tenet check` prints them: text without and with colour, and JSON.
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap) {
@@ -46,8 +46,8 @@ pub fn check_and_render(sources: Sources) -> Report {
 /// Compiles a checked model, runs its expectations, and renders its decisions as `tenet table`
 /// (text and CSV), `tenet decide`, `tenet explain` and the JSON output do.
 pub fn decide_and_render(model: Model) {
-    let table = tenet::compile::compile(Arc::new(model));
-    std::hint::black_box(tenet::expect::run(&table));
+    let table = tenet::unstable::compile::compile(Arc::new(model));
+    std::hint::black_box(tenet::unstable::expect::run(&table));
     let decisions = table.all();
     if decisions.len() <= MAX_DECISIONS {
         std::hint::black_box(tenet::output::table_text(&decisions));
@@ -56,7 +56,7 @@ pub fn decide_and_render(model: Model) {
     for d in decisions.iter().take(MAX_EXPLAINED) {
         std::hint::black_box(tenet::output::one_line(d));
         std::hint::black_box(tenet::output::explain(d));
-        std::hint::black_box(serde_json::to_string(&tenet::output::DecisionJson::new(d)).ok());
+        std::hint::black_box(serde_json::to_string(&tenet::output::AnswerJson::new(d)).ok());
     }
 }
 
@@ -68,7 +68,7 @@ pub fn decide_and_render(model: Model) {
 /// personal data `check_sources` marks (taken from the report of a `check_sources` run).
 pub struct Parsed {
     sources: SourceMap,
-    files: Vec<tenet::ast::File>,
+    files: Vec<tenet::unstable::ast::File>,
     directory: Option<Source>,
     /// The set's directory loaded as the file after the set's and one more policy file.
     loaded: OnceLock<Result<Directory, Vec<Diagnostic>>>,
@@ -84,7 +84,7 @@ impl Parsed {
         let mut directory = None;
         for (id, source) in report.sources.files() {
             if (id.0 as usize) < n {
-                match tenet::syntax::parse(map.add(source.clone()), &source.text) {
+                match tenet::unstable::syntax::parse(map.add(source.clone()), &source.text) {
                     Ok(file) => files.push(file),
                     Err(_) => panic!("{} does not parse", source.name),
                 }
@@ -103,20 +103,20 @@ impl Parsed {
         let mut diagnostics = Vec::new();
         for policy in policies {
             let id = map.add(policy.clone());
-            match tenet::syntax::parse(id, &policy.text) {
+            match tenet::unstable::syntax::parse(id, &policy.text) {
                 Ok(file) => files.push(file),
                 Err(mut e) => diagnostics.append(&mut e),
             }
         }
         let loaded = match (directory, &self.directory) {
-            (Some(DirectoryFile::Text(d)), _) => Some(tenet::directory::load(map.add(d.clone()), d.text.clone())),
-            (Some(DirectoryFile::InMemory(named, raw)), _) => Some(tenet::directory::from_raw(map.add(named), raw)),
+            (Some(DirectoryFile::Text(d)), _) => Some(tenet::unstable::directory::load(map.add(d.clone()), d.text.clone())),
+            (Some(DirectoryFile::InMemory(named, raw)), _) => Some(tenet::unstable::directory::from_raw(map.add(named), raw)),
             // The set's own directory, after one more policy file: loaded once.
             (None, Some(d)) if policies.len() == 1 => {
                 let id = map.add(d.clone());
-                Some(self.loaded.get_or_init(|| tenet::directory::load(id, d.text.clone())).clone())
+                Some(self.loaded.get_or_init(|| tenet::unstable::directory::load(id, d.text.clone())).clone())
             }
-            (None, Some(d)) => Some(tenet::directory::load(map.add(d.clone()), d.text.clone())),
+            (None, Some(d)) => Some(tenet::unstable::directory::load(map.add(d.clone()), d.text.clone())),
             (None, None) => None,
         };
         let directory = match loaded {
@@ -128,13 +128,13 @@ impl Parsed {
             None => Directory::default(),
         };
         if diagnostics.iter().any(Diagnostic::is_error) {
-            tenet::diagnostic::sort(&mut diagnostics);
+            tenet::unstable::diagnostic::sort(&mut diagnostics);
             render(&diagnostics, &map);
             return None;
         }
-        let checked = tenet::check::check(map.clone(), &files, directory);
+        let checked = tenet::unstable::check::check(map.clone(), &files, directory);
         diagnostics.extend(checked.diagnostics);
-        tenet::diagnostic::sort(&mut diagnostics);
+        tenet::unstable::diagnostic::sort(&mut diagnostics);
         render(&diagnostics, &map);
         checked.model
     }
@@ -173,7 +173,7 @@ pub fn check_base() -> &'static Parsed {
             .collect();
         names.sort();
         let policies = names.iter().map(|n| read(n)).collect();
-        Parsed::new(Sources { policies, directory: tenet::engine::DirectorySource::File(read(tenet::engine::DIRECTORY_FILE)) })
+        Parsed::new(Sources { policies, directory: tenet::DirectorySource::File(read(tenet::unstable::engine::DIRECTORY_FILE)) })
     })
 }
 
@@ -325,7 +325,7 @@ fn check_import(imported: tenet_import::Imported) {
     let (tenant, directory, report) = imported.into_parts();
     // The tenant's sources as `tenet import` checks them, less the pack (parsed once).
     let sources = tenant_sources(Vec::new(), Path::new("exports"), tenant, directory);
-    let tenet::engine::DirectorySource::Data { data: raw, named: Some(named) } = sources.directory else { return };
+    let tenet::DirectorySource::Data { data: raw, named: Some(named) } = sources.directory else { return };
     let raw = *raw;
     let pack = bundled_pack();
     let in_memory = pack.check(&sources.policies, Some(DirectoryFile::InMemory(named, raw)));
@@ -334,11 +334,11 @@ fn check_import(imported: tenet_import::Imported) {
         return;
     }
     let Ok(written) = written else { return };
-    let written = Source::new(tenet::engine::DIRECTORY_FILE, written);
+    let written = Source::new(tenet::unstable::engine::DIRECTORY_FILE, written);
     if pack.check(&sources.policies, Some(DirectoryFile::Text(&written))).is_none() {
         let mut policies = Sources::pack().policies;
         policies.extend(sources.policies);
-        let (_, files) = check_sources(Sources { policies, directory: tenet::engine::DirectorySource::File(written) });
+        let (_, files) = check_sources(Sources { policies, directory: tenet::DirectorySource::File(written) });
         panic!(
             "the imported tenant checks in memory but not as the files the import writes:\n{}",
             render_human(&files.diagnostics, &files.sources, false)

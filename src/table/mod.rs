@@ -2,12 +2,12 @@
 //!
 //! A query is a hash probe for the user (and guardian) and an index into a flat array of outcome
 //! ids; nothing is parsed or allocated. Provenance is assembled on request from the per-user
-//! effective instances kept beside the table and the parts [`provenance`] rendered once.
+//! effective instances kept beside the table and the parts `provenance` rendered once.
 
 pub(crate) mod key;
 mod provenance;
 
-pub use key::GuardianKey;
+pub(crate) use key::GuardianKey;
 use provenance::Explainer;
 
 use crate::directory::{Guardian, GuardianIdx, User, UserIdx};
@@ -19,15 +19,29 @@ use std::sync::Arc;
 /// Why a query could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
+    /// No user has that UPN.
     #[error("unknown user `{upn}`{}", suggest(.suggestion))]
-    UnknownUser { upn: String, suggestion: Option<String> },
+    UnknownUser {
+        /// The UPN asked for.
+        upn: String,
+        /// The nearest known UPN, if one is near.
+        suggestion: Option<String>,
+    },
+    /// No decision has that name.
     #[error("unknown decision `{name}`{}", suggest(.suggestion))]
-    UnknownDecision { name: String, suggestion: Option<String> },
+    UnknownDecision {
+        /// The name asked for.
+        name: String,
+        /// The nearest decision name, if one is near.
+        suggestion: Option<String>,
+    },
     /// The guardian's id is not repeated: it may be an email address.
     #[error("no guardian has that id (a guardian without an explicit `id` is named by its email)")]
     UnknownGuardian,
+    /// The decision is about a guardian and none was given.
     #[error("decision `{0}` is about a guardian: give one with --guardian")]
     GuardianRequired(String),
+    /// The decision is about the user only and a guardian was given.
     #[error("decision `{0}` is about the user only: leave out the guardian")]
     GuardianNotExpected(String),
 }
@@ -178,13 +192,18 @@ impl GuardianHandle {
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'t> {
     table: &'t DecisionTable,
+    /// Who asked.
     pub user: UserHandle,
+    /// What was asked.
     pub decision: DecisionHandle,
+    /// About which guardian, for the decisions about one.
     pub guardian: Option<GuardianHandle>,
+    /// The answer: allowed or not, the deciding rule, every blocker and warning.
     pub outcome: &'t Outcome,
 }
 
 impl DecisionTable {
+    /// The checked model the table was compiled from.
     pub fn model(&self) -> &Model {
         &self.model
     }
@@ -209,6 +228,7 @@ impl DecisionTable {
         self.outcomes.len()
     }
 
+    /// Resolves a UPN once, for repeated queries (see [`Self::decide_handles`]).
     pub fn user(&self, upn: &str) -> Result<UserHandle, QueryError> {
         match self.model.directory.user(upn) {
             Some((i, _)) => Ok(UserHandle(i)),
@@ -219,6 +239,7 @@ impl DecisionTable {
         }
     }
 
+    /// Resolves a decision's name once.
     pub fn decision(&self, name: &str) -> Result<DecisionHandle, QueryError> {
         match self.model.decisions.get_index_of(name) {
             Some(i) => Ok(DecisionHandle(i)),
@@ -230,6 +251,7 @@ impl DecisionTable {
         }
     }
 
+    /// Resolves a guardian's id once.
     pub fn guardian(&self, id: &str) -> Result<GuardianHandle, QueryError> {
         self.model.directory.guardian(id).map(|(i, _)| GuardianHandle(i)).ok_or(QueryError::UnknownGuardian)
     }
@@ -384,25 +406,29 @@ fn summary(o: &Outcome) -> String {
 }
 
 impl<'t> Answer<'t> {
+    /// Whether the decision allows.
     pub fn allowed(&self) -> bool {
         self.outcome.allowed
     }
 
+    /// The user asked about.
     pub fn user(&self) -> &'t User {
         &self.table.model.directory.users[self.user.0]
     }
 
+    /// The decision's name.
     pub fn decision_name(&self) -> &'t str {
         &self.table.model.decisions[self.decision.0].name
     }
 
+    /// The guardian asked about, if any.
     pub fn guardian(&self) -> Option<&'t Guardian> {
         self.guardian.map(|g| &self.table.model.directory.guardians[g.0])
     }
 
     /// Every setting and attribute the decision consulted, with its value and source, derived
     /// from the table's per-user effective instances (rendered at compile time, see
-    /// [`provenance`]).
+    /// `provenance`).
     pub fn provenance(&self) -> Vec<Provenance> {
         let t = self.table;
         let m = &t.model;

@@ -4,7 +4,7 @@
 use crate::support::{assert_agreement, engine};
 use proptest::prelude::*;
 use std::fmt::Write as _;
-use tenet::engine::Engine;
+use tenet::Engine;
 
 #[test]
 fn bundled_example_agrees_with_the_reference() {
@@ -16,7 +16,7 @@ fn bundled_example_agrees_with_the_reference() {
 #[test]
 fn check_fixture_base_agrees_with_the_reference() {
     let dir = crate::support::repo().join("tests/fixtures/check/base");
-    let (sources, io) = tenet::engine::Sources::read(&[dir], None);
+    let (sources, io) = tenet::Sources::read(&[dir], None);
     assert!(io.is_empty(), "{io:?}");
     let (engine, _) =
         Engine::build(sources).unwrap_or_else(|r| panic!("base fixture does not check: {:?}", r.diagnostics));
@@ -24,7 +24,7 @@ fn check_fixture_base_agrees_with_the_reference() {
 }
 
 /// The generator's random numbers, driven by proptest's seed.
-struct Rng(tenet::generate::Rng);
+struct Rng(tenet::unstable::generate::Rng);
 
 impl Rng {
     fn below(&mut self, n: usize) -> usize {
@@ -130,7 +130,7 @@ fn rules(rng: &mut Rng, guardian: bool, requires: &[&str]) -> String {
 /// A random tenant: instances, assignments, users, groups, class teams, guardians, blocks and
 /// decisions with random conditions.
 fn tenant(seed: u64) -> (String, String) {
-    let mut rng = Rng(tenet::generate::Rng::new(seed));
+    let mut rng = Rng(tenet::unstable::generate::Rng::new(seed));
     let mut p = String::from(SCHEMA);
     let modes = ["A", "B", "C"];
     let bools = ["true", "false"];
@@ -284,8 +284,8 @@ fn the_generator_makes_varied_tenants() {
 #[test]
 fn generated_districts_check_clean_and_agree_with_the_reference() {
     for seed in 1..=3 {
-        let d = tenet::generate::district(tenet::generate::Spec { users: 60, seed });
-        let pack: Vec<(String, String)> = tenet::engine::Sources::bundled()
+        let d = tenet::unstable::generate::district(tenet::unstable::generate::Spec { users: 60, seed });
+        let pack: Vec<(String, String)> = tenet::Sources::bundled()
             .policies
             .iter()
             .filter(|s| s.name.starts_with("policies/teams/"))
@@ -300,10 +300,10 @@ fn generated_districts_check_clean_and_agree_with_the_reference() {
 
 #[test]
 fn the_generator_is_deterministic() {
-    let spec = tenet::generate::Spec { users: 500, seed: 7 };
-    let (a, b) = (tenet::generate::district(spec), tenet::generate::district(spec));
+    let spec = tenet::unstable::generate::Spec { users: 500, seed: 7 };
+    let (a, b) = (tenet::unstable::generate::district(spec), tenet::unstable::generate::district(spec));
     assert_eq!(a.tenant, b.tenant);
     assert_eq!(a.directory_yaml().ok(), b.directory_yaml().ok());
-    let other = tenet::generate::district(tenet::generate::Spec { seed: 8, ..spec });
+    let other = tenet::unstable::generate::district(tenet::unstable::generate::Spec { seed: 8, ..spec });
     assert_ne!(a.directory_yaml().ok(), other.directory_yaml().ok());
 }

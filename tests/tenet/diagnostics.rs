@@ -6,9 +6,9 @@
 use crate::support::repo;
 use std::collections::BTreeSet;
 use std::path::Path;
-use tenet::diagnostic::{Code, render_human};
-use tenet::engine::{Sources, check_sources};
-use tenet::source::Source;
+use tenet::Source;
+use tenet::unstable::diagnostic::{Code, render_human};
+use tenet::unstable::engine::{Sources, check_sources};
 
 fn source(path: &Path) -> Source {
     let name = path.strip_prefix(repo()).unwrap_or(path).display().to_string().replace('\\', "/");
@@ -35,7 +35,7 @@ fn check_fixture(path: &Path) -> (String, Vec<Code>) {
         policies.push(source(path));
         source(&base_dir)
     };
-    let (_, report) = check_sources(Sources { policies, directory: tenet::engine::DirectorySource::File(directory) });
+    let (_, report) = check_sources(Sources { policies, directory: tenet::DirectorySource::File(directory) });
     let rendered = render_human(&report.diagnostics, &report.sources, false);
     (rendered, report.diagnostics.iter().map(|d| d.code).collect())
 }
@@ -44,9 +44,7 @@ fn check_fixture(path: &Path) -> (String, Vec<Code>) {
 fn base_fixture_is_clean() {
     let (_, report) = check_sources(Sources {
         policies: base_policies(),
-        directory: tenet::engine::DirectorySource::File(source(
-            &repo().join("tests/fixtures/check/base/directory.yaml"),
-        )),
+        directory: tenet::DirectorySource::File(source(&repo().join("tests/fixtures/check/base/directory.yaml"))),
     });
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
 }
@@ -83,8 +81,8 @@ fn every_code_has_a_fixture_or_a_test() {
 
 #[test]
 fn oversized_policy_files_are_rejected_before_parsing() {
-    let text = "// padding\n".repeat(tenet::syntax::MAX_FILE_BYTES / 11 + 1);
-    let errs = tenet::syntax::parse(tenet::source::FileId(0), &text).unwrap_err();
+    let text = "// padding\n".repeat(tenet::unstable::syntax::MAX_FILE_BYTES / 11 + 1);
+    let errs = tenet::unstable::syntax::parse(tenet::unstable::source::FileId(0), &text).unwrap_err();
     assert_eq!(errs[0].code, Code::InputTooLarge);
 }
 

@@ -48,7 +48,7 @@ fn the_example_exercises_every_deny_reason_of_the_pack() {
     let mut declared: Vec<String> = Vec::new();
     for d in model.decisions.values() {
         for r in &d.rules {
-            if let tenet::model::Rule::Deny(v) = r {
+            if let tenet::unstable::model::Rule::Deny(v) = r {
                 declared.push(v.code.to_string());
             }
         }
@@ -69,7 +69,7 @@ fn the_example_exercises_every_deny_reason_of_the_pack() {
 #[test]
 fn the_example_meets_its_expected_decisions() {
     let engine = bundled();
-    let results = tenet::expect::run(engine.table());
+    let results = tenet::unstable::expect::run(engine.table());
     assert!(results.len() > 200, "only {} expectations", results.len());
     let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
     assert!(failed.is_empty(), "failed expectations: {failed:#?}");

@@ -5,8 +5,8 @@ use crate::support::repo;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tenet::engine::{Engine, Sources};
-use tenet::output::DecisionJson;
+use tenet::output::AnswerJson;
+use tenet::{Engine, Sources};
 use tenet_import::{Imported, Options, import};
 
 /// The app ids the Lakeside exports use (Microsoft doesn't publish them; see the README).
@@ -25,8 +25,8 @@ fn exports(dir: &str) -> PathBuf {
     repo().join("tests/fixtures/exports").join(dir)
 }
 
-fn pack() -> tenet::model::Model {
-    let (model, report) = tenet::engine::check_sources(Sources::pack());
+fn pack() -> tenet::unstable::model::Model {
+    let (model, report) = tenet::unstable::engine::check_sources(Sources::pack());
     model.unwrap_or_else(|| panic!("the bundled pack does not check: {:?}", report.diagnostics))
 }
 
@@ -42,10 +42,9 @@ fn engine(imported: &Imported) -> Engine {
     let sources = imported.sources(Sources::pack().policies, Path::new("lakeside"));
     match Engine::build(sources) {
         Ok((e, _)) => e,
-        Err(report) => panic!(
-            "the import does not check:\n{}",
-            tenet::diagnostic::render_human(&report.diagnostics, &report.sources, false)
-        ),
+        Err(report) => {
+            panic!("the import does not check:\n{}", tenet::render_human(&report.diagnostics, &report.sources, false))
+        }
     }
 }
 
@@ -58,7 +57,7 @@ fn outcomes(engine: &Engine) -> BTreeMap<(String, String, Option<String>), serde
         .all()
         .iter()
         .map(|d| {
-            let j = DecisionJson::new(d);
+            let j = AnswerJson::new(d);
             let reason = |r: &tenet::output::ReasonJson<'_>| serde_json::json!([r.code, r.message, r.decision]);
             // Guardians by name: sources key a contact without email differently (an SDS id, or
             // the student and name for Graph), and Lakeside's guardian names are unique.
@@ -138,7 +137,7 @@ fn an_import_round_trips_through_its_written_files() {
             .all()
             .iter()
             .map(|d| {
-                let mut j = serde_json::to_value(DecisionJson::new(d)).unwrap_or_default();
+                let mut j = serde_json::to_value(AnswerJson::new(d)).unwrap_or_default();
                 for p in j["provenance"].as_array_mut().into_iter().flatten() {
                     p["source"] = serde_json::Value::Null;
                 }

@@ -5,16 +5,16 @@
 use crate::support::repo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tenet::engine::{Engine, Sources};
-use tenet::output::DecisionJson;
+use tenet::output::AnswerJson;
+use tenet::{Engine, Sources};
 use tenet_import::{Imported, Options, import};
 
 fn lakeside(dir: &str) -> PathBuf {
     repo().join("tests/fixtures/exports/lakeside").join(dir)
 }
 
-fn pack() -> tenet::model::Model {
-    tenet::engine::check_sources(Sources::pack()).0.expect("the bundled pack checks")
+fn pack() -> tenet::unstable::model::Model {
+    tenet::unstable::engine::check_sources(Sources::pack()).0.expect("the bundled pack checks")
 }
 
 /// A scratch directory, emptied.
@@ -68,7 +68,7 @@ fn decisions(engine: &Engine) -> Vec<serde_json::Value> {
         .all()
         .iter()
         .map(|d| {
-            let mut j = serde_json::to_value(DecisionJson::new(d)).unwrap_or_default();
+            let mut j = serde_json::to_value(AnswerJson::new(d)).unwrap_or_default();
             for p in j["provenance"].as_array_mut().into_iter().flatten() {
                 // "set at FILE:LINE:COL": where the import wrote it, which follows reading order.
                 if let Some(s) = p["source"].as_str() {
@@ -191,7 +191,7 @@ fn without_directory_roles_an_enabled_global_admin_is_assumed_and_said() {
     // The reference evaluator assumes the same: both witnesses agree, provenance included.
     assert!(crate::support::assert_agreement(&engine) > 400);
     let d = engine.decide("ana.rivera@lakeside.edu", "request_contact_update", None).unwrap();
-    assert!(d.allowed(), "{:?}", DecisionJson::new(&d).reason.code);
+    assert!(d.allowed(), "{:?}", AnswerJson::new(&d).reason.code);
     let explained = tenet::output::explain(&d);
     assert!(
         explained.contains(
@@ -214,7 +214,7 @@ fn the_apps_ids_come_from_the_teams_app_export_or_a_flag() {
     assert_eq!(sources.files, ["Get-TeamsApp.json:3 [0].Id"], "{sources:?}");
     let engine = built(&imported);
     let d = engine.decide("ana.rivera@lakeside.edu", "parents_app", None).unwrap();
-    let json = serde_json::to_value(DecisionJson::new(&d)).unwrap();
+    let json = serde_json::to_value(AnswerJson::new(&d)).unwrap();
     let id = json["provenance"].as_array().unwrap().iter().find(|p| p["setting"] == "tenant.ParentsApp.Id").cloned();
     assert_eq!(id.map(|p| p["value"].clone()), Some("6f1e7c2a-8d3b-4f5e-9a1c-2b3d4e5f6a71".into()));
     // A flag that disagrees wins, with a warning.
@@ -278,7 +278,7 @@ fn provenance_cites_the_admins_export_never_a_generated_file() {
     let engine = built(&imported);
     let mut cited = 0;
     for d in engine.table().all() {
-        let j = serde_json::to_value(DecisionJson::new(&d)).unwrap();
+        let j = serde_json::to_value(AnswerJson::new(&d)).unwrap();
         for p in j["provenance"].as_array().unwrap() {
             let source = p["source"].as_str().unwrap();
             assert!(!source.contains("(imported "), "{}: {source}", p["setting"]);

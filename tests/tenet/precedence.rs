@@ -105,16 +105,13 @@ fn locked_subscription_defaults_can_be_assigned_but_not_modified() {
     assert!(prov.iter().any(|(_, src)| src.contains("Tag:FederationOnly, locked")), "{prov:?}");
 
     let modified = "policy ExternalAccessPolicy \"FederationOnly\" { EnableTeamsConsumerAccess = false }";
-    let sources = tenet::engine::Sources {
-        policies: vec![
-            tenet::source::Source::new("schema.tenet", SCHEMA),
-            tenet::source::Source::new("tenant.tenet", modified),
-        ],
-        directory: tenet::engine::DirectorySource::File(tenet::source::Source::new("directory.yaml", DIRECTORY)),
+    let sources = tenet::Sources {
+        policies: vec![tenet::Source::new("schema.tenet", SCHEMA), tenet::Source::new("tenant.tenet", modified)],
+        directory: tenet::DirectorySource::File(tenet::Source::new("directory.yaml", DIRECTORY)),
     };
     let report = tenet::Engine::build(sources).expect_err("modifying a locked instance is an error");
     let d = &report.diagnostics[0];
-    assert_eq!(d.code, tenet::diagnostic::Code::LockedInstance);
+    assert_eq!(d.code, tenet::unstable::diagnostic::Code::LockedInstance);
     let files: Vec<_> = d.labels.iter().map(|l| report.sources.get(l.span.file).map(|s| s.name.to_string())).collect();
     assert!(
         files.contains(&Some("tenant.tenet".into())) && files.contains(&Some("schema.tenet".into())),

@@ -2,8 +2,8 @@
 //! damage, go through parsing, checking and (when they still check) compiling.
 
 use proptest::prelude::*;
-use tenet::engine::{Engine, Sources, check_sources};
-use tenet::source::Source;
+use tenet::Source;
+use tenet::unstable::engine::{Engine, Sources, check_sources};
 
 fn bundled(name_prefix: &str) -> Vec<(String, String)> {
     Sources::bundled()
@@ -30,11 +30,11 @@ fn damage(text: &str, at: usize, len: usize, junk: &str) -> String {
 fn run(policies: Vec<(String, String)>, directory: String) {
     let sources = Sources {
         policies: policies.into_iter().map(|(n, t)| Source::new(n, t)).collect(),
-        directory: tenet::engine::DirectorySource::File(Source::new("directory.yaml", directory)),
+        directory: tenet::DirectorySource::File(Source::new("directory.yaml", directory)),
     };
     let (_, report) = check_sources(sources.clone());
     // Rendering must not panic either, whatever the spans.
-    let _ = tenet::diagnostic::render_human(&report.diagnostics, &report.sources, false);
+    let _ = tenet::render_human(&report.diagnostics, &report.sources, false);
     if let Ok((engine, _)) = Engine::build(sources) {
         let _ = engine.table().all().len();
     }
@@ -54,13 +54,13 @@ proptest! {
         let mut policies = bundled("policies/");
         let i = file % policies.len();
         policies[i].1 = damage(&policies[i].1, at, len, junk);
-        run(policies, tenet::engine::Sources::bundled().directory.file().map(|d| d.text.to_string()).unwrap_or_default());
+        run(policies, tenet::Sources::bundled().directory.file().map(|d| d.text.to_string()).unwrap_or_default());
     }
 
     #[test]
     fn damaged_directories_never_panic(at in any::<usize>(), len in any::<usize>(),
                                        junk in prop::sample::select(vec!["", ":", "- ", "\"", "[", "]", "{", "\t", "é", "\n  - upn: x@y.z\n"])) {
-        let dir = tenet::engine::Sources::bundled().directory.file().map(|d| d.text.to_string()).unwrap_or_default();
+        let dir = tenet::Sources::bundled().directory.file().map(|d| d.text.to_string()).unwrap_or_default();
         run(bundled("policies/"), damage(&dir, at, len, junk));
     }
 }
@@ -70,11 +70,11 @@ fn rendered(policy: &str, directory: &str) -> String {
     let types = "policy type X {\n  A: bool = true\n}\n";
     let sources = Sources {
         policies: vec![Source::new("types.tenet", types), Source::new("long.tenet", policy)],
-        directory: tenet::engine::DirectorySource::File(Source::new("directory.yaml", directory)),
+        directory: tenet::DirectorySource::File(Source::new("directory.yaml", directory)),
     };
     let (_, report) = check_sources(sources);
     assert!(!report.diagnostics.is_empty(), "the input has an error");
-    tenet::diagnostic::render_human(&report.diagnostics, &report.sources, false)
+    tenet::render_human(&report.diagnostics, &report.sources, false)
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! Helpers shared by the integration tests.
 
 use std::path::{Path, PathBuf};
-use tenet::diagnostic::render_human;
-use tenet::engine::{Engine, Sources};
-use tenet::source::Source;
+use tenet::Source;
+use tenet::render_human;
+use tenet::{Engine, Sources};
 
 /// The repository's top folder (the suite belongs to `crates/tenet-cli`).
 pub fn repo() -> PathBuf {
@@ -16,7 +16,7 @@ pub fn repo() -> PathBuf {
 pub fn engine(policies: &[(&str, &str)], directory: &str) -> Engine {
     let sources = Sources {
         policies: policies.iter().map(|(n, t)| Source::new(*n, *t)).collect(),
-        directory: tenet::engine::DirectorySource::File(Source::new("directory.yaml", directory)),
+        directory: tenet::DirectorySource::File(Source::new("directory.yaml", directory)),
     };
     match Engine::build(sources) {
         Ok((e, _)) => e,
@@ -37,7 +37,7 @@ pub fn assert_agreement(engine: &Engine) -> usize {
     let mut n = 0;
     for (u, d, g) in table.every_query() {
         let compiled = table.decide_handles(u, d, g).unwrap_or_else(|e| panic!("query failed: {e}"));
-        let reference = tenet::eval::evaluate(model, u.index(), d.index(), g.map(|g| g.index()));
+        let reference = tenet::unstable::eval::evaluate(model, u.index(), d.index(), g.map(|g| g.index()));
         let who = format!(
             "user {} decision {} guardian {:?}",
             model.directory.users[u.index()].upn,
@@ -45,7 +45,7 @@ pub fn assert_agreement(engine: &Engine) -> usize {
             g.map(|g| model.directory.guardians[g.index()].id.clone())
         );
         assert_eq!(compiled.outcome, &reference, "outcome differs for {who}\n{}", table.dump());
-        let reference_prov = tenet::eval::provenance(model, u.index(), d.index(), g.map(|g| g.index()));
+        let reference_prov = tenet::unstable::eval::provenance(model, u.index(), d.index(), g.map(|g| g.index()));
         assert_eq!(compiled.provenance(), reference_prov, "provenance differs for {who}");
         n += 1;
     }

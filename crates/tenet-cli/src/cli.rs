@@ -4,11 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tenet::diagnostic::{Diagnostic, render_human};
-use tenet::engine::{DirectorySource, Engine, Report, Sources, check_sources};
-use tenet::output::{self, DecisionJson};
-use tenet::privacy::Privacy;
-use tenet::table::QueryError;
+use tenet::QueryError;
+use tenet::output::{self, AnswerJson};
+use tenet::unstable::engine::{DirectorySource, Engine, Report, Sources, check_sources};
+use tenet::unstable::privacy::Privacy;
+use tenet::{Diagnostic, render_human};
 
 /// Exit codes other tools rely on.
 pub mod exit {
@@ -337,7 +337,10 @@ fn check(input: &Input, format: Format) -> u8 {
         );
     }
     if let (Some(d), None) = (srcs.directory.file(), &input.directory)
-        && !input.policies.iter().any(|p| p.join(tenet::engine::DIRECTORY_FILE).display().to_string() == *d.name)
+        && !input
+            .policies
+            .iter()
+            .any(|p| p.join(tenet::unstable::engine::DIRECTORY_FILE).display().to_string() == *d.name)
         && input.import.is_empty()
         && format == Format::Text
     {
@@ -346,7 +349,7 @@ fn check(input: &Input, format: Format) -> u8 {
     let (model, mut report) = check_sources(srcs);
     // The date is checked too: a pack without the retirement switches can't be evaluated as of one.
     if let (Some(mut model), Some(day)) = (model, input.as_of)
-        && let Err(e) = tenet::as_of::apply(&mut model, day)
+        && let Err(e) = tenet::unstable::as_of::apply(&mut model, day)
     {
         report.diagnostics.push(e);
     }
@@ -410,7 +413,7 @@ impl Gather {
 }
 
 /// The policy pack an import builds on: `--policies` paths, else the bundled Teams pack.
-fn pack(policies: &[PathBuf]) -> Result<(Sources, tenet::model::Model), Gather> {
+fn pack(policies: &[PathBuf]) -> Result<(Sources, tenet::unstable::model::Model), Gather> {
     let srcs = if policies.is_empty() {
         Sources::pack()
     } else {
@@ -438,7 +441,8 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
         Some("builtin") | None => {}
         Some(path) => paths.insert(0, PathBuf::from(path)),
     }
-    export_dirs(&input.import).map_err(|e| Gather::Io(vec![Diagnostic::error(tenet::diagnostic::Code::Io, e)]))?;
+    export_dirs(&input.import)
+        .map_err(|e| Gather::Io(vec![Diagnostic::error(tenet::unstable::diagnostic::Code::Io, e)]))?;
     let (pack, model) = pack(&paths)?;
     let imported = tenet_import::import(&input.import, &model, &input.import_options.options());
     if imported.report.missing() > 0 || (imported.report.has_errors() && !input.import_options.allow_rejects) {
@@ -495,7 +499,7 @@ fn decide(q: &Query, explain: bool) -> u8 {
     };
     let mut out = std::io::stdout().lock();
     let _ = match (q.format, explain) {
-        (Format::Json, _) => writeln!(out, "{}", json(&DecisionJson::new(&d))),
+        (Format::Json, _) => writeln!(out, "{}", json(&AnswerJson::new(&d))),
         (Format::Text, false) => writeln!(out, "{}", output::one_line(&d)),
         (Format::Text, true) => write!(out, "{}", output::explain(&d)),
     };
@@ -516,7 +520,7 @@ fn table(input: &Input, format: TableFormat) -> u8 {
     let all = table.all();
     let text = match format {
         TableFormat::Text => output::table_text(&all),
-        TableFormat::Json => json(&all.iter().map(DecisionJson::new).collect::<Vec<_>>()) + "\n",
+        TableFormat::Json => json(&all.iter().map(AnswerJson::new).collect::<Vec<_>>()) + "\n",
         TableFormat::Csv => match output::table_csv(&all) {
             Ok(s) => s,
             Err(e) => {
@@ -535,7 +539,7 @@ fn test(input: &Input, format: Format) -> u8 {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let results = tenet::expect::run(engine.table());
+    let results = tenet::unstable::expect::run(engine.table());
     let failed = results.iter().filter(|r| !r.passed).count();
     let passed = results.len() - failed;
     match format {
@@ -564,7 +568,7 @@ fn test(input: &Input, format: Format) -> u8 {
 }
 
 fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
-    let district = tenet::generate::district(tenet::generate::Spec { users, seed });
+    let district = tenet::unstable::generate::district(tenet::unstable::generate::Spec { users, seed });
     let written = std::fs::create_dir_all(out)
         .and_then(|()| std::fs::write(out.join("tenant.tenet"), &district.tenant))
         .and_then(|()| district.directory_yaml().map_err(std::io::Error::other))
@@ -682,7 +686,7 @@ fn import(
         eprintln!(
             "wrote {}{more} and {}; next: `tenet check{pack} {shown}`, then `tenet table{pack} --policies {shown}`",
             out.join(tenet_import::TENANT_FILE).display(),
-            out.join(tenet::engine::DIRECTORY_FILE).display(),
+            out.join(tenet::unstable::engine::DIRECTORY_FILE).display(),
         );
     }
     if report_missing > 0 || (rejected && !args.allow_rejects) {
@@ -721,7 +725,7 @@ fn import_failure(missing: usize) -> String {
 fn stage(
     out: &std::path::Path,
     tenant: &[(String, String)],
-    directory: &tenet::directory::RawDirectory,
+    directory: &tenet::unstable::directory::RawDirectory,
     orphans: Option<&str>,
 ) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
     std::fs::create_dir_all(out)?;
@@ -731,7 +735,7 @@ fn stage(
         staged.push(paths(name));
         std::fs::write(&paths(name).0, text)?;
     }
-    let (partial, done) = paths(tenet::engine::DIRECTORY_FILE);
+    let (partial, done) = paths(tenet::unstable::engine::DIRECTORY_FILE);
     let mut file = std::io::BufWriter::new(std::fs::File::create(&partial)?);
     tenet_import::write_directory_file(directory, &mut file)?;
     file.flush()?;

@@ -49,7 +49,7 @@ use super::{Draft, Found, ImportReport};
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use std::collections::HashMap;
-use tenet::directory::Relationship;
+use tenet::unstable::directory::Relationship;
 
 const FORMAT: &str = "Approvals CSV";
 

@@ -3,7 +3,7 @@
 //! Problems never quote an email or number outside `Problem::personal_value`.
 
 use super::report::{At, Problem};
-use tenet::phone::{self, PhoneForm};
+use tenet::unstable::phone::{self, PhoneForm};
 
 /// Whether text is shaped like an email address: one `@`, a dotted domain, no spaces.
 pub(super) fn email_ok(text: &str) -> bool {
@@ -22,7 +22,7 @@ pub(super) fn email_ok(text: &str) -> bool {
 pub(super) fn check_phone(phone: &str, at: impl FnOnce() -> At) -> (Option<String>, Option<Problem>) {
     let help = "write the number in E.164 form: `+`, the country code and the number, with no spaces or punctuation \
                 (`tenet import --show-contacts` shows it)";
-    if !tenet::directory::looks_like_phone(phone) {
+    if !tenet::unstable::directory::looks_like_phone(phone) {
         let w = Problem::warning(
             at(),
             "the contact's phone number has characters other than digits, spaces and `+ - . ( )`: it is left out",

@@ -5,7 +5,7 @@
 
 use indexmap::{IndexMap, IndexSet};
 use std::collections::BTreeSet;
-use tenet::directory::Relationship;
+use tenet::unstable::directory::Relationship;
 
 /// A setting value in the policy language's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,7 @@ pub struct Draft {
     /// When School Data Sync last synced the contacts; approved manual updates made later win.
     pub sds_synced_at: Option<jiff::Timestamp>,
     /// Directory facts assumed because their export is missing.
-    pub assumed: Vec<tenet::directory::Assumption>,
+    pub assumed: Vec<tenet::unstable::directory::Assumption>,
     /// Guardians read from two sources (School Data Sync and Graph, say), by (the source whose
     /// record was kept, the other): how many people, and the names of the first few.
     pub overlaps: IndexMap<(&'static str, &'static str), (usize, Vec<String>)>,
@@ -258,7 +258,7 @@ impl GuardianDraft {
     /// reader built). `None` when there is neither.
     pub fn id_for(email: Option<&str>, source_id: Option<&str>) -> Option<String> {
         email
-            .map(tenet::directory::key)
+            .map(tenet::unstable::directory::key)
             .filter(|e| !e.is_empty())
             .or_else(|| source_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
     }
@@ -286,8 +286,8 @@ pub fn slug(name: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// The key of a UPN, group id or class id (see [`tenet::directory::key`]).
-pub use tenet::directory::key;
+/// The key of a UPN, group id or class id (see [`tenet::unstable::directory::key`]).
+pub use tenet::unstable::directory::key;
 
 #[cfg(test)]
 mod tests {

@@ -66,8 +66,8 @@ use serde_json::{Map, Value};
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use tenet::directory::Relationship;
-use tenet::directory::locate::Locations;
+use tenet::unstable::directory::Relationship;
+use tenet::unstable::directory::locate::Locations;
 
 const GROUPS: &str = "Graph groups";
 const ROLES: &str = "Graph directory roles";

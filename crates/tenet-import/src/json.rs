@@ -5,7 +5,7 @@
 //! PowerShell writes when the cmdlet returned one) reads as an array of one.
 
 use std::io::{self, BufRead};
-use tenet::directory::locate::Locations;
+use tenet::unstable::directory::locate::Locations;
 
 /// One top-level element: its text and the 1-based line it starts on.
 #[derive(Debug, Clone)]

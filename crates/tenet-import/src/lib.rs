@@ -25,10 +25,10 @@ pub use draft::Draft;
 pub use report::{At, FileReport, ImportReport, Problem, Severity};
 
 use std::path::{Path, PathBuf};
-use tenet::directory::RawDirectory;
-use tenet::engine::{DirectorySource, Sources};
-use tenet::model::Model;
-use tenet::source::Source;
+use tenet::Source;
+use tenet::unstable::directory::RawDirectory;
+use tenet::unstable::model::Model;
+use tenet::{DirectorySource, Sources};
 
 /// Choices an export can't carry.
 #[derive(Debug, Clone, Default)]
@@ -91,9 +91,9 @@ pub const ORPHANS_FILE: &str = "orphaned-contacts.yaml";
 
 impl Imported {
     /// What the report may show of the imported people: emails at the users' domains, never a
-    /// guardian's email or phone (see [`tenet::privacy`]).
-    pub fn privacy(&self) -> tenet::privacy::Privacy {
-        let mut privacy = tenet::privacy::Privacy::default();
+    /// guardian's email or phone (see [`tenet::unstable::privacy`]).
+    pub fn privacy(&self) -> tenet::unstable::privacy::Privacy {
+        let mut privacy = tenet::unstable::privacy::Privacy::default();
         for user in self.draft.users.values() {
             privacy.user(&user.upn);
         }
@@ -110,7 +110,7 @@ impl Imported {
     /// The tenant as policy files, each with its name (see [`tenant_file_name`]): one file
     /// unless the district's direct assignments don't fit under the limit on a file's size.
     pub fn tenant_files(&self) -> Vec<(String, String)> {
-        self.tenant_files_within(tenet::syntax::MAX_FILE_BYTES)
+        self.tenant_files_within(tenet::unstable::syntax::MAX_FILE_BYTES)
     }
 
     /// Like [`Self::tenant_files`], with direct assignments continued in a new file whenever a
@@ -178,7 +178,7 @@ pub fn tenant_sources(
     for (name, text) in tenant {
         policies.push(Source::new(format!("{} (imported {name})", from.display()), text));
     }
-    let named = Source::new(format!("{} (imported {})", from.display(), tenet::engine::DIRECTORY_FILE), "");
+    let named = Source::new(format!("{} (imported {})", from.display(), tenet::unstable::engine::DIRECTORY_FILE), "");
     Sources { policies, directory: DirectorySource::Data { data: Box::new(directory), named: Some(named) } }
 }
 

@@ -119,7 +119,7 @@ fn yaml(mut reader: Box<dyn BufRead>, path: &Path, words: &str) -> Verdict {
     if reader.read_to_string(&mut text).is_err() {
         return by_name(path, words).map_or_else(|| damaged("YAML that is not UTF-8 text"), Verdict::Export);
     }
-    if tenet::yaml::check_aliases(&text).is_err() {
+    if tenet::unstable::yaml::check_aliases(&text).is_err() {
         // Whatever it is, it is read no further; a supplement is named by its file name.
         return by_name(path, words).map_or_else(|| damaged("YAML whose aliases expand too far"), Verdict::Export);
     }

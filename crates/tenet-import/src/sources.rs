@@ -7,8 +7,8 @@ use super::draft::Draft;
 use super::report::{ImportReport, SourceLine, Status};
 use super::teams::{AppIds, Cmdlet};
 use super::{Found, Kind};
-use tenet::directory::Assumption;
-use tenet::model::Model;
+use tenet::unstable::directory::Assumption;
+use tenet::unstable::model::Model;
 
 /// What is assumed without a directory roles export: every tenant has a Global Administrator.
 pub const ASSUMED_ADMIN: &str = "at least one enabled Global Administrator, and no disabled admin — no directory roles export (Graph `GET /directoryRoles?$expand=members`)";
@@ -173,7 +173,7 @@ pub(super) fn settle(files: &[Found], ids: &AppIds, pack: &Model, draft: &mut Dr
         // retirement switches from --as-of).
         let ours = pack.configs.keys().filter(|c| {
             !Cmdlet::ALL.iter().any(|x| x.target() == Some(c.as_str()))
-                && !["ParentsApp", "ApprovalsApp", tenet::as_of::CONFIG].contains(&c.as_str())
+                && !["ParentsApp", "ApprovalsApp", tenet::unstable::as_of::CONFIG].contains(&c.as_str())
         });
         let mut facts: Vec<String> =
             ["user.invites_sent", "user.roles", "guardian.on_teams", "guardian.blocked"].map(String::from).to_vec();

@@ -22,8 +22,8 @@ use super::report::{At, FileReport, ImportReport, Problem};
 use super::{Found, text};
 use indexmap::IndexMap;
 use serde::Deserialize;
-use tenet::directory::locate::Locations;
-use tenet::model::Model;
+use tenet::unstable::directory::locate::Locations;
+use tenet::unstable::model::Model;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +93,7 @@ fn parse(found: &Found, file: &mut FileReport) -> Option<Parsed> {
     file.encoding = encoding.to_string();
     let supplement: Supplement = if text.trim().is_empty() {
         Supplement::default()
-    } else if let Err(limit) = tenet::yaml::check_aliases(&text) {
+    } else if let Err(limit) = tenet::unstable::yaml::check_aliases(&text) {
         let line = text[..limit.offset].matches('\n').count() + 1;
         file.note(Problem::error(At::line(line), limit.message).help(HELP));
         return None;
@@ -242,7 +242,7 @@ pub(super) fn read(files: &[Found], pack: &Model, draft: &mut Draft, report: &mu
 
 /// The key of an imported guardian named by `id` (as written, or lower-cased like emails).
 fn guardian_key(draft: &Draft, id: &str) -> Option<String> {
-    [id.trim().to_string(), tenet::directory::key(id)].into_iter().find(|k| draft.guardians.contains_key(k))
+    [id.trim().to_string(), tenet::unstable::directory::key(id)].into_iter().find(|k| draft.guardians.contains_key(k))
 }
 
 #[cfg(test)]
@@ -257,7 +257,7 @@ mod tests {
         let path = dir.join("supplement.yaml");
         std::fs::write(&path, "tenant: [unclosed\n").unwrap();
         let files = vec![Found { path, shown: "supplement.yaml".into(), kind: Kind::Supplement }];
-        let pack = tenet::engine::check_sources(tenet::engine::Sources::pack()).0.unwrap();
+        let pack = tenet::unstable::engine::check_sources(tenet::Sources::pack()).0.unwrap();
         let (mut draft, mut report) = (Draft::default(), ImportReport::default());
         read_sync_time(&files, &mut draft, &mut report);
         read(&files, &pack, &mut draft, &mut report);

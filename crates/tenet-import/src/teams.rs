@@ -13,7 +13,7 @@ use super::{Found, Options, text};
 use serde_json::{Map, Value as Json};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
-use tenet::model::{Model, Schema, Ty, Value};
+use tenet::unstable::model::{Model, Schema, Ty, Value};
 
 /// The exports read, by the cmdlet that wrote them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -309,7 +309,7 @@ pub(super) fn read(
         let listed = seen.get(&Cmdlet::AllM365TeamsApps);
         for ((config, name, option), id) in APPS.iter().zip([&options.parents_app_id, &options.approvals_app_id]) {
             if let Some(id) =
-                id.as_ref().filter(|id| !listed.is_some_and(|l| l.contains_key(&tenet::directory::key(id))))
+                id.as_ref().filter(|id| !listed.is_some_and(|l| l.contains_key(&tenet::unstable::directory::key(id))))
             {
                 report.file(&shown, &format).note(
                     Problem::error(At::file(), format!("no app in the catalog export has the {name} app's id, so whether {name} is allowed is unknown"))
@@ -379,8 +379,8 @@ fn app_ids(files: &[&Found], options: &Options, report: &mut ImportReport) -> (O
         let store: Vec<&CatalogEntry> = named[i].iter().filter(|e| e.1).collect();
         let candidates: Vec<&CatalogEntry> = if store.is_empty() { named[i].iter().collect() } else { store };
         let mut distinct: Vec<&str> = candidates.iter().map(|e| e.0.as_str()).collect();
-        distinct.sort_unstable_by_key(|id| tenet::directory::key(id));
-        distinct.dedup_by_key(|id| tenet::directory::key(id));
+        distinct.sort_unstable_by_key(|id| tenet::unstable::directory::key(id));
+        distinct.dedup_by_key(|id| tenet::unstable::directory::key(id));
         let Some(first) = candidates.first() else { continue };
         let flag = if i == 0 { &mut options.parents_app_id } else { &mut options.approvals_app_id };
         let shown = first.2.clone();
@@ -803,7 +803,7 @@ impl Reader<'_> {
     }
 
     /// The instance `name` of a policy type as imported or defined locked by the pack.
-    fn instance(&self, ty_name: &str, ty: &tenet::model::PolicyType, name: &str) -> Option<String> {
+    fn instance(&self, ty_name: &str, ty: &tenet::unstable::model::PolicyType, name: &str) -> Option<String> {
         let imported =
             self.draft.tenant.instances.get(ty_name).and_then(|m| m.keys().find(|k| k.eq_ignore_ascii_case(name)));
         let locked = ty.instances.values().find(|i| i.locked && i.name.eq_ignore_ascii_case(name)).map(|i| &i.name);
@@ -928,7 +928,7 @@ impl Reader<'_> {
             );
         };
         let id = id.trim().to_string();
-        self.seen.entry(tenet::directory::key(&id)).or_insert((self.shown.to_string(), element.line));
+        self.seen.entry(tenet::unstable::directory::key(&id)).or_insert((self.shown.to_string(), element.line));
         let config = [("ParentsApp", &self.options.parents_app_id), ("ApprovalsApp", &self.options.approvals_app_id)]
             .into_iter()
             .find(|(_, known)| known.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(&id)))

@@ -85,7 +85,7 @@ fn decode_as_written(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
 
 /// Old-Mac line ends read as `\n`.
 fn lines_as_lf((text, encoding): (String, Encoding)) -> (String, Encoding) {
-    (tenet::source::lone_cr_as_lf(&text).unwrap_or(text), encoding)
+    (tenet::unstable::source::lone_cr_as_lf(&text).unwrap_or(text), encoding)
 }
 
 /// Opens a file for streaming: UTF-16 is transcoded to UTF-8 as it is read and the byte order
@@ -193,7 +193,7 @@ impl<R: Read> Read for Utf16<R> {
 }
 
 /// Reads an old-Mac line end (a `\r` alone) as `\n`, one byte for one (see
-/// [`tenet::source::lone_cr_as_lf`]).
+/// [`tenet::unstable::source::lone_cr_as_lf`]).
 struct LoneCr<R>(R);
 
 impl<R: BufRead> Read for LoneCr<R> {

@@ -3,12 +3,12 @@
 use super::draft::{Draft, GuardianDraft, Literal, TenantDraft, Values};
 use serde::Serialize;
 use std::fmt::Write as _;
-use tenet::directory::{RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLink, RawUser};
-use tenet::source::ORIGIN_COMMENT;
+use tenet::unstable::directory::{RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLink, RawUser};
+use tenet::unstable::source::ORIGIN_COMMENT;
 
 /// The policy files: tenant configuration, instances and assignments, in one file unless the
 /// direct assignments of a large district would take it over the parser's limit on a file's
-/// size ([`tenet::syntax::MAX_FILE_BYTES`]); they then continue in further files of at most
+/// size ([`tenet::unstable::syntax::MAX_FILE_BYTES`]); they then continue in further files of at most
 /// `limit` bytes.
 pub fn tenant_files(draft: &Draft, header: &str, limit: usize) -> Vec<String> {
     let t = &draft.tenant;
@@ -156,7 +156,7 @@ pub fn into_raw_directory(draft: Draft) -> RawDirectory {
         .into_values()
         .map(|g| {
             // The id is written only when it is not the email (the directory derives it so).
-            let derived = g.email.as_deref().map(tenet::directory::key);
+            let derived = g.email.as_deref().map(tenet::unstable::directory::key);
             RawGuardian {
                 id: (derived.as_deref() != Some(g.id.as_str())).then_some(g.id),
                 name: Some(g.name),

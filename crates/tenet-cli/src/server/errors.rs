@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tenet::table::QueryError;
+use tenet::QueryError;
 
 /// The JSON error every route answers with: `{"error": {"code", "message"}}`.
 pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -11,7 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
-use tenet::table::DecisionTable;
+use tenet::DecisionTable;
 
 pub(super) type Labels = Vec<(&'static str, String)>;
 

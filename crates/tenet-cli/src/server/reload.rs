@@ -4,7 +4,7 @@
 use super::watch::Watching;
 use super::{AppState, Rebuild, SignalStream, log, received};
 use std::sync::Arc;
-use tenet::table::DecisionTable;
+use tenet::DecisionTable;
 
 /// The served table and what reloading has done so far, published as one snapshot: a reader
 /// (a request, `/readyz`) sees all of a reload's effects or none of them, so the counts, the

@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tenet::output::DecisionJson;
-use tenet::table::{DecisionTable, QueryError};
+use tenet::output::AnswerJson;
+use tenet::{DecisionTable, QueryError};
 
 /// The routes and fallbacks, before the layers; `extra` ones first (tests add a panicking one).
 pub(super) fn routes(extra: Router<AppState>) -> Router<AppState> {
@@ -92,16 +92,16 @@ impl Shape for DecideRequest {
     const SHAPE: &'static str = r#"{"user", "decision", "guardian"?} with string values"#;
 }
 
-fn answer<'t>(table: &'t DecisionTable, q: &DecideRequest) -> Result<DecisionJson<'t>, QueryError> {
+fn answer<'t>(table: &'t DecisionTable, q: &DecideRequest) -> Result<AnswerJson<'t>, QueryError> {
     let d = table.decide(&q.user, &q.decision, q.guardian.as_deref())?;
-    Ok(DecisionJson::new(&d))
+    Ok(AnswerJson::new(&d))
 }
 
 /// A batch slot: the decision, or the error of that one query.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Slot<'t> {
-    Decision(DecisionJson<'t>),
+    Decision(AnswerJson<'t>),
     Error { error: ErrorBody },
 }
 
@@ -119,14 +119,14 @@ struct Batch<'t> {
 #[derive(Serialize)]
 struct UserDecisions<'t> {
     user: &'t str,
-    decisions: Vec<DecisionJson<'t>>,
+    decisions: Vec<AnswerJson<'t>>,
 }
 
 /// The decision's JSON and the admin-facing explanation text.
 #[derive(Serialize)]
 struct Explained<'t> {
     #[serde(flatten)]
-    decision: DecisionJson<'t>,
+    decision: AnswerJson<'t>,
     explanation: String,
 }
 
@@ -212,11 +212,11 @@ async fn user_decisions(State(s): State<AppState>, upn: Result<Path<String>, Pat
         if table.model().decisions[handle.index()].has_guardian {
             for g in &guardians {
                 if let Ok(d) = table.decide_handles(user, handle, Some(*g)) {
-                    decisions.push(DecisionJson::new(&d));
+                    decisions.push(AnswerJson::new(&d));
                 }
             }
         } else if let Ok(d) = table.decide_handles(user, handle, None) {
-            decisions.push(DecisionJson::new(&d));
+            decisions.push(AnswerJson::new(&d));
         }
     }
     for d in &decisions {
@@ -247,7 +247,7 @@ async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>,
     let table = &served.table;
     match table.decide(&q.user, &q.decision, q.guardian.as_deref()) {
         Ok(d) => {
-            let v = DecisionJson::new(&d);
+            let v = AnswerJson::new(&d);
             s.metrics.decided(v.decision, v.allowed);
             let (user, decision) = (v.user.to_string(), v.decision.to_string());
             let explained = Explained { decision: v, explanation: tenet::output::explain(&d) };

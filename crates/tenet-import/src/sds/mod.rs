@@ -34,7 +34,7 @@ use csv::ByteRecord;
 use indexmap::IndexMap;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::BufRead;
-use tenet::directory::Relationship;
+use tenet::unstable::directory::Relationship;
 
 mod format;
 mod rows;
@@ -388,7 +388,7 @@ mod tests {
     use crate::report::{REDACTED, Severity};
     use crate::{Draft, Kind};
     use std::path::PathBuf;
-    use tenet::directory::{Directory, User};
+    use tenet::unstable::directory::{Directory, User};
 
     fn root() -> PathBuf {
         crate::repo()
@@ -462,7 +462,7 @@ mod tests {
 
     fn lakeside_directory() -> Directory {
         let text = std::fs::read_to_string(root().join("policies/examples/lakeside/directory.yaml")).unwrap();
-        match tenet::directory::load(tenet::source::FileId(0), text) {
+        match tenet::unstable::directory::load(tenet::unstable::source::FileId(0), text) {
             Ok(d) => d,
             Err(e) => panic!("{e:?}"),
         }

@@ -104,7 +104,7 @@ pub(super) fn v1_contact(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mu
     let email = r.get("Email");
     let sis = r.get("SIS ID");
     if !email.is_empty() && !email_ok(email) {
-        st.v1_rejected.insert(tenet::directory::key(email));
+        st.v1_rejected.insert(tenet::unstable::directory::key(email));
         if !sis.is_empty() {
             st.v1_rejected.insert(sis.to_string());
         }
@@ -120,7 +120,7 @@ pub(super) fn v1_contact(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mu
                 .help("fill in the contact's email address (or at least a SIS ID)"),
         );
     }
-    let lower = tenet::directory::key(email);
+    let lower = tenet::unstable::directory::key(email);
     if let Some(first) = (!email.is_empty()).then(|| st.v1_emails.get(&lower)).flatten() {
         let first =
             st.v1_contacts.get(*first).map_or(Origin { file: r.file, row: 0 }, |c| Origin { file: c.file, row: c.row });
@@ -204,9 +204,14 @@ pub(super) fn v1_link(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut Fi
             .help("write the student's SIS ID from student.csv, or add the student there"),
         );
     };
-    let found = if who.contains('@') { st.v1_emails.get(&tenet::directory::key(who)) } else { st.v1_sis_only.get(who) };
+    let found = if who.contains('@') {
+        st.v1_emails.get(&tenet::unstable::directory::key(who))
+    } else {
+        st.v1_sis_only.get(who)
+    };
     let Some(contact) = found.copied() else {
-        let message = if st.v1_rejected.contains(&tenet::directory::key(who)) || st.v1_rejected.contains(who) {
+        let message = if st.v1_rejected.contains(&tenet::unstable::directory::key(who)) || st.v1_rejected.contains(who)
+        {
             "this contact's row in user.csv was rejected (see the errors of user.csv)"
         } else {
             "no contact in user.csv has this Email"
