@@ -14,9 +14,11 @@
 use crate::ast::CmpOp;
 use crate::directory::{GuardianIdx, UserIdx};
 use crate::model::{
-    ConfigSource, DecisionId, DirectoryAttr, Expr, Fact, GuardianAttr, InstanceId, MessagePart, Model, Rule, TypeId,
-    UserAttr, Value, Verdict,
+    ConfigSource, DecisionId, DirectoryAttr, Fact, GuardianAttr, InstanceId, MessagePart, Model, TypeId, UserAttr,
+    Value, Verdict,
 };
+#[cfg(feature = "reference")]
+use crate::model::{Expr, Rule};
 use crate::source::Span;
 use serde::Serialize;
 use std::sync::Arc;
@@ -269,9 +271,11 @@ pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
 }
 
 // ------------------------------------------------------------------------------------------
-// The reference evaluator
+// The reference evaluator: the test oracle (feature `reference`). Its fact and source readers
+// also serve the table's provenance for tenant and directory facts, so they are always built.
 
 /// Evaluates `decision` for a user (and guardian) by walking the model directly.
+#[cfg(feature = "reference")]
 pub fn evaluate(model: &Model, user: UserIdx, decision: DecisionId, guardian: Option<GuardianIdx>) -> Outcome {
     Reference { model, user, guardian }.decision(decision)
 }
@@ -293,6 +297,7 @@ pub fn effective(model: &Model, user: UserIdx, ptype: TypeId) -> Effective {
 }
 
 /// Provenance of every fact `decision` consults, by the reference path.
+#[cfg(feature = "reference")]
 pub fn provenance(
     model: &Model,
     user: UserIdx,
@@ -331,6 +336,7 @@ struct Reference<'a> {
 }
 
 impl Reference<'_> {
+    #[cfg(feature = "reference")]
     fn decision(&self, d: DecisionId) -> Outcome {
         let mut blockers = Vec::new();
         let mut warnings = Vec::new();
@@ -359,6 +365,7 @@ impl Reference<'_> {
         conclude(self.model, d, blockers, warnings, allow)
     }
 
+    #[cfg(feature = "reference")]
     fn reason(&self, d: DecisionId, v: &Verdict) -> Reason {
         verdict_reason(self.model, d, v, |t| {
             let e = effective(self.model, self.user, t);
@@ -366,10 +373,12 @@ impl Reference<'_> {
         })
     }
 
+    #[cfg(feature = "reference")]
     fn fires(&self, e: Option<&Expr>) -> bool {
         e.is_none_or(|e| self.eval(e).as_bool())
     }
 
+    #[cfg(feature = "reference")]
     fn eval(&self, e: &Expr) -> Value {
         match e {
             Expr::Const(v) => v.clone(),
