@@ -1,0 +1,635 @@
+//! Loading a directory: parse the YAML (bounded in size and aliases), then check everything
+//! before anything is used. Unknown references, duplicates and bad values are located errors
+//! (file, line, column, field); nothing is silently dropped.
+
+use super::*;
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::source::FileId;
+use std::collections::BTreeSet;
+
+/// Parses and validates a directory file. `file` is its id in the caller's source map.
+pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Diagnostic>> {
+    let text: Arc<str> = text.into();
+    let text = &text;
+    if text.len() > MAX_DIRECTORY_BYTES {
+        return Err(vec![
+            Diagnostic::error(
+                Code::InputTooLarge,
+                format!("directory file is {} bytes, over the limit of {MAX_DIRECTORY_BYTES}", text.len()),
+            )
+            .at(Span::new(file, 0, 0), "this file"),
+        ]);
+    }
+    let raw: RawDirectory = if text.trim().is_empty() {
+        RawDirectory::default()
+    } else {
+        crate::yaml::check_aliases(text).map_err(|limit| {
+            let span = Span::new(file, limit.offset, limit.offset + 1);
+            vec![
+                Diagnostic::error(Code::InputTooLarge, format!("invalid directory: {}", limit.message))
+                    .at(span, "this alias")
+                    .help("write the values out: an alias repeats all of what its anchor names"),
+            ]
+        })?;
+        serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?
+    };
+    validate(file, text.clone(), raw)
+}
+
+/// Validates a directory already in memory (an import), as [`load`] validates a file's. `file`
+/// names it in diagnostics; with no text to point into, they point at its start.
+pub fn from_raw(file: FileId, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
+    validate(file, Arc::from(""), raw)
+}
+
+fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
+    let mut v = Validator { locator: Locator::new(file, text), errors: Vec::new(), names: Default::default() };
+    let dir = v.build(raw);
+    if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
+}
+
+fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
+    let offset = e.location().map_or(0, |l| l.index().min(text.len()));
+    let message = e.to_string();
+    // serde_yaml appends " at line N column M"; the label carries the location instead.
+    let mut message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    // serde names Rust types; say what the file should hold instead.
+    for (rust, words) in [
+        ("struct RawDirectory", "a mapping with `users`, `groups`, `class_teams` and `guardians`"),
+        ("struct RawUser", "a user (a mapping with `upn`, ...)"),
+        ("struct RawGroup", "a group (a mapping with `id`, ...)"),
+        ("struct RawClassTeam", "a class team (a mapping with `id`, ...)"),
+        ("struct RawGuardian", "a guardian (a mapping with `name`, `email`, ...)"),
+        ("struct Assumption", "an assumption (a mapping with `facts`, `enabled_roles` and `because`)"),
+        ("struct RawLink", "a student link (a mapping with `upn` and `relationship`)"),
+        ("u32", "a whole number of 0 or more"),
+    ] {
+        message = message.replace(rust, words);
+    }
+    // serde quotes offending values, which may be a guardian's email or phone: leave them out.
+    let mut parts = message.split('"');
+    let mut scrubbed = parts.next().unwrap_or_default().to_string();
+    for (i, part) in parts.enumerate() {
+        scrubbed.push_str(if i % 2 == 0 { "…" } else { part });
+    }
+    let message = scrubbed.replace("string …", "a string");
+    let help = if message.contains("unknown field") {
+        "the directory has `users`, `groups`, `class_teams` and `guardians`; see the README for their fields"
+    } else if message.contains("missing field") {
+        "add the field; see the README for the directory format"
+    } else {
+        "see the README for the directory format"
+    };
+    Diagnostic::error(Code::DirectorySyntax, format!("invalid directory: {message}"))
+        .at(Span::new(file, offset, offset + 1), "here")
+        .help(help)
+}
+
+/// A user's `blocked_guardians`, kept until the guardians are known.
+struct Blocks {
+    /// Position in the file's `users` list.
+    raw: usize,
+    /// Index in [`Directory::users`].
+    user: UserIdx,
+    guardians: Vec<String>,
+}
+
+struct Validator {
+    locator: Locator,
+    errors: Vec<Diagnostic>,
+    /// Role and licence names, each stored once.
+    names: foldhash::HashMap<String, Arc<str>>,
+}
+
+impl Validator {
+    fn span(&self, path: &str) -> Span {
+        self.locator.span(path)
+    }
+
+    fn error(&mut self, code: Code, path: &str, message: String, label: &str, help: Option<String>) {
+        let mut d = Diagnostic::error(code, message).at(self.span(path), format!("{label} (`{path}`)"));
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        self.errors.push(d);
+    }
+
+    /// Like [`Self::error`], for a value that is a guardian's contact detail.
+    fn personal_error(&mut self, code: Code, path: &str, message: String, label: &str, help: Option<String>) {
+        self.error(code, path, message, label, help);
+        if let Some(d) = self.errors.pop() {
+            self.errors.push(d.personal());
+        }
+    }
+
+    fn build(&mut self, raw: RawDirectory) -> Directory {
+        let mut dir = Directory { locator: self.locator.clone(), ..Directory::default() };
+        let assumed = raw.assumed;
+        let blocks = self.users(&mut dir, raw.users);
+        self.groups(&mut dir, raw.groups);
+        self.class_teams(&mut dir, raw.class_teams);
+        self.guardians(&mut dir, raw.guardians);
+        self.blocks(&mut dir, blocks);
+        // The lists were grown one entry at a time, and the maps reserve entries to match their
+        // hash tables (up to twice the entries); a district keeps millions of both.
+        for u in dir.users.values_mut() {
+            for list in [&mut u.groups, &mut u.owns, &mut u.student_of, &mut u.guardians] {
+                list.shrink_to_fit();
+            }
+        }
+        dir.users.shrink_to_fit();
+        dir.groups.shrink_to_fit();
+        dir.class_teams.shrink_to_fit();
+        dir.guardians.shrink_to_fit();
+        // Sets of borrowed names: a district has millions of role entries and a handful of roles.
+        let (mut enabled, mut disabled) = (BTreeSet::new(), BTreeSet::new());
+        for u in dir.users.values() {
+            let into = if u.enabled { &mut enabled } else { &mut disabled };
+            into.extend(u.roles.iter().map(|r| &**r));
+        }
+        enabled.extend(assumed.iter().flat_map(|a| a.enabled_roles.iter().map(String::as_str)));
+        let owned = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
+        (dir.enabled_roles, dir.disabled_roles) = (owned(enabled), owned(disabled));
+        dir.assumed = assumed;
+        dir
+    }
+
+    /// Adds the users, taking their strings rather than copying them (a district has millions);
+    /// returns the users' blocked-guardian lists, resolved once guardians are known.
+    fn users(&mut self, dir: &mut Directory, raw: Vec<RawUser>) -> Vec<Blocks> {
+        dir.users.reserve(raw.len());
+        let mut blocks = Vec::new();
+        for (i, u) in raw.into_iter().enumerate() {
+            let path = || format!("users[{i}].upn");
+            let key = key(&u.upn);
+            if !looks_like_address(&key) {
+                self.error(
+                    Code::DirectoryValue,
+                    &path(),
+                    format!("`{}` is not a user principal name", u.upn),
+                    "expected name@domain",
+                    Some("a UPN looks like `ana.rivera@lakeside.edu`".into()),
+                );
+                continue;
+            }
+            if let Some(first) = dir.users.get(&key) {
+                let first_span = self.span(&format!("users[{}].upn", first.raw));
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
+                    .at(self.span(&path()), format!("second definition (`{}`)", path()))
+                    .also(first_span, "first definition")
+                    .help("UPNs are compared without regard to case; merge the two entries");
+                self.errors.push(d);
+                continue;
+            }
+            for (field, values) in [("roles", &u.roles), ("licenses", &u.licenses)] {
+                for (j, v) in values.iter().enumerate() {
+                    if v.trim().is_empty() {
+                        self.error(
+                            Code::DirectoryValue,
+                            &format!("users[{i}].{field}[{j}]"),
+                            format!("user `{}` has an empty entry in `{field}`", u.upn),
+                            "empty",
+                            Some(format!("remove the empty entry or name the {}", &field[..field.len() - 1])),
+                        );
+                    }
+                }
+            }
+            let upn = if u.upn.trim().len() == u.upn.len() { u.upn } else { u.upn.trim().to_string() };
+            if !u.blocked_guardians.is_empty() {
+                blocks.push(Blocks { raw: i, user: dir.users.len(), guardians: u.blocked_guardians });
+            }
+            let user = User {
+                upn,
+                name: u.name,
+                roles: self.name_set(&u.roles),
+                licenses: self.name_set(&u.licenses),
+                enabled: u.enabled,
+                invites_sent: i64::from(u.invites_sent),
+                blocked: Vec::new(),
+                groups: Vec::new(),
+                owns: Vec::new(),
+                student_of: Vec::new(),
+                guardians: Vec::new(),
+                raw: i,
+            };
+            dir.users.insert(key, user);
+        }
+        blocks
+    }
+
+    /// Trimmed names, shared, sorted and without duplicates or blanks.
+    fn name_set(&mut self, names: &[String]) -> Vec<Arc<str>> {
+        let mut set: Vec<Arc<str>> = Vec::with_capacity(names.len());
+        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            let shared = match self.names.get(name) {
+                Some(shared) => shared.clone(),
+                None => self.names.entry(name.to_string()).or_insert_with(|| Arc::from(name)).clone(),
+            };
+            set.push(shared);
+        }
+        set.sort();
+        set.dedup();
+        set
+    }
+
+    /// Resolves a user reference, reporting unknown ones.
+    /// `path` is only built for the error: references are most of a directory.
+    fn user_ref(&mut self, dir: &Directory, upn: &str, path: impl FnOnce() -> String) -> Option<UserIdx> {
+        if let Some((i, _)) = dir.user(upn) {
+            return Some(i);
+        }
+        let path = &path();
+        let help = dir
+            .suggest_user(upn)
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| Some("add the user under `users`".into()));
+        self.error(Code::DirectoryReference, path, format!("unknown user `{upn}`"), "not in `users`", help);
+        None
+    }
+
+    fn groups(&mut self, dir: &mut Directory, raw: Vec<RawGroup>) {
+        for (i, g) in raw.into_iter().enumerate() {
+            let path = format!("groups[{i}]");
+            let key = key(&g.id);
+            if let Some(first) = dir.groups.get(&key) {
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("group `{}` is listed twice", g.id))
+                    .at(self.span(&format!("{path}.id")), format!("second definition (`{path}.id`)"))
+                    .also(self.span(&format!("groups[{}].id", first.raw)), "first definition")
+                    .help("merge the two groups' members into one entry");
+                self.errors.push(d);
+                continue;
+            }
+            let mut members = Vec::with_capacity(g.members.len());
+            for (j, m) in g.members.iter().enumerate() {
+                if let Some(u) = self.user_ref(dir, m, || format!("{path}.members[{j}]")) {
+                    members.push(u);
+                }
+            }
+            members.sort_unstable();
+            members.dedup();
+            let gi = dir.groups.len();
+            for &u in &members {
+                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                    user.groups.push(gi);
+                }
+            }
+            dir.groups.insert(
+                key,
+                Group {
+                    name: g.name.unwrap_or_else(|| g.id.clone()),
+                    id: g.id.trim().to_string(),
+                    members,
+                    hidden_membership: g.hidden_membership,
+                    raw: i,
+                },
+            );
+        }
+    }
+
+    fn class_teams(&mut self, dir: &mut Directory, raw: Vec<RawClassTeam>) {
+        for (i, c) in raw.into_iter().enumerate() {
+            let path = format!("class_teams[{i}]");
+            let key = key(&c.id);
+            let first = match (dir.class_teams.get(&key), dir.groups.get(&key)) {
+                (Some(f), _) => {
+                    Some((format!("class_teams[{}].id", f.raw), "class team ids must be unique; merge or rename one"))
+                }
+                (None, Some(g)) => {
+                    Some((format!("groups[{}].id", g.raw), "group and class team ids share one name space; rename one"))
+                }
+                (None, None) => None,
+            };
+            if let Some((first_path, help)) = first {
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("id `{}` is used twice", c.id))
+                    .at(self.span(&format!("{path}.id")), format!("second use (`{path}.id`)"))
+                    .also(self.span(&first_path), "first use")
+                    .help(help);
+                self.errors.push(d);
+                continue;
+            }
+            let ci = dir.class_teams.len();
+            let mut owners = Vec::with_capacity(c.owners.len());
+            for (j, o) in c.owners.iter().enumerate() {
+                if let Some(u) = self.user_ref(dir, o, || format!("{path}.owners[{j}]")) {
+                    owners.push(u);
+                }
+            }
+            let mut students = Vec::with_capacity(c.students.len());
+            for (j, s) in c.students.iter().enumerate() {
+                if let Some(u) = self.user_ref(dir, s, || format!("{path}.students[{j}]")) {
+                    students.push(u);
+                }
+            }
+            owners.sort_unstable();
+            owners.dedup();
+            students.sort_unstable();
+            students.dedup();
+            for &u in &owners {
+                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                    user.owns.push(ci);
+                }
+            }
+            for &u in &students {
+                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                    user.student_of.push(ci);
+                }
+            }
+            dir.class_teams.insert(
+                key,
+                ClassTeam {
+                    name: c.name.unwrap_or_else(|| c.id.clone()),
+                    id: c.id.trim().to_string(),
+                    owners,
+                    students,
+                    raw: i,
+                },
+            );
+        }
+    }
+
+    fn guardians(&mut self, dir: &mut Directory, raw: Vec<RawGuardian>) {
+        dir.guardians.reserve(raw.len());
+        for (i, g) in raw.into_iter().enumerate() {
+            let path = || format!("guardians[{i}]");
+            let email = g.email.map(lowercase_trimmed).filter(|e| !e.is_empty());
+            if let Some(e) = &email
+                && !looks_like_address(e)
+            {
+                // The value itself is personal data: the label points at it instead of quoting it.
+                self.personal_error(
+                    Code::DirectoryValue,
+                    &format!("{}.email", path()),
+                    format!("guardian {i} has an email address that is not of the form name@domain"),
+                    "invalid email",
+                    Some("fix the address, or remove `email` if the guardian has none".into()),
+                );
+            }
+            let Some(id) = g.id.map(lowercase_trimmed).filter(|s| !s.is_empty()).or_else(|| email.clone()) else {
+                self.error(
+                    Code::DirectoryValue,
+                    &path(),
+                    format!("guardian {i} has neither `id` nor `email`"),
+                    "needs an id",
+                    Some("give the guardian an `id` so queries can name it".into()),
+                );
+                continue;
+            };
+            let phone = g.phone.map(trimmed).filter(|p| !p.is_empty());
+            if let Some(p) = &phone
+                && !looks_like_phone(p)
+            {
+                self.personal_error(
+                    Code::DirectoryValue,
+                    &format!("{}.phone", path()),
+                    format!("guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"),
+                    "invalid phone number",
+                    Some("write the number in E.164 form: `+`, the country code, then the number's digits".into()),
+                );
+            }
+            if g.students.is_empty() {
+                self.error(
+                    Code::DirectoryValue,
+                    &path(),
+                    format!("guardian {i} is linked to no student"),
+                    "no `students`",
+                    Some("add `students: [{upn: ..., relationship: parent}]`".into()),
+                );
+            }
+            let mut links = Vec::with_capacity(g.students.len());
+            for (j, l) in g.students.iter().enumerate() {
+                let lpath = || format!("guardians[{i}].students[{j}]");
+                let student = self.user_ref(dir, &l.upn, || format!("{}.upn", lpath()));
+                let relationship = Relationship::parse(&l.relationship);
+                if relationship.is_none() {
+                    let names: Vec<&str> = Relationship::ALL.iter().map(|r| r.as_str()).collect();
+                    self.error(
+                        Code::DirectoryValue,
+                        &format!("{}.relationship", lpath()),
+                        format!("unknown relationship `{}`", l.relationship),
+                        "not a School Data Sync role",
+                        Some(
+                            did_you_mean(&l.relationship, names.iter().copied())
+                                .unwrap_or_else(|| format!("use one of {}", names.join(", "))),
+                        ),
+                    );
+                }
+                if let (Some(student), Some(relationship)) = (student, relationship) {
+                    if links.iter().any(|l: &GuardianLink| l.student == student) {
+                        self.error(
+                            Code::DirectoryDuplicate,
+                            &format!("{}.upn", lpath()),
+                            format!("guardian {i} is linked to the same student twice"),
+                            "second link",
+                            Some("keep one link per student, with the right relationship".into()),
+                        );
+                    } else {
+                        links.push(GuardianLink { student, relationship });
+                    }
+                }
+            }
+            if let Some(first) = dir.guardians.get(&id) {
+                let d = Diagnostic::error(
+                    Code::DirectoryDuplicate,
+                    format!("guardian {i} repeats the id of an earlier guardian"),
+                )
+                .at(self.span(&path()), format!("second definition (`{}`)", path()))
+                .also(self.span(&format!("guardians[{}]", first.raw)), "first definition")
+                .help("list each guardian once, with all their students under `students`");
+                self.errors.push(d);
+                continue;
+            }
+            let phone_e164 = phone.as_deref().is_some_and(is_e164);
+            let gi = dir.guardians.len();
+            for link in &links {
+                if let Some((_, student)) = dir.users.get_index_mut(link.student)
+                    && student.guardians.last() != Some(&gi)
+                {
+                    student.guardians.push(gi);
+                }
+            }
+            dir.guardians.insert(
+                id.clone(),
+                Guardian {
+                    name: g.name.unwrap_or_else(|| format!("guardian {i}")).into(),
+                    id: id.into(),
+                    email: email.map(String::into_boxed_str),
+                    phone: phone.map(String::into_boxed_str),
+                    phone_e164,
+                    on_teams: g.on_teams,
+                    links: links.into(),
+                    raw: i,
+                },
+            );
+        }
+    }
+
+    fn blocks(&mut self, dir: &mut Directory, blocks: Vec<Blocks>) {
+        for Blocks { raw: i, user: ui, guardians } in blocks {
+            let mut blocked = Vec::new();
+            for (j, g) in guardians.iter().enumerate() {
+                match dir.guardian(g) {
+                    Some((gi, _)) => blocked.push(gi),
+                    None => {
+                        let upn = dir.users.get_index(ui).map_or("?", |(_, u)| u.upn.as_str());
+                        let message = format!("user `{upn}` blocks an unknown guardian");
+                        self.personal_error(
+                            Code::DirectoryReference,
+                            &format!("users[{i}].blocked_guardians[{j}]"),
+                            message,
+                            "not in `guardians`",
+                            Some("name a guardian by its `id` (or email when it has no id)".into()),
+                        )
+                    }
+                }
+            }
+            blocked.sort_unstable();
+            blocked.dedup();
+            if let Some((_, user)) = dir.users.get_index_mut(ui) {
+                user.blocked = blocked;
+            }
+        }
+    }
+}
+
+/// Length of the YAML scalar at the start of `rest`: a quoted string, or a plain scalar up to
+/// the end of the line, a flow separator or a comment.
+pub(super) fn token_len(rest: &str) -> usize {
+    match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].find(q).map_or(1, |i| i + 2),
+        Some('-' | '{' | '[') | None => 1,
+        Some(_) => {
+            let end = rest.find(['\n', ',', ']', '}']).unwrap_or(rest.len());
+            let end = rest[..end].find(" #").unwrap_or(end);
+            rest[..end].trim_end().len()
+        }
+    }
+}
+
+/// `text` without surrounding white space, reusing it when there is none.
+fn trimmed(text: String) -> String {
+    if text.trim().len() == text.len() { text } else { text.trim().to_string() }
+}
+
+/// `text` as a key (see [`key`]), reusing it.
+fn lowercase_trimmed(text: String) -> String {
+    let mut text = trimmed(text);
+    text.make_ascii_lowercase();
+    text
+}
+
+/// The key of an identity (a UPN, a group, class or guardian id, a policy instance's name):
+/// trimmed, with the ASCII letters lower-cased. That is the whole rule: `A`–`Z` match `a`–`z`,
+/// and every other character matches only itself. Entra ID allows only ASCII in a UPN, so a
+/// look-alike (`K`, U+212A KELVIN SIGN, for `K`) or another normal form never matches a user
+/// by accident: it is reported as unknown, with the real user suggested.
+pub fn key(text: &str) -> String {
+    text.trim().to_ascii_lowercase()
+}
+
+/// Whether text is shaped like an email address or UPN: `name@domain.tld`, no spaces.
+pub(crate) fn looks_like_address(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !s.chars().any(char::is_whitespace) && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+/// Whether text is a phone number the directory accepts: digits, spaces and `+ - . ( )`.
+pub fn looks_like_phone(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+}
+
+/// E.164, as [`crate::phone::is_e164`] decides it.
+pub use crate::phone::is_e164;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str) -> Result<Directory, Vec<Diagnostic>> {
+        load(FileId(0), text)
+    }
+
+    #[test]
+    fn links_users_groups_classes_and_guardians() {
+        let dir = load_str(
+            "users:\n  - upn: T@x.edu\n    roles: [teacher]\n  - upn: s@x.edu\ngroups:\n  - id: g\n    members: [t@x.edu]\nclass_teams:\n  - id: c\n    owners: [t@x.edu]\n    students: [s@x.edu]\nguardians:\n  - email: P@Example.com\n    students: [{upn: s@x.edu, relationship: Parent}]\n",
+        )
+        .unwrap_or_default();
+        let (t, teacher) = dir.user("t@x.edu").unwrap_or((99, &dir.users[0]));
+        assert_eq!(t, 0);
+        assert_eq!(teacher.groups, vec![0]);
+        let (_, g) = dir.guardian("p@example.com").map_or((0, None), |(i, g)| (i, Some(g)));
+        let g = g.cloned().unwrap_or_else(|| panic!("guardian missing"));
+        let (teacher, student) = (dir.relation(0, &g), dir.relation(1, &g));
+        assert!(teacher.linked && !teacher.of_user);
+        assert!(student.of_user && !student.linked);
+        assert_eq!(student.relationship, Relationship::Parent);
+    }
+
+    #[test]
+    fn keys_fold_ascii_letters_only() {
+        for (text, expected) in [
+            (" P@Example.COM\t", "p@example.com"),
+            ("ÉVA@X.EDU ", "Éva@x.edu"),
+            ("\u{212A}im@x.edu", "\u{212A}im@x.edu"),
+            ("ǅ@x.edu", "ǅ@x.edu"),
+            ("", ""),
+        ] {
+            assert_eq!(key(text), expected, "{text:?}");
+            assert_eq!(lowercase_trimmed(text.to_string()), expected, "{text:?}");
+            assert_eq!(trimmed(text.to_string()), text.trim(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn aliases_that_expand_too_far_are_a_located_error_before_any_expansion() {
+        let big = (0..5000).map(|i| format!("r{i}")).collect::<Vec<_>>().join(", ");
+        let text = format!("users:\n  - &u {{upn: a@x.edu, roles: [{big}]}}\n{}", "  - *u\n".repeat(100));
+        let errors = load_str(&text).err().unwrap_or_default();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, Code::InputTooLarge);
+        assert!(errors[0].message.contains("aliases"), "{}", errors[0].message);
+        let span = errors[0].primary_span().unwrap_or_default();
+        assert_eq!(&text[span.range()], "*");
+    }
+
+    #[test]
+    fn a_look_alike_letter_is_another_user_and_the_real_one_is_suggested() {
+        let dir = load_str("users:\n  - upn: kim@x.edu\n").unwrap_or_default();
+        assert!(dir.user("KIM@x.edu").is_some());
+        assert!(dir.user("\u{212A}im@x.edu").is_none(), "KELVIN SIGN is not K");
+        assert!(dir.user("kim@x.edu\u{301}").is_none(), "no normalisation");
+        assert_eq!(dir.suggest_user("\u{212A}im@x.edu"), Some("kim@x.edu"));
+    }
+
+    #[test]
+    fn reports_every_bad_reference_with_its_line() {
+        let errs = load_str("users:\n  - upn: a@x.edu\ngroups:\n  - id: g\n    members: [a@x.edu, b@x.edu]\nclass_teams:\n  - id: c\n    owners: [zz@x.edu]\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(errs.len(), 2);
+        assert!(errs.iter().all(|e| e.code == Code::DirectoryReference));
+    }
+
+    #[test]
+    fn debug_output_never_shows_contact_details() {
+        let dir = load_str("users:\n  - upn: s@x.edu\nguardians:\n  - email: p@example.com\n    phone: \"+12065550101\"\n    students: [{upn: s@x.edu, relationship: parent}]\n")
+            .unwrap_or_default();
+        let shown = format!("{dir:?} {:?}", dir.guardians.values().collect::<Vec<_>>());
+        assert!(!shown.contains("p@example.com") && !shown.contains("5550101"), "{shown}");
+        assert!(shown.contains("guardians: 1"), "{shown}");
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let errs = load_str("users:\n  - upn: a@x.edu\n    licences: [A3]\n").err().unwrap_or_default();
+        assert_eq!(errs[0].code, Code::DirectorySyntax);
+        assert!(errs[0].message.contains("licences"), "{}", errs[0].message);
+    }
+}
