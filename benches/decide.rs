@@ -16,14 +16,10 @@ fn benches(c: &mut Criterion) {
     let (user, guardian) = table
         .model()
         .directory
-        .users
-        .values()
-        .find_map(|u| {
+        .users()
+        .find_map(|(_, u)| {
             let h = table.user(&u.upn).ok()?;
-            table
-                .guardians_of(h)
-                .first()
-                .map(|g| (u.upn.clone(), table.model().directory.guardians[g.index()].id.clone()))
+            table.guardians_of(h).first().map(|g| (u.upn.clone(), table.guardian_at(*g).id.clone()))
         })
         .expect("some user deals with a guardian");
 

@@ -65,7 +65,7 @@ use serde_json::{Map, Value as Json, json};
 use std::str::FromStr;
 use tenet::DecisionTable;
 use tenet::Source;
-use tenet::unstable::directory::RawDirectory;
+use tenet::unstable::directory::{RawDirectory, UserId};
 use tenet::unstable::generate::{Spec, district};
 use tenet::unstable::model::Model;
 use tenet::{Engine, Sources};
@@ -102,9 +102,9 @@ pub struct Query {
 /// The settings of `user`'s effective instance of policy type `t`, defaults filled in:
 /// a direct assignment, else the group assignment of best precedence among the user's groups
 /// (`PolicyType::groups` is kept best first), else `Global`.
-fn effective_settings(m: &Model, user: usize, t: usize) -> Json {
+fn effective_settings(m: &Model, user: UserId, t: usize) -> Json {
     let pt = &m.policy_types[t];
-    let groups = &m.directory.users[user].groups;
+    let groups = &m.directory.user_at(user).groups;
     let instance = match pt.direct.get(&user) {
         Some((i, _)) => *i,
         None => pt.groups.iter().find(|a| groups.binary_search(&a.group).is_ok()).map_or(pt.global, |a| a.instance),
@@ -131,10 +131,6 @@ fn tenant_json(m: &Model) -> Map<String, Json> {
 }
 
 /// The key (lower-cased UPN, class team id, guardian id) of the `i`-th entry of a directory map.
-fn key_at<T>(map: &tenet::unstable::directory::NameMap<T>, i: usize) -> &str {
-    map.get_index(i).map_or("", |(k, _)| k.as_str())
-}
-
 fn is_supported(r: tenet::unstable::directory::Relationship) -> bool {
     matches!(r.as_str(), "parent" | "guardian")
 }
@@ -262,38 +258,41 @@ fn entity_ref(ty: &str, id: &str) -> Json {
 /// The tenant as Cedar entities (JSON entity format).
 pub fn cedar_entities_json(m: &Model) -> Json {
     let d = &m.directory;
-    let mut out = Vec::with_capacity(d.users.len() * 2 + d.guardians.len() * 2 + d.class_teams.len() + 1);
+    let mut out = Vec::with_capacity(d.user_count() * 2 + d.guardian_count() * 2 + d.class_team_count() + 1);
     // Group ids stay strings: `principal.groups.containsAny(...AvailableToGroups)`.
     let tenant = tenant_json(m);
     out.push(json!({ "uid": uid("Tenant", "district"), "attrs": tenant, "parents": [] }));
-    for (key, _) in &d.class_teams {
+    for (c, _) in d.class_teams() {
+        let key = d.class_team_key(c);
         out.push(json!({ "uid": uid("ClassTeam", key), "attrs": {}, "parents": [] }));
     }
-    for (u, (key, user)) in d.users.iter().enumerate() {
+    for (u, user) in d.users() {
+        let key = d.user_key(u);
         let mut attrs = Map::new();
         attrs.insert("tenant".into(), entity_ref("Tenant", "district"));
         attrs.insert("enabled".into(), user.enabled.into());
         attrs.insert("licenses".into(), user.licenses.iter().map(|l| l.to_string()).collect::<Vec<_>>().into());
         attrs.insert("roles".into(), user.roles.iter().map(|r| r.to_string()).collect::<Vec<_>>().into());
-        let groups: Vec<&str> = user.groups.iter().map(|g| d.groups[*g].id.as_str()).collect();
+        let groups: Vec<&str> = user.groups.iter().map(|g| d.group_at(*g).id.as_str()).collect();
         attrs.insert("groups".into(), groups.into());
-        let owns: Vec<Json> = user.owns.iter().map(|c| entity_ref("ClassTeam", key_at(&d.class_teams, *c))).collect();
+        let owns: Vec<Json> = user.owns.iter().map(|c| entity_ref("ClassTeam", d.class_team_key(*c))).collect();
         attrs.insert("owns".into(), owns.into());
         attrs.insert("invites_sent".into(), user.invites_sent.into());
         // Precomputed: the effective instance of every policy type, as a record of its settings.
         for (t, (tname, _)) in m.policy_types.iter().enumerate() {
             attrs.insert(tname.clone(), effective_settings(m, u, t));
         }
-        let parents: Vec<Json> = user.student_of.iter().map(|c| uid("ClassTeam", key_at(&d.class_teams, *c))).collect();
+        let parents: Vec<Json> = user.student_of.iter().map(|c| uid("ClassTeam", d.class_team_key(*c))).collect();
         out.push(json!({ "uid": uid("User", key), "attrs": attrs, "parents": parents }));
     }
-    for (key, g) in &d.guardians {
-        let linked: Vec<Json> = g.links.iter().map(|l| uid("User", key_at(&d.users, l.student))).collect();
+    for (_, g) in d.guardians() {
+        let key = &*g.id;
+        let linked: Vec<Json> = g.links.iter().map(|l| uid("User", d.user_key(l.student))).collect();
         let supported: Vec<Json> = g
             .links
             .iter()
             .filter(|l| is_supported(l.relationship))
-            .map(|l| uid("User", key_at(&d.users, l.student)))
+            .map(|l| uid("User", d.user_key(l.student)))
             .collect();
         out.push(json!({ "uid": uid("GuardianSupport", key), "attrs": {}, "parents": supported }));
         out.push(json!({
@@ -558,7 +557,7 @@ pub fn rego_data_json(m: &Model) -> Json {
         let direct: Map<String, Json> = pt
             .direct
             .iter()
-            .map(|(u, (i, _))| (key_at(&d.users, *u).to_string(), pt.instances[*i].name.clone().into()))
+            .map(|(u, (i, _))| (d.user_key(*u).to_string(), pt.instances[*i].name.clone().into()))
             .collect();
         // One assignment per group and type (the checker refuses a second); `seq` is its place
         // in the tenant file among the unranked, which rank after every ranked one.
@@ -568,7 +567,7 @@ pub fn rego_data_json(m: &Model) -> Json {
             .enumerate()
             .map(|(seq, a)| {
                 (
-                    d.groups[a.group].id.clone(),
+                    d.group_at(a.group).id.clone(),
                     json!({ "rank": a.rank, "seq": seq, "instance": pt.instances[a.instance].name }),
                 )
             })
@@ -579,14 +578,13 @@ pub fn rego_data_json(m: &Model) -> Json {
         );
     }
     let users: Map<String, Json> = d
-        .users
-        .iter()
-        .map(|(key, u)| {
-            let groups: Vec<&str> = u.groups.iter().map(|g| d.groups[*g].id.as_str()).collect();
-            let owns: Vec<&str> = u.owns.iter().map(|c| key_at(&d.class_teams, *c)).collect();
-            let student_of: Vec<&str> = u.student_of.iter().map(|c| key_at(&d.class_teams, *c)).collect();
+        .users()
+        .map(|(id, u)| {
+            let groups: Vec<&str> = u.groups.iter().map(|g| d.group_at(*g).id.as_str()).collect();
+            let owns: Vec<&str> = u.owns.iter().map(|c| d.class_team_key(*c)).collect();
+            let student_of: Vec<&str> = u.student_of.iter().map(|c| d.class_team_key(*c)).collect();
             (
-                key.clone(),
+                d.user_key(id).to_string(),
                 json!({
                     "enabled": u.enabled,
                     "roles": u.roles,
@@ -600,16 +598,15 @@ pub fn rego_data_json(m: &Model) -> Json {
         })
         .collect();
     let guardians: Map<String, Json> = d
-        .guardians
-        .iter()
-        .map(|(key, g)| {
+        .guardians()
+        .map(|(_, g)| {
             let links: Vec<Json> = g
                 .links
                 .iter()
-                .map(|l| json!({ "student": key_at(&d.users, l.student), "relationship": l.relationship.as_str() }))
+                .map(|l| json!({ "student": d.user_key(l.student), "relationship": l.relationship.as_str() }))
                 .collect();
             (
-                key.clone(),
+                g.id.to_string(),
                 json!({
                     "has_email": g.email.is_some(),
                     "has_phone": g.phone.is_some(),
@@ -766,7 +763,12 @@ impl Sides {
 
 /// Users who own a class team (the teachers), in directory order.
 pub fn teachers(m: &Model) -> Vec<String> {
-    m.directory.users.iter().filter(|(_, u)| !u.owns.is_empty()).map(|(k, _)| k.clone()).collect()
+    m.directory
+        .users()
+        .zip(m.directory.user_keys())
+        .filter(|((_, u), _)| !u.owns.is_empty())
+        .map(|(_, k)| k.to_string())
+        .collect()
 }
 
 /// `chat_with_guardians` for each of `users`, and `call_guardian` for each of them with each
@@ -778,7 +780,7 @@ pub fn queries_for(table: &DecisionTable, users: &[String]) -> Vec<Query> {
         out.push(Query { user: u.clone(), decision: CHAT, guardian: None });
         let h = table.user(u).expect("a known user");
         for g in table.guardians_of(h) {
-            let id = key_at(&m.directory.guardians, g.index()).to_string();
+            let id = table.guardian_at(g).id.to_string();
             out.push(Query { user: u.clone(), decision: CALL, guardian: Some(id) });
         }
     }

@@ -20,6 +20,7 @@
 //! Pure and deterministic: the same model always yields the same table.
 
 use crate::ast::CmpOp;
+use crate::directory::UserId;
 use crate::eval::{self, Effective, Outcome, Reason, Via};
 use crate::facts::{directory_roles, user_attr};
 use crate::model::{DecisionId, Expr, Fact, MessagePart, Model, Rule, TypeId, UserAttr, Value};
@@ -307,26 +308,26 @@ fn effective_sets(model: &Model, used: &Used) -> (Vec<u32>, Vec<Box<[Effective]>
         .types
         .iter()
         .map(|&t| {
-            let mut by_group = vec![None; model.directory.groups.len()];
+            let mut by_group = vec![None; model.directory.group_count()];
             // `groups` is in precedence order: keep the first assignment seen per group.
             for (i, a) in model.policy_types[t].groups.iter().enumerate() {
-                by_group[a.group].get_or_insert(i);
+                by_group[a.group.index()].get_or_insert(i);
             }
             by_group
         })
         .collect();
     let mut interned: HashMap<Box<[Effective]>, u32> = HashMap::new();
     let mut sets: Vec<Box<[Effective]>> = Vec::new();
-    let mut per_user = Vec::with_capacity(model.directory.users.len());
+    let mut per_user = Vec::with_capacity(model.directory.user_count());
     let mut scratch: Vec<Effective> = Vec::with_capacity(used.types.len());
-    for (u, user) in model.directory.users.values().enumerate() {
+    for (u, user) in model.directory.users() {
         scratch.clear();
         for (slot, &t) in used.types.iter().enumerate() {
             let ptype = &model.policy_types[t];
             let eff = if let Some((instance, _)) = ptype.direct.get(&u) {
                 Effective { instance: *instance, via: Via::Direct }
             } else {
-                let winner = user.groups.iter().filter_map(|g| best[slot][*g]).min();
+                let winner = user.groups.iter().filter_map(|g| best[slot][g.index()]).min();
                 match winner {
                     Some(i) => {
                         let a = &ptype.groups[i];
@@ -405,6 +406,7 @@ fn profiles(model: &Model, used: &Used, user_effective: &[u32], sets: &[Box<[Eff
     let mut per_user = Vec::with_capacity(user_effective.len());
     let mut key: Vec<u32> = Vec::with_capacity(slots.len() + 1);
     for (u, &set) in user_effective.iter().enumerate() {
+        let u = UserId::new(u);
         key.clear();
         key.push(instances_of_set[set as usize]);
         for (slot, ids) in slots.iter().zip(ids.iter_mut()) {
@@ -454,10 +456,10 @@ impl<'a> AttrSlot<'a> {
         AttrSlot::Value { attr, projection }
     }
 
-    fn id(&self, model: &Model, u: usize, ids: &mut SlotIds) -> u32 {
+    fn id(&self, model: &Model, u: UserId, ids: &mut SlotIds) -> u32 {
         match self {
             AttrSlot::Members { attr, keep } => {
-                let user = &model.directory.users[u];
+                let user = model.directory.user_at(u);
                 let mut bits = 0u64;
                 let mut add = |s: &str| {
                     if let Ok(i) = keep.binary_search(&s) {
@@ -467,11 +469,7 @@ impl<'a> AttrSlot<'a> {
                 match attr {
                     UserAttr::Roles => user.roles.iter().for_each(|r| add(r)),
                     UserAttr::Licenses => user.licenses.iter().for_each(|l| add(l)),
-                    UserAttr::Groups => user
-                        .groups
-                        .iter()
-                        .filter_map(|g| model.directory.groups.get_index(*g))
-                        .for_each(|(_, g)| add(&g.id)),
+                    UserAttr::Groups => user.groups.iter().for_each(|g| add(&model.directory.group_at(*g).id)),
                     // Not a string set: the projection never keeps members of these.
                     _ => {}
                 }

@@ -12,7 +12,7 @@
 //! expectation tests cover it instead.
 
 use crate::ast::CmpOp;
-use crate::directory::{GuardianIdx, UserIdx};
+use crate::directory::{GroupId, GuardianId, UserId};
 use crate::model::{
     ConfigSource, DecisionId, DirectoryAttr, Fact, GuardianAttr, InstanceId, MessagePart, Model, TypeId, UserAttr,
     Value, Verdict,
@@ -62,7 +62,7 @@ pub enum Via {
     /// Assigned to the user directly.
     Direct,
     /// Group index and the rank as written (`None`: unranked).
-    Group(usize, Option<i64>),
+    Group(GroupId, Option<i64>),
     /// No assignment: the org-wide default.
     Global,
 }
@@ -210,7 +210,7 @@ pub fn extend_unique(into: &mut Vec<Reason>, from: &[Reason]) {
 
 /// Describes where a policy setting's value came from for `user`: the instance, how the user
 /// holds it (with where the assignment was written), and where the value was set.
-pub fn policy_source(model: &Model, ptype: TypeId, eff: Effective, setting: usize, user: UserIdx) -> String {
+pub fn policy_source(model: &Model, ptype: TypeId, eff: Effective, setting: usize, user: UserId) -> String {
     let (head, tail) = policy_source_around(model, ptype, eff.instance, setting);
     format!("{head}{}{tail}", how_held(model, ptype, eff, user))
 }
@@ -234,7 +234,7 @@ pub(crate) fn policy_source_around(
 }
 
 /// How `user` holds the instance `eff` names, with where the assignment was written.
-pub(crate) fn how_held(model: &Model, ptype: TypeId, eff: Effective, user: UserIdx) -> String {
+pub(crate) fn how_held(model: &Model, ptype: TypeId, eff: Effective, user: UserId) -> String {
     let t = &model.policy_types[ptype];
     match eff.via {
         Via::Direct => match t.direct.get(&user) {
@@ -242,7 +242,7 @@ pub(crate) fn how_held(model: &Model, ptype: TypeId, eff: Effective, user: UserI
             None => "assigned directly".to_string(),
         },
         Via::Group(g, rank) => {
-            let gid = model.directory.groups.get_index(g).map_or("?", |(_, g)| g.id.as_str());
+            let gid = model.directory.group_at(g).id.as_str();
             let rank = rank.map_or_else(|| "unranked".to_string(), |r| format!("rank {r}"));
             match t.groups.iter().find(|a| a.group == g && a.instance == eff.instance) {
                 Some(a) => format!("via group {gid} ({rank}, assigned at {})", model.location(a.span)),
@@ -276,19 +276,19 @@ pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
 
 /// Evaluates `decision` for a user (and guardian) by walking the model directly.
 #[cfg(feature = "reference")]
-pub fn evaluate(model: &Model, user: UserIdx, decision: DecisionId, guardian: Option<GuardianIdx>) -> Outcome {
+pub fn evaluate(model: &Model, user: UserId, decision: DecisionId, guardian: Option<GuardianId>) -> Outcome {
     Reference { model, user, guardian }.decision(decision)
 }
 
 /// The effective instance by the precedence rules, found by scanning assignments.
-pub fn effective(model: &Model, user: UserIdx, ptype: TypeId) -> Effective {
+pub fn effective(model: &Model, user: UserId, ptype: TypeId) -> Effective {
     let t = &model.policy_types[ptype];
     if let Some((instance, _)) = t.direct.get(&user) {
         return Effective { instance: *instance, via: Via::Direct };
     }
     // `groups` is kept in precedence order, so the first group the user is in wins.
     for a in &t.groups {
-        let member = model.directory.groups.get_index(a.group).is_some_and(|(_, g)| g.members.contains(&user));
+        let member = model.directory.group_at(a.group).members.contains(&user);
         if member {
             return Effective { instance: a.instance, via: Via::Group(a.group, a.rank) };
         }
@@ -298,12 +298,7 @@ pub fn effective(model: &Model, user: UserIdx, ptype: TypeId) -> Effective {
 
 /// Provenance of every fact `decision` consults, by the reference path.
 #[cfg(feature = "reference")]
-pub fn provenance(
-    model: &Model,
-    user: UserIdx,
-    decision: DecisionId,
-    guardian: Option<GuardianIdx>,
-) -> Vec<Provenance> {
+pub fn provenance(model: &Model, user: UserId, decision: DecisionId, guardian: Option<GuardianId>) -> Vec<Provenance> {
     model.decisions[decision]
         .consulted
         .iter()
@@ -313,7 +308,7 @@ pub fn provenance(
 }
 
 /// The value of one fact for a user (and guardian), and where it came from.
-pub fn provenance_value(model: &Model, user: UserIdx, guardian: Option<GuardianIdx>, fact: Fact) -> Provenance {
+pub fn provenance_value(model: &Model, user: UserId, guardian: Option<GuardianId>, fact: Fact) -> Provenance {
     let r = Reference { model, user, guardian };
     let value = r.fact(fact);
     Provenance {
@@ -325,14 +320,14 @@ pub fn provenance_value(model: &Model, user: UserIdx, guardian: Option<GuardianI
 }
 
 /// Where a fact's value comes from, as provenance names it.
-pub fn fact_source(model: &Model, user: UserIdx, fact: Fact) -> String {
+pub fn fact_source(model: &Model, user: UserId, fact: Fact) -> String {
     Reference { model, user, guardian: None }.source(fact)
 }
 
 struct Reference<'a> {
     model: &'a Model,
-    user: UserIdx,
-    guardian: Option<GuardianIdx>,
+    user: UserId,
+    guardian: Option<GuardianId>,
 }
 
 impl Reference<'_> {
@@ -401,37 +396,40 @@ impl Reference<'_> {
                 m.policy_types[ptype].value(e.instance, setting).clone()
             }
             Fact::User(a) => {
-                let u = &dir.users[self.user];
+                let u = dir.user_at(self.user);
                 match a {
                     UserAttr::Enabled => Value::Bool(u.enabled),
                     UserAttr::Roles => strings(&u.roles),
                     UserAttr::Licenses => strings(&u.licenses),
                     UserAttr::Groups => {
                         let ids: Vec<Arc<str>> = dir
-                            .groups
-                            .values()
-                            .filter(|g| g.members.contains(&self.user))
-                            .map(|g| g.id.as_str().into())
+                            .groups()
+                            .filter(|(_, g)| g.members.contains(&self.user))
+                            .map(|(_, g)| g.id.as_str().into())
                             .collect();
                         strings(&ids)
                     }
                     UserAttr::OwnsClassTeam => {
-                        Value::Bool(dir.class_teams.values().any(|c| c.owners.contains(&self.user)))
+                        Value::Bool(dir.class_teams().any(|(_, c)| c.owners.contains(&self.user)))
                     }
                     UserAttr::InClassTeam => {
-                        Value::Bool(dir.class_teams.values().any(|c| c.students.contains(&self.user)))
+                        Value::Bool(dir.class_teams().any(|(_, c)| c.students.contains(&self.user)))
                     }
                     UserAttr::InvitesSent => Value::Int(u.invites_sent),
                 }
             }
             Fact::Directory(a) => {
                 let enabled = a == DirectoryAttr::EnabledRoles;
-                let mut roles: Vec<Arc<str>> =
-                    dir.users.values().filter(|u| u.enabled == enabled).flat_map(|u| u.roles.iter().cloned()).collect();
+                let mut roles: Vec<Arc<str>> = dir
+                    .users()
+                    .filter(|(_, u)| u.enabled == enabled)
+                    .flat_map(|(_, u)| u.roles.iter().cloned())
+                    .collect();
                 // Roles assumed for lack of a roles export count as held by an enabled user.
                 if enabled {
-                    roles
-                        .extend(dir.assumed.iter().flat_map(|a| a.enabled_roles.iter().map(|r| Arc::from(r.as_str()))));
+                    roles.extend(
+                        dir.assumed().iter().flat_map(|a| a.enabled_roles.iter().map(|r| Arc::from(r.as_str()))),
+                    );
                 }
                 strings(&roles)
             }
@@ -441,22 +439,23 @@ impl Reference<'_> {
 
     fn guardian_fact(&self, a: GuardianAttr) -> Value {
         let m = self.model;
-        let Some((_, g)) = self.guardian.and_then(|g| m.directory.guardians.get_index(g)) else {
+        let Some(g) = self.guardian.map(|g| m.directory.guardian_at(g)) else {
             return Value::Bool(false);
         };
         // Found by scanning class teams, independently of the directory's own indexes.
         let dir = &m.directory;
         let own = g.links.iter().find(|l| l.student == self.user);
-        let taught = g.links.iter().find(|l| {
-            dir.class_teams.values().any(|c| c.owners.contains(&self.user) && c.students.contains(&l.student))
-        });
+        let taught = g
+            .links
+            .iter()
+            .find(|l| dir.class_teams().any(|(_, c)| c.owners.contains(&self.user) && c.students.contains(&l.student)));
         match a {
             GuardianAttr::HasEmail => Value::Bool(g.email.is_some()),
             GuardianAttr::HasPhone => Value::Bool(g.phone.is_some()),
             GuardianAttr::PhoneE164 => Value::Bool(g.phone_e164),
             GuardianAttr::OnTeams => Value::Bool(g.on_teams),
             GuardianAttr::Blocked => {
-                Value::Bool(self.guardian.is_some_and(|gi| m.directory.users[self.user].blocked.contains(&gi)))
+                Value::Bool(self.guardian.is_some_and(|gi| m.directory.user_at(self.user).blocked.contains(&gi)))
             }
             GuardianAttr::Linked => Value::Bool(taught.is_some()),
             GuardianAttr::OfUser => Value::Bool(own.is_some()),
@@ -474,7 +473,7 @@ impl Reference<'_> {
             Fact::Policy { ptype, setting } => {
                 policy_source(m, ptype, effective(m, self.user, ptype), setting, self.user)
             }
-            Fact::User(_) => format!("directory: user {}{}", m.directory.users[self.user].upn, assumed(m, f)),
+            Fact::User(_) => format!("directory: user {}{}", m.directory.user_at(self.user).upn, assumed(m, f)),
             Fact::Directory(_) => format!("directory: all users{}", assumed(m, f)),
             Fact::Guardian(_) => format!("directory: the guardian's record{}", assumed(m, f)),
         }
@@ -484,9 +483,9 @@ impl Reference<'_> {
 /// What is assumed about `fact` for lack of an export: `; assumed: …` for each assumption that
 /// concerns it (see [`crate::directory::Assumption`]), or nothing.
 pub(crate) fn assumed(m: &Model, fact: Fact) -> String {
-    if m.directory.assumed.is_empty() {
+    if m.directory.assumed().is_empty() {
         return String::new();
     }
     let name = m.fact_name(fact);
-    m.directory.assumed.iter().filter(|a| a.concerns(&name)).map(|a| format!("; assumed: {}", a.because)).collect()
+    m.directory.assumed().iter().filter(|a| a.concerns(&name)).map(|a| format!("; assumed: {}", a.because)).collect()
 }

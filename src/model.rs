@@ -2,7 +2,7 @@
 //! [`crate::check`]; read by the compiler and by the reference evaluator.
 
 use crate::ast::CmpOp;
-use crate::directory::{Directory, Relationship};
+use crate::directory::{Directory, GroupId, GuardianId, Relationship, UserId};
 use crate::source::{SourceMap, Span};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -95,7 +95,7 @@ impl Instance {
 #[derive(Debug, Clone)]
 pub struct GroupAssignment {
     /// Index into [`Directory::groups`].
-    pub group: usize,
+    pub group: GroupId,
     /// The rank as written; `None` ranks after every ranked assignment.
     pub rank: Option<i64>,
     pub instance: InstanceId,
@@ -116,7 +116,7 @@ pub struct PolicyType {
     pub instances: IndexMap<String, Instance>,
     pub global: InstanceId,
     /// Direct assignments by user index.
-    pub direct: HashMap<usize, (InstanceId, Span)>,
+    pub direct: HashMap<UserId, (InstanceId, Span)>,
     /// Group assignments, best precedence first.
     pub groups: Vec<GroupAssignment>,
 }
@@ -302,9 +302,9 @@ pub enum Expected {
 /// A policy test: `expect "upn" decision ["guardian"] allow|deny ...`.
 #[derive(Debug, Clone)]
 pub struct Expectation {
-    pub user: usize,
+    pub user: UserId,
     pub decision: DecisionId,
-    pub guardian: Option<usize>,
+    pub guardian: Option<GuardianId>,
     pub expected: Expected,
     pub span: Span,
 }

@@ -19,9 +19,10 @@ use tenet::unstable::generate::{Spec, district};
 fn every_query(sides: &Sides) -> Vec<Query> {
     let m = sides.table().model();
     let mut out: Vec<Query> =
-        m.directory.users.keys().map(|u| Query { user: u.clone(), decision: CHAT, guardian: None }).collect();
+        m.directory.user_keys().map(|u| Query { user: u.to_string(), decision: CHAT, guardian: None }).collect();
     for t in teachers(m) {
-        for g in m.directory.guardians.keys() {
+        for (_, g) in m.directory.guardians() {
+            let g = &g.id;
             out.push(Query { user: t.clone(), decision: CALL, guardian: Some(g.clone()) });
         }
     }
@@ -125,7 +126,7 @@ fn larger_generated_tenant_agrees() {
     let table = sides.engine.table().clone();
     let m = table.model();
     let mut queries: Vec<Query> =
-        m.directory.users.keys().map(|u| Query { user: u.clone(), decision: CHAT, guardian: None }).collect();
+        m.directory.user_keys().map(|u| Query { user: u.to_string(), decision: CHAT, guardian: None }).collect();
     queries.extend(bench::queries_for(&table, &teachers(m)).into_iter().filter(|q| q.decision == CALL));
     let bad = sides.disagreements(&queries);
     assert!(bad.is_empty(), "{} of {} queries disagree: {:?}", bad.len(), queries.len(), &bad[..bad.len().min(10)]);

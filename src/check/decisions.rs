@@ -305,7 +305,7 @@ impl Resolver<'_> {
         };
         let dir = &self.cx.model.directory;
         // Conditions compare ids exactly as the directory writes them.
-        let written = |n: &str| dir.groups.get(&crate::directory::key(n)).is_some_and(|g| g.id == n);
+        let written = |n: &str| dir.group(n).is_some_and(|(_, g)| g.id == n);
         let unknown: Vec<(String, String)> = (names.iter().filter(|n| !written(n)))
             .map(|n| {
                 let help = (dir.suggest_group(n).map(|s| format!("did you mean `{s}`?")))

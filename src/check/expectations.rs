@@ -22,7 +22,7 @@ fn expectation(cx: &mut Cx, e: &ast::Expectation) -> Option<Expectation> {
     let user = match cx.model.directory.user(&e.user.name) {
         Some((i, _)) => Some(i),
         None => {
-            let users: Vec<String> = cx.model.directory.users.keys().cloned().collect();
+            let users: Vec<String> = cx.model.directory.user_keys().map(str::to_string).collect();
             cx.unknown(
                 Code::UnknownUser,
                 "user",

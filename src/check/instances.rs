@@ -223,7 +223,7 @@ fn group_assignment(
         return;
     }
     let key = crate::directory::key(&group.name);
-    if let Some(team) = dir.class_teams.get(&key) {
+    if let Some((_, team)) = dir.class_team(&key) {
         let team_span = dir.class_team_span(team);
         cx.push(
             Diagnostic::error(
@@ -238,7 +238,7 @@ fn group_assignment(
         );
         return;
     }
-    let Some((gi, _, g)) = dir.groups.get_full(&key) else {
+    let Some((gi, g)) = dir.group(&key) else {
         let suggestion = dir.suggest_group(&group.name).map(str::to_string);
         cx.unknown(
             Code::UnknownGroup,

@@ -75,10 +75,38 @@ impl fmt::Display for Relationship {
     }
 }
 
-/// Index of a user in [`Directory::users`].
-pub type UserIdx = usize;
-/// Index of a guardian in [`Directory::guardians`].
-pub type GuardianIdx = usize;
+/// Ids of the directory's entries: positions in directory order, valid in the directory that
+/// made them. A type each, so a group's position can't be used as a user's.
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The id of the entry at `index` (directories hold far fewer than 2^32 entries).
+            pub fn new(index: usize) -> Self {
+                Self(u32::try_from(index).unwrap_or(u32::MAX))
+            }
+
+            /// The position in directory order.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    )*};
+}
+
+ids! {
+    /// A user of a [`Directory`].
+    UserId;
+    /// A group of a [`Directory`].
+    GroupId;
+    /// A class team of a [`Directory`].
+    ClassTeamId;
+    /// A guardian of a [`Directory`].
+    GuardianId;
+}
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -93,15 +121,15 @@ pub struct User {
     pub enabled: bool,
     pub invites_sent: i64,
     /// Guardians this user has blocked, sorted.
-    pub blocked: Vec<GuardianIdx>,
-    /// Groups the user is a direct member of (indices into [`Directory::groups`]), sorted.
-    pub groups: Vec<usize>,
+    pub blocked: Vec<GuardianId>,
+    /// Groups the user is a direct member of, sorted.
+    pub groups: Vec<GroupId>,
     /// Class teams the user owns.
-    pub owns: Vec<usize>,
+    pub owns: Vec<ClassTeamId>,
     /// Class teams the user is a student of.
-    pub student_of: Vec<usize>,
+    pub student_of: Vec<ClassTeamId>,
     /// Guardians linked to this user as a student, sorted.
-    pub guardians: Vec<GuardianIdx>,
+    pub guardians: Vec<GuardianId>,
     /// Position in the file's `users` list (see [`Directory::user_span`]).
     pub raw: usize,
 }
@@ -117,7 +145,7 @@ impl User {
 pub struct Group {
     pub id: String,
     pub name: String,
-    pub members: Vec<UserIdx>,
+    pub members: Vec<UserId>,
     pub hidden_membership: bool,
     /// Position in the file's `groups` list.
     pub raw: usize,
@@ -127,8 +155,8 @@ pub struct Group {
 pub struct ClassTeam {
     pub id: String,
     pub name: String,
-    pub owners: Vec<UserIdx>,
-    pub students: Vec<UserIdx>,
+    pub owners: Vec<UserId>,
+    pub students: Vec<UserId>,
     /// Position in the file's `class_teams` list.
     pub raw: usize,
 }
@@ -136,7 +164,7 @@ pub struct ClassTeam {
 /// One guardian–student link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GuardianLink {
-    pub student: UserIdx,
+    pub student: UserId,
     pub relationship: Relationship,
 }
 
@@ -178,17 +206,17 @@ pub type NameMap<T> = IndexMap<String, T, foldhash::fast::RandomState>;
 /// A validated directory. Keys are lower-cased UPNs, group ids, class ids and guardian ids.
 #[derive(Clone, Default)]
 pub struct Directory {
-    pub users: NameMap<User>,
-    pub groups: NameMap<Group>,
-    pub class_teams: NameMap<ClassTeam>,
-    pub guardians: NameMap<Guardian>,
+    users: NameMap<User>,
+    groups: NameMap<Group>,
+    class_teams: NameMap<ClassTeam>,
+    guardians: NameMap<Guardian>,
     /// Roles held by at least one enabled / disabled user (sorted).
-    pub enabled_roles: Vec<String>,
-    pub disabled_roles: Vec<String>,
+    enabled_roles: Vec<String>,
+    disabled_roles: Vec<String>,
     /// What is assumed for lack of an export (already part of the role sets above).
-    pub assumed: Vec<Assumption>,
+    assumed: Vec<Assumption>,
     /// Finds spans in the file, on demand.
-    pub locator: Locator,
+    locator: Locator,
     /// Indexes for "did you mean", built on first use (an unknown name) and kept.
     suggestions: Arc<Suggestions>,
 }
@@ -243,6 +271,107 @@ impl Locator {
 }
 
 impl Directory {
+    /// Every user, in directory order.
+    pub fn users(&self) -> impl ExactSizeIterator<Item = (UserId, &User)> + '_ {
+        self.users.values().enumerate().map(|(i, u)| (UserId::new(i), u))
+    }
+
+    /// Every group, in directory order.
+    pub fn groups(&self) -> impl ExactSizeIterator<Item = (GroupId, &Group)> + '_ {
+        self.groups.values().enumerate().map(|(i, g)| (GroupId::new(i), g))
+    }
+
+    /// Every class team, in directory order.
+    pub fn class_teams(&self) -> impl ExactSizeIterator<Item = (ClassTeamId, &ClassTeam)> + '_ {
+        self.class_teams.values().enumerate().map(|(i, c)| (ClassTeamId::new(i), c))
+    }
+
+    /// Every guardian, in directory order.
+    pub fn guardians(&self) -> impl ExactSizeIterator<Item = (GuardianId, &Guardian)> + '_ {
+        self.guardians.values().enumerate().map(|(i, g)| (GuardianId::new(i), g))
+    }
+
+    /// Every user's key (the UPN trimmed, ASCII letters lower-cased), in directory order.
+    pub fn user_keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.users.keys().map(String::as_str)
+    }
+
+    /// A user's key (see [`key`]): what queries match.
+    pub fn user_key(&self, id: UserId) -> &str {
+        self.users.get_index(id.index()).map_or("", |(k, _)| k.as_str())
+    }
+
+    /// A class team's key.
+    pub fn class_team_key(&self, id: ClassTeamId) -> &str {
+        self.class_teams.get_index(id.index()).map_or("", |(k, _)| k.as_str())
+    }
+
+    /// How many users there are.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
+    }
+
+    /// How many groups there are.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// How many class teams there are.
+    pub fn class_team_count(&self) -> usize {
+        self.class_teams.len()
+    }
+
+    /// How many guardians there are.
+    pub fn guardian_count(&self) -> usize {
+        self.guardians.len()
+    }
+
+    /// The user of an id this directory made.
+    pub fn user_at(&self, id: UserId) -> &User {
+        &self.users[id.index()]
+    }
+
+    /// The group of an id this directory made.
+    pub fn group_at(&self, id: GroupId) -> &Group {
+        &self.groups[id.index()]
+    }
+
+    /// The class team of an id this directory made.
+    pub fn class_team_at(&self, id: ClassTeamId) -> &ClassTeam {
+        &self.class_teams[id.index()]
+    }
+
+    /// The guardian of an id, if this directory has one there (an id from another directory,
+    /// say a table's before a reload, may not).
+    pub fn get_guardian(&self, id: GuardianId) -> Option<&Guardian> {
+        self.guardians.get_index(id.index()).map(|(_, g)| g)
+    }
+
+    /// The guardian of an id this directory made.
+    pub fn guardian_at(&self, id: GuardianId) -> &Guardian {
+        &self.guardians[id.index()]
+    }
+
+    /// Roles held by at least one enabled user, sorted.
+    pub fn enabled_roles(&self) -> &[String] {
+        &self.enabled_roles
+    }
+
+    /// Roles held by at least one disabled user, sorted.
+    pub fn disabled_roles(&self) -> &[String] {
+        &self.disabled_roles
+    }
+
+    /// What is assumed for lack of an export.
+    pub fn assumed(&self) -> &[Assumption] {
+        &self.assumed
+    }
+
+    /// Where entries are in the directory file.
+    pub fn locator(&self) -> &Locator {
+        &self.locator
+    }
+
     /// What messages may show of this directory's people: emails at its users' domains, never
     /// a guardian's email or phone (see [`crate::privacy`]).
     pub fn privacy(&self) -> crate::privacy::Privacy {
@@ -278,6 +407,7 @@ impl Directory {
         let _ = (self.suggest_user(""), self.suggest_group(""));
     }
 
+    /// Where a user is in the directory file.
     pub fn user_span(&self, u: &User) -> Span {
         self.locator.span(&format!("users[{}].upn", u.raw))
     }
@@ -294,23 +424,35 @@ impl Directory {
         self.locator.span(&format!("guardians[{}]", g.raw))
     }
 
-    pub fn user(&self, upn: &str) -> Option<(UserIdx, &User)> {
-        lookup(&self.users, upn)
+    /// The user of a UPN (ASCII letters in any case, see [`key`]).
+    pub fn user(&self, upn: &str) -> Option<(UserId, &User)> {
+        lookup(&self.users, upn).map(|(i, u)| (UserId::new(i), u))
     }
 
-    pub fn guardian(&self, id: &str) -> Option<(GuardianIdx, &Guardian)> {
-        lookup(&self.guardians, id)
+    /// The group of an id (ASCII letters in any case).
+    pub fn group(&self, id: &str) -> Option<(GroupId, &Group)> {
+        lookup(&self.groups, id).map(|(i, g)| (GroupId::new(i), g))
+    }
+
+    /// The class team of an id (ASCII letters in any case).
+    pub fn class_team(&self, id: &str) -> Option<(ClassTeamId, &ClassTeam)> {
+        lookup(&self.class_teams, id).map(|(i, c)| (ClassTeamId::new(i), c))
+    }
+
+    /// The guardian of an id (ASCII letters in any case).
+    pub fn guardian(&self, id: &str) -> Option<(GuardianId, &Guardian)> {
+        lookup(&self.guardians, id).map(|(i, g)| (GuardianId::new(i), g))
     }
 
     /// Guardians a user deals with, in directory order: those of the students of the class teams
     /// the user owns, and the user's own.
-    pub fn guardians_of(&self, user: UserIdx) -> Vec<GuardianIdx> {
-        let Some((_, u)) = self.users.get_index(user) else { return Vec::new() };
+    pub fn guardians_of(&self, user: UserId) -> Vec<GuardianId> {
+        let Some((_, u)) = self.users.get_index(user.index()) else { return Vec::new() };
         let mut out = u.guardians.clone();
         for c in &u.owns {
-            if let Some((_, team)) = self.class_teams.get_index(*c) {
+            if let Some((_, team)) = self.class_teams.get_index(c.index()) {
                 for s in &team.students {
-                    if let Some((_, student)) = self.users.get_index(*s) {
+                    if let Some((_, student)) = self.users.get_index(s.index()) {
                         out.extend_from_slice(&student.guardians);
                     }
                 }
@@ -324,13 +466,16 @@ impl Directory {
     /// How `guardian` relates to `user`: the guardian's own student, the guardian of a student
     /// in a class team the user owns, both or neither. The relationship is that of the link to
     /// the user, else of the first link to a student the user teaches, else of the first link.
-    pub fn relation(&self, user: UserIdx, guardian: &Guardian) -> Relation {
-        let owns: &[usize] = self.users.get_index(user).map_or(&[], |(_, u)| &u.owns);
+    pub fn relation(&self, user: UserId, guardian: &Guardian) -> Relation {
+        let owns: &[ClassTeamId] = self.users.get_index(user.index()).map_or(&[], |(_, u)| &u.owns);
         // A student is in few class teams and a teacher owns few: compare those lists rather
         // than scan the students of every class team the teacher owns.
-        let teaches = |student: UserIdx| {
+        let teaches = |student: UserId| {
             !owns.is_empty()
-                && self.users.get_index(student).is_some_and(|(_, s)| s.student_of.iter().any(|c| owns.contains(c)))
+                && self
+                    .users
+                    .get_index(student.index())
+                    .is_some_and(|(_, s)| s.student_of.iter().any(|c| owns.contains(c)))
         };
         let own = guardian.links.iter().find(|l| l.student == user);
         let taught = guardian.links.iter().find(|l| teaches(l.student));

@@ -93,7 +93,7 @@ struct Blocks {
     /// Position in the file's `users` list.
     raw: usize,
     /// Index in [`Directory::users`].
-    user: UserIdx,
+    user: UserId,
     guardians: Vec<String>,
 }
 
@@ -136,9 +136,10 @@ impl Validator {
         // The lists were grown one entry at a time, and the maps reserve entries to match their
         // hash tables (up to twice the entries); a district keeps millions of both.
         for u in dir.users.values_mut() {
-            for list in [&mut u.groups, &mut u.owns, &mut u.student_of, &mut u.guardians] {
-                list.shrink_to_fit();
-            }
+            u.groups.shrink_to_fit();
+            u.owns.shrink_to_fit();
+            u.student_of.shrink_to_fit();
+            u.guardians.shrink_to_fit();
         }
         dir.users.shrink_to_fit();
         dir.groups.shrink_to_fit();
@@ -199,7 +200,7 @@ impl Validator {
             }
             let upn = if u.upn.trim().len() == u.upn.len() { u.upn } else { u.upn.trim().to_string() };
             if !u.blocked_guardians.is_empty() {
-                blocks.push(Blocks { raw: i, user: dir.users.len(), guardians: u.blocked_guardians });
+                blocks.push(Blocks { raw: i, user: UserId::new(dir.users.len()), guardians: u.blocked_guardians });
             }
             let user = User {
                 upn,
@@ -237,7 +238,7 @@ impl Validator {
 
     /// Resolves a user reference, reporting unknown ones.
     /// `path` is only built for the error: references are most of a directory.
-    fn user_ref(&mut self, dir: &Directory, upn: &str, path: impl FnOnce() -> String) -> Option<UserIdx> {
+    fn user_ref(&mut self, dir: &Directory, upn: &str, path: impl FnOnce() -> String) -> Option<UserId> {
         if let Some((i, _)) = dir.user(upn) {
             return Some(i);
         }
@@ -270,9 +271,9 @@ impl Validator {
             }
             members.sort_unstable();
             members.dedup();
-            let gi = dir.groups.len();
+            let gi = GroupId::new(dir.groups.len());
             for &u in &members {
-                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                if let Some((_, user)) = dir.users.get_index_mut(u.index()) {
                     user.groups.push(gi);
                 }
             }
@@ -310,7 +311,7 @@ impl Validator {
                 self.errors.push(d);
                 continue;
             }
-            let ci = dir.class_teams.len();
+            let ci = ClassTeamId::new(dir.class_teams.len());
             let mut owners = Vec::with_capacity(c.owners.len());
             for (j, o) in c.owners.iter().enumerate() {
                 if let Some(u) = self.user_ref(dir, o, || format!("{path}.owners[{j}]")) {
@@ -328,12 +329,12 @@ impl Validator {
             students.sort_unstable();
             students.dedup();
             for &u in &owners {
-                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                if let Some((_, user)) = dir.users.get_index_mut(u.index()) {
                     user.owns.push(ci);
                 }
             }
             for &u in &students {
-                if let Some((_, user)) = dir.users.get_index_mut(u) {
+                if let Some((_, user)) = dir.users.get_index_mut(u.index()) {
                     user.student_of.push(ci);
                 }
             }
@@ -442,9 +443,9 @@ impl Validator {
                 continue;
             }
             let phone_e164 = phone.as_deref().is_some_and(is_e164);
-            let gi = dir.guardians.len();
+            let gi = GuardianId::new(dir.guardians.len());
             for link in &links {
-                if let Some((_, student)) = dir.users.get_index_mut(link.student)
+                if let Some((_, student)) = dir.users.get_index_mut(link.student.index())
                     && student.guardians.last() != Some(&gi)
                 {
                     student.guardians.push(gi);
@@ -473,7 +474,7 @@ impl Validator {
                 match dir.guardian(g) {
                     Some((gi, _)) => blocked.push(gi),
                     None => {
-                        let upn = dir.users.get_index(ui).map_or("?", |(_, u)| u.upn.as_str());
+                        let upn = dir.users.get_index(ui.index()).map_or("?", |(_, u)| u.upn.as_str());
                         let message = format!("user `{upn}` blocks an unknown guardian");
                         self.personal_error(
                             Code::DirectoryReference,
@@ -487,7 +488,7 @@ impl Validator {
             }
             blocked.sort_unstable();
             blocked.dedup();
-            if let Some((_, user)) = dir.users.get_index_mut(ui) {
+            if let Some((_, user)) = dir.users.get_index_mut(ui.index()) {
                 user.blocked = blocked;
             }
         }
@@ -561,12 +562,11 @@ mod tests {
             "users:\n  - upn: T@x.edu\n    roles: [teacher]\n  - upn: s@x.edu\ngroups:\n  - id: g\n    members: [t@x.edu]\nclass_teams:\n  - id: c\n    owners: [t@x.edu]\n    students: [s@x.edu]\nguardians:\n  - email: P@Example.com\n    students: [{upn: s@x.edu, relationship: Parent}]\n",
         )
         .unwrap_or_default();
-        let (t, teacher) = dir.user("t@x.edu").unwrap_or((99, &dir.users[0]));
-        assert_eq!(t, 0);
-        assert_eq!(teacher.groups, vec![0]);
-        let (_, g) = dir.guardian("p@example.com").map_or((0, None), |(i, g)| (i, Some(g)));
-        let g = g.cloned().unwrap_or_else(|| panic!("guardian missing"));
-        let (teacher, student) = (dir.relation(0, &g), dir.relation(1, &g));
+        let (t, teacher) = dir.user("t@x.edu").unwrap_or_else(|| panic!("teacher missing"));
+        assert_eq!(t, UserId::new(0));
+        assert_eq!(teacher.groups, vec![GroupId::new(0)]);
+        let (_, g) = dir.guardian("p@example.com").unwrap_or_else(|| panic!("guardian missing"));
+        let (teacher, student) = (dir.relation(UserId::new(0), g), dir.relation(UserId::new(1), g));
         assert!(teacher.linked && !teacher.of_user);
         assert!(student.of_user && !student.linked);
         assert_eq!(student.relationship, Relationship::Parent);

@@ -1,6 +1,6 @@
 //! Guardian keys: what a decision reads of a guardian, packed into a few bits.
 
-use crate::directory::{Directory, Guardian, GuardianIdx, Relation, Relationship, UserIdx};
+use crate::directory::{Directory, Guardian, GuardianId, Relation, Relationship, UserId};
 use crate::model::{GuardianAttr, Model, Value};
 
 /// A guardian as a decision sees it, packed: one bit per boolean attribute of the guardian and
@@ -65,8 +65,8 @@ impl GuardianKey {
     }
 
     /// The packed facts of `guardian` as seen by `user`.
-    pub fn of(dir: &Directory, user: UserIdx, gi: GuardianIdx, g: &Guardian) -> u32 {
-        let blocked = dir.users.get_index(user).is_some_and(|(_, u)| u.blocked.binary_search(&gi).is_ok());
+    pub fn of(dir: &Directory, user: UserId, gi: GuardianId, g: &Guardian) -> u32 {
+        let blocked = dir.user_at(user).blocked.binary_search(&gi).is_ok();
         Self::pack(Self::intrinsic(g), dir.relation(user, g), blocked)
     }
 
@@ -76,7 +76,7 @@ impl GuardianKey {
     pub(crate) fn link_kinds(model: &Model) -> Vec<(u32, Relationship)> {
         let mut seen = vec![false; Self::SPACE];
         let mut kinds = Vec::new();
-        for g in model.directory.guardians.values() {
+        for (_, g) in model.directory.guardians() {
             let intrinsic = Self::intrinsic(g);
             for link in &g.links {
                 let r = Relation { of_user: false, linked: false, relationship: link.relationship };

@@ -10,7 +10,7 @@ mod provenance;
 pub(crate) use key::GuardianKey;
 use provenance::Explainer;
 
-use crate::directory::{Guardian, GuardianIdx, User, UserIdx};
+use crate::directory::{Guardian, GuardianId, User, UserId};
 use crate::eval::{self, Effective, Outcome, Provenance};
 use crate::model::{DecisionId, Model, TypeId};
 use std::fmt::Write as _;
@@ -161,11 +161,11 @@ pub struct DecisionHandle(pub(crate) DecisionId);
 
 /// A user resolved once, for repeated queries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UserHandle(pub(crate) UserIdx);
+pub struct UserHandle(pub(crate) UserId);
 
 /// A guardian resolved once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GuardianHandle(pub(crate) GuardianIdx);
+pub struct GuardianHandle(pub(crate) GuardianId);
 
 impl DecisionHandle {
     /// Index of the decision in the model.
@@ -175,16 +175,26 @@ impl DecisionHandle {
 }
 
 impl UserHandle {
+    /// The directory's id of the entry (for `tenet::unstable` code).
+    pub fn id(self) -> UserId {
+        self.0
+    }
+
     /// Index of the user in the directory.
     pub fn index(self) -> usize {
-        self.0
+        self.0.index()
     }
 }
 
 impl GuardianHandle {
+    /// The directory's id of the entry (for `tenet::unstable` code).
+    pub fn id(self) -> GuardianId {
+        self.0
+    }
+
     /// Index of the guardian in the directory.
     pub fn index(self) -> usize {
-        self.0
+        self.0.index()
     }
 }
 
@@ -226,6 +236,16 @@ impl DecisionTable {
     /// Number of distinct outcomes.
     pub fn outcome_count(&self) -> usize {
         self.outcomes.len()
+    }
+
+    /// The user of a handle from this table.
+    pub fn user_at(&self, user: UserHandle) -> &User {
+        self.model.directory.user_at(user.0)
+    }
+
+    /// The guardian of a handle from this table.
+    pub fn guardian_at(&self, guardian: GuardianHandle) -> &Guardian {
+        self.model.directory.guardian_at(guardian.0)
     }
 
     /// Resolves a UPN once, for repeated queries (see [`Self::decide_handles`]).
@@ -278,8 +298,8 @@ impl DecisionTable {
         guardian: Option<GuardianHandle>,
     ) -> Result<Answer<'_>, QueryError> {
         // Handles from another table (say, before a reload) are refused, not trusted.
-        let Some(&profile) = self.user_profile.get(user.0) else {
-            return Err(QueryError::UnknownUser { upn: format!("#{}", user.0), suggestion: None });
+        let Some(&profile) = self.user_profile.get(user.index()) else {
+            return Err(QueryError::UnknownUser { upn: format!("#{}", user.index()), suggestion: None });
         };
         let profile = profile as usize;
         let Some(column) = self.columns.get(decision.0) else {
@@ -289,8 +309,8 @@ impl DecisionTable {
             (false, None) => 0,
             (true, Some(g)) => {
                 let dir = &self.model.directory;
-                match dir.guardians.get_index(g.0) {
-                    Some((_, gd)) => GuardianKey::of(dir, user.0, g.0, gd),
+                match dir.get_guardian(g.0) {
+                    Some(gd) => GuardianKey::of(dir, user.0, g.0, gd),
                     None => return Err(QueryError::UnknownGuardian),
                 }
             }
@@ -308,7 +328,7 @@ impl DecisionTable {
     /// The effective instance of a consulted policy type for a user.
     pub fn effective(&self, user: UserHandle, ptype: TypeId) -> Option<Effective> {
         let slot = self.used_types.binary_search(&ptype).ok()?;
-        self.effective_sets[self.user_effective[user.0] as usize].get(slot).copied()
+        self.effective_sets[self.user_effective[user.index()] as usize].get(slot).copied()
     }
 
     /// Guardians a user deals with: those of the students of the class teams they own, and their
@@ -320,12 +340,15 @@ impl DecisionTable {
     /// Every query the table can answer: each user with each user-only decision, and with each
     /// guardian decision for every guardian in the directory (not only their own).
     pub fn every_query(&self) -> impl Iterator<Item = (UserHandle, DecisionHandle, Option<GuardianHandle>)> + '_ {
-        let guardians = self.model.directory.guardians.len();
+        let guardians = self.model.directory.guardian_count();
         (0..self.user_profile.len()).flat_map(move |u| {
             self.columns.iter().enumerate().flat_map(move |(d, col)| {
-                let gs: Vec<Option<GuardianHandle>> =
-                    if col.guardian { (0..guardians).map(|g| Some(GuardianHandle(g))).collect() } else { vec![None] };
-                gs.into_iter().map(move |g| (UserHandle(u), DecisionHandle(d), g))
+                let gs: Vec<Option<GuardianHandle>> = if col.guardian {
+                    (0..guardians).map(|g| Some(GuardianHandle(GuardianId::new(g)))).collect()
+                } else {
+                    vec![None]
+                };
+                gs.into_iter().map(move |g| (UserHandle(UserId::new(u)), DecisionHandle(d), g))
             })
         })
     }
@@ -334,7 +357,7 @@ impl DecisionTable {
     pub fn all(&self) -> Vec<Answer<'_>> {
         let mut out = Vec::new();
         for u in 0..self.user_profile.len() {
-            let user = UserHandle(u);
+            let user = UserHandle(UserId::new(u));
             let guardians = self.guardians_of(user);
             for (d, col) in self.columns.iter().enumerate() {
                 let decision = DecisionHandle(d);
@@ -366,7 +389,7 @@ impl DecisionTable {
         );
         let mut members: Vec<Vec<&str>> = vec![Vec::new(); self.profile_count];
         for (u, p) in self.user_profile.iter().enumerate() {
-            members[*p as usize].push(m.directory.users[u].upn.as_str());
+            members[*p as usize].push(m.directory.user_at(UserId::new(u)).upn.as_str());
         }
         for (p, users) in members.iter().enumerate() {
             let _ = writeln!(out, "profile {p}: {}", users.join(", "));
@@ -413,7 +436,7 @@ impl<'t> Answer<'t> {
 
     /// The user asked about.
     pub fn user(&self) -> &'t User {
-        &self.table.model.directory.users[self.user.0]
+        self.table.model.directory.user_at(self.user.0)
     }
 
     /// The decision's name.
@@ -423,7 +446,7 @@ impl<'t> Answer<'t> {
 
     /// The guardian asked about, if any.
     pub fn guardian(&self) -> Option<&'t Guardian> {
-        self.guardian.map(|g| &self.table.model.directory.guardians[g.0])
+        self.guardian.map(|g| self.table.model.directory.guardian_at(g.0))
     }
 
     /// Every setting and attribute the decision consulted, with its value and source, derived

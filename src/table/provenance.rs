@@ -7,7 +7,7 @@
 //! directory's own indexes (the reference evaluator finds them by scanning, independently).
 
 use super::key::GuardianKey;
-use crate::directory::Relationship;
+use crate::directory::{GuardianId, Relationship, UserId};
 use crate::eval::{self, Effective, Provenance, Via};
 use crate::facts::{directory_roles, user_attr};
 use crate::model::{Fact, GuardianAttr, Model, SettingId, TypeId, Value};
@@ -72,12 +72,14 @@ impl Explainer {
                     Fact::Policy { ptype, setting } => settings.entry(ptype).or_default().push(setting),
                     // The same for every query: rendered whole (no user is named in them).
                     Fact::Tenant { .. } => {
-                        constant.entry(*f).or_insert_with(|| Rendered::of(eval::provenance_value(model, 0, None, *f)));
+                        constant.entry(*f).or_insert_with(|| {
+                            Rendered::of(eval::provenance_value(model, UserId::default(), None, *f))
+                        });
                     }
                     Fact::Directory(a) => {
                         constant.entry(*f).or_insert_with(|| {
                             let (value, shown) = render(model, &directory_roles(model, a));
-                            Rendered { value, shown, source: eval::fact_source(model, 0, *f).into() }
+                            Rendered { value, shown, source: eval::fact_source(model, UserId::default(), *f).into() }
                         });
                     }
                     Fact::User(_) | Fact::Guardian(_) => {}
@@ -98,25 +100,26 @@ impl Explainer {
                 if effective.via == Via::Direct {
                     // Each holder's source names its own assignment: only the rest is prepared.
                     direct.entry((ptype, setting, effective.instance)).or_insert_with(|| {
-                        let p = policy_provenance(model, ptype, setting, effective, 0);
+                        let p = policy_provenance(model, ptype, setting, effective, UserId::default());
                         let (head, tail) = eval::policy_source_around(model, ptype, effective.instance, setting);
                         (Rendered { value: p.value, shown: p.shown, source: head.into() }, Arc::from(tail))
                     });
                     continue;
                 }
-                policy
-                    .entry((ptype, setting, effective))
-                    .or_insert_with(|| Rendered::of(policy_provenance(model, ptype, setting, effective, 0)));
+                policy.entry((ptype, setting, effective)).or_insert_with(|| {
+                    Rendered::of(policy_provenance(model, ptype, setting, effective, UserId::default()))
+                });
             }
         }
         let bools = [false, true].map(|b| render(model, &Value::Bool(b)));
         let relationships = Relationship::ALL.iter().map(|r| render(model, &model.relationship_value(*r))).collect();
-        let guardian_source: Arc<str> = eval::fact_source(model, 0, Fact::Guardian(GuardianAttr::HasEmail)).into();
+        let guardian_source: Arc<str> =
+            eval::fact_source(model, UserId::default(), Fact::Guardian(GuardianAttr::HasEmail)).into();
         let guardian_sources = facts
             .iter()
             .flat_map(|d| d.iter())
             .filter(|(f, _)| matches!(f, Fact::Guardian(_)))
-            .map(|(f, _)| (*f, Arc::from(eval::fact_source(model, 0, *f))))
+            .map(|(f, _)| (*f, Arc::from(eval::fact_source(model, UserId::default(), *f))))
             .filter(|(_, s)| **s != *guardian_source)
             .collect();
         Self { facts, constant, policy, direct, guardian_source, guardian_sources, bools, relationships }
@@ -128,8 +131,8 @@ impl Explainer {
         &self,
         model: &Model,
         decision: usize,
-        user: usize,
-        guardian: Option<usize>,
+        user: UserId,
+        guardian: Option<GuardianId>,
         effective: impl Fn(TypeId) -> Effective,
     ) -> Vec<Provenance> {
         let Some(facts) = self.facts.get(decision) else { return Vec::new() };
@@ -168,7 +171,7 @@ impl Explainer {
             let (value, source) = match *f {
                 Fact::User(a) => {
                     // Shared by the user's facts, unless an assumption concerns some of them.
-                    let source = if model.directory.assumed.is_empty() {
+                    let source = if model.directory.assumed().is_empty() {
                         user_source.get_or_insert_with(|| eval::fact_source(model, user, *f).into())
                     } else {
                         &Arc::from(eval::fact_source(model, user, *f))
@@ -178,7 +181,7 @@ impl Explainer {
                 Fact::Guardian(a) => {
                     let packed = *key.get_or_insert_with(|| {
                         let gi = guardian?;
-                        dir.guardians.get_index(gi).map(|(_, g)| GuardianKey::of(dir, user, gi, g))
+                        Some(GuardianKey::of(dir, user, gi, dir.guardian_at(gi)))
                     });
                     match packed {
                         Some(packed) => {
@@ -221,7 +224,7 @@ fn policy_provenance(
     ptype: TypeId,
     setting: SettingId,
     effective: Effective,
-    user: usize,
+    user: UserId,
 ) -> Provenance {
     let v = model.policy_types[ptype].value(effective.instance, setting);
     Provenance {

@@ -29,7 +29,7 @@ fn compiled_profiles() {
 fn explanations_per_user() {
     let engine = bundled();
     let table = engine.table();
-    for user in table.model().directory.users.values() {
+    for (_, user) in table.model().directory.users() {
         let mut text = String::new();
         for d in table.all().iter().filter(|d| d.user().upn == user.upn) {
             text.push_str(&output::explain(d));

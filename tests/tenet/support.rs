@@ -37,36 +37,34 @@ pub fn assert_agreement(engine: &Engine) -> usize {
     let mut n = 0;
     for (u, d, g) in table.every_query() {
         let compiled = table.decide_handles(u, d, g).unwrap_or_else(|e| panic!("query failed: {e}"));
-        let reference = tenet::unstable::eval::evaluate(model, u.index(), d.index(), g.map(|g| g.index()));
+        let reference = tenet::unstable::eval::evaluate(model, u.id(), d.index(), g.map(|g| g.id()));
         let who = format!(
             "user {} decision {} guardian {:?}",
-            model.directory.users[u.index()].upn,
+            table.user_at(u).upn,
             model.decisions[d.index()].name,
-            g.map(|g| model.directory.guardians[g.index()].id.clone())
+            g.map(|g| table.guardian_at(g).id.clone())
         );
         assert_eq!(compiled.outcome, &reference, "outcome differs for {who}\n{}", table.dump());
-        let reference_prov = tenet::unstable::eval::provenance(model, u.index(), d.index(), g.map(|g| g.index()));
+        let reference_prov = tenet::unstable::eval::provenance(model, u.id(), d.index(), g.map(|g| g.id()));
         assert_eq!(compiled.provenance(), reference_prov, "provenance differs for {who}");
         n += 1;
     }
     // The guardians `table` lists for a user are exactly those linked to the user.
     let dir = &model.directory;
-    for u in 0..dir.users.len() {
-        let user = table.user(&dir.users[u].upn).unwrap();
+    for (u, u_entry) in dir.users() {
+        let user = table.user(&u_entry.upn).unwrap();
         let listed: Vec<usize> = table.guardians_of(user).iter().map(|g| g.index()).collect();
         let linked: Vec<usize> = dir
-            .guardians
-            .values()
-            .enumerate()
+            .guardians()
             .filter(|(_, g)| {
                 g.links.iter().any(|l| {
                     l.student == u
-                        || dir.class_teams.values().any(|c| c.owners.contains(&u) && c.students.contains(&l.student))
+                        || dir.class_teams().any(|(_, c)| c.owners.contains(&u) && c.students.contains(&l.student))
                 })
             })
-            .map(|(i, _)| i)
+            .map(|(i, _)| i.index())
             .collect();
-        assert_eq!(listed, linked, "guardians of {}", dir.users[u].upn);
+        assert_eq!(listed, linked, "guardians of {}", u_entry.upn);
     }
     n
 }

@@ -222,7 +222,7 @@ async fn user_decisions(State(s): State<AppState>, upn: Result<Path<String>, Pat
     for d in &decisions {
         s.metrics.decided(d.decision, d.allowed);
     }
-    let upn = &table.model().directory.users[user.index()].upn;
+    let upn = &table.user_at(user).upn;
     logged(Json(UserDecisions { user: upn, decisions }).into_response(), upn, "*")
 }
 
@@ -271,7 +271,7 @@ pub(super) fn readiness(s: &AppState) -> serde_json::Value {
     serde_json::json!({
         "ready": true,
         "generation": served.generation,
-        "users": t.model().directory.users.len(),
+        "users": t.model().directory.user_count(),
         "decisions": t.model().decisions.len(),
         "profiles": t.profile_count(),
         "reloads": { "succeeded": served.succeeded, "failed": served.failed },

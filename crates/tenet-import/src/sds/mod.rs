@@ -388,7 +388,7 @@ mod tests {
     use crate::report::{REDACTED, Severity};
     use crate::{Draft, Kind};
     use std::path::PathBuf;
-    use tenet::unstable::directory::{Directory, User};
+    use tenet::unstable::directory::{Directory, User, UserId};
 
     fn root() -> PathBuf {
         crate::repo()
@@ -468,8 +468,8 @@ mod tests {
         }
     }
 
-    fn upn_keys(dir: &Directory, users: &[usize]) -> BTreeSet<String> {
-        users.iter().filter_map(|i| dir.users.get_index(*i)).map(|(k, _)| k.clone()).collect()
+    fn upn_keys(dir: &Directory, users: &[UserId]) -> BTreeSet<String> {
+        users.iter().map(|i| dir.user_key(*i).to_string()).collect()
     }
 
     /// The draft holds exactly the teachers, students, class teams and guardians of the Lakeside
@@ -484,7 +484,7 @@ mod tests {
         }
         let want = lakeside_directory();
         let from_sds = |r: &std::sync::Arc<str>| &**r == "teacher" || &**r == "student";
-        let people: Vec<&User> = want.users.values().filter(|u| u.roles.iter().any(from_sds)).collect();
+        let people: Vec<&User> = want.users().map(|(_, u)| u).filter(|u| u.roles.iter().any(from_sds)).collect();
         assert_eq!(people.len(), 20);
         assert_eq!(draft.users.len(), people.len(), "{:?}", draft.users.keys().collect::<Vec<_>>());
         for u in people {
@@ -494,16 +494,16 @@ mod tests {
             let roles: BTreeSet<String> = u.roles.iter().filter(|r| from_sds(r)).map(|r| r.to_string()).collect();
             assert_eq!(got.roles, roles, "{}", u.upn);
         }
-        assert_eq!(draft.classes.len(), want.class_teams.len());
-        for c in want.class_teams.values() {
+        assert_eq!(draft.classes.len(), want.class_team_count());
+        for (_, c) in want.class_teams() {
             let Some(got) = draft.classes.get(&key(&c.id)) else { panic!("class {} missing", c.id) };
             assert_eq!(got.id, c.id);
             assert_eq!(got.name.as_deref(), Some(c.name.as_str()));
             assert_eq!(got.owners.iter().cloned().collect::<BTreeSet<_>>(), upn_keys(&want, &c.owners), "{}", c.id);
             assert_eq!(got.students.iter().cloned().collect::<BTreeSet<_>>(), upn_keys(&want, &c.students), "{}", c.id);
         }
-        assert_eq!(draft.guardians.len(), want.guardians.len());
-        for g in want.guardians.values() {
+        assert_eq!(draft.guardians.len(), want.guardian_count());
+        for (_, g) in want.guardians() {
             let Some(got) = draft.guardians.get(&*g.id) else { panic!("guardian {} missing", g.name) };
             assert_eq!(*got.name, *g.name);
             assert!(
@@ -511,11 +511,8 @@ mod tests {
                 "contact details of {} differ",
                 g.name
             );
-            let links: Vec<(String, Relationship)> = g
-                .links
-                .iter()
-                .filter_map(|l| want.users.get_index(l.student).map(|(k, _)| (k.clone(), l.relationship)))
-                .collect();
+            let links: Vec<(String, Relationship)> =
+                g.links.iter().map(|l| (want.user_key(l.student).to_string(), l.relationship)).collect();
             let got_links: Vec<(String, Relationship)> = got.links.iter().map(|(k, r)| (k.clone(), *r)).collect();
             assert_eq!(got_links, links, "{}", g.name);
         }
@@ -547,7 +544,7 @@ mod tests {
         assert_eq!(phones.len(), 3, "{text}");
         assert!(phones.iter().all(|p| p.severity == Severity::Warning && p.value.as_ref().is_some_and(|v| v.personal)));
         let mut secrets = Vec::new();
-        for g in want.guardians.values() {
+        for (_, g) in want.guardians() {
             secrets.extend(g.email.as_deref());
             secrets.extend(g.phone.as_deref());
         }
