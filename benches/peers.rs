@@ -774,7 +774,6 @@ pub fn teachers(m: &Model) -> Vec<String> {
 /// `chat_with_guardians` for each of `users`, and `call_guardian` for each of them with each
 /// guardian they deal with.
 pub fn queries_for(table: &DecisionTable, users: &[String]) -> Vec<Query> {
-    let m = table.model();
     let mut out = Vec::new();
     for u in users {
         out.push(Query { user: u.clone(), decision: CHAT, guardian: None });

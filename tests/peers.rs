@@ -23,7 +23,7 @@ fn every_query(sides: &Sides) -> Vec<Query> {
     for t in teachers(m) {
         for (_, g) in m.directory.guardians() {
             let g = &g.id;
-            out.push(Query { user: t.clone(), decision: CALL, guardian: Some(g.clone()) });
+            out.push(Query { user: t.clone(), decision: CALL, guardian: Some(g.to_string()) });
         }
     }
     out
