@@ -72,6 +72,7 @@ codes! {
     DirectoryDuplicate = "E0502", "directory-duplicate";
     DirectoryReference = "E0503", "directory-reference";
     DirectoryValue = "E0504", "directory-value";
+    SnapshotSyntax = "E0601", "snapshot-syntax";
 }
 
 /// A labelled span. The primary label is where the problem is; secondary ones give context

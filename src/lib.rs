@@ -9,6 +9,7 @@ pub use eval::{Outcome, Provenance, Reason};
 pub use table::{Answer, DecisionHandle, DecisionTable, GuardianHandle, QueryError, UserHandle};
 pub use unstable::diagnostic::{Diagnostic, Severity, render_human};
 pub use unstable::output;
+pub use unstable::snapshot::{self, Snapshot};
 pub use unstable::source::{Source, SourceMap};
 
 mod bundled;

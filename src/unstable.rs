@@ -48,6 +48,8 @@ pub mod phone;
 #[path = "privacy.rs"]
 #[allow(missing_docs)]
 pub mod privacy;
+#[path = "snapshot.rs"]
+pub mod snapshot;
 #[path = "source.rs"]
 pub mod source;
 #[path = "suggest.rs"]
