@@ -14,4 +14,5 @@ mod precedence;
 mod privacy;
 mod robustness;
 mod server;
+mod snapshot;
 mod support;

@@ -1,8 +1,8 @@
 //! Privacy by value: a guardian's email and phone number, written where no contact belongs,
 //! never leave tenet in a message unless `--show-contacts` asks for them.
 
-use crate::support::repo;
-use std::path::{Path, PathBuf};
+use crate::support::{Scratch, repo};
+
 use std::process::{Command, Output};
 
 /// How a case breaks a file.
@@ -35,46 +35,6 @@ fn assert_no_canary(what: &str, text: &str) {
 }
 
 /// A scratch copy of `from`, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn copy(from: &str, name: &str) -> Scratch {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("tenet-privacy-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        copy_dir(&repo().join(from), &dir);
-        Scratch(dir)
-    }
-
-    fn edit(&self, file: &str, edit: impl Fn(&str) -> String) {
-        let path = self.0.join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let edited = edit(&text);
-        assert_ne!(edited, text, "the edit of {file} changed nothing");
-        std::fs::write(path, edited).unwrap();
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() { copy_dir(&p, &target) } else { std::fs::copy(&p, &target).map(drop).unwrap() }
-    }
-}
-
 /// Runs each command on `dir`: none may show a canary, and the first must fail and, when its
 /// message quotes the value, show it with `--show-contacts` (so the test sees what it says is
 /// hidden).

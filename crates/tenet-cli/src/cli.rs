@@ -1,5 +1,6 @@
 //! The command line: parses arguments, calls the library, renders results, picks exit codes.
 
+use crate::snapshot;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -44,12 +45,28 @@ enum Command {
     Decide(Query),
     /// Decide and explain: the deciding rule, every blocker, and where each setting came from
     Explain(Query),
-    /// Run the policy set's `expect` lines (policy tests); exit 1 if any fails
+    /// Run the policy set's `expect` lines (policy tests), and with --snapshot compare every
+    /// decision with a snapshot file; exit 1 if any expectation fails or any decision changed
     Test {
         #[command(flatten)]
         input: Input,
+        /// A snapshot written by `tenet snapshot`: list every decision that differs, with why
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// Accept the changes: rewrite the snapshot file (created if missing)
+        #[arg(long, requires = "snapshot")]
+        update: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Write every decision of the district as a snapshot to review and commit (guardians by
+    /// pseudonym unless --show-contacts)
+    Snapshot {
+        #[command(flatten)]
+        input: Input,
+        /// The file to write (default: standard output)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Serve decisions over HTTP (JSON), on loopback by default
     Serve {
@@ -221,7 +238,8 @@ pub fn run() -> ExitCode {
         }
         Command::Decide(q) => decide(&q, false),
         Command::Explain(q) => decide(&q, true),
-        Command::Test { input, format } => test(&input, format),
+        Command::Test { input, snapshot, update, format } => test(&input, snapshot.as_deref(), update, format),
+        Command::Snapshot { input, out } => write_snapshot(&input, out.as_deref()),
         Command::Gen { users, seed, out } => generate(users, seed, &out),
         Command::Serve { input, addr, max_body, max_batch, watch, token_file, log_format } => {
             let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false);
@@ -534,17 +552,61 @@ fn table(input: &Input, format: TableFormat) -> u8 {
     exit::OK
 }
 
-fn test(input: &Input, format: Format) -> u8 {
+fn show_contacts() -> bool {
+    SHOW_CONTACTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn write_snapshot(input: &Input, out: Option<&std::path::Path>) -> u8 {
+    let engine = match engine(input, Format::Text) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let text = snapshot::text(&engine, snapshot::guardians(show_contacts()));
+    match out {
+        None => stdout(&text),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("error: can't write the snapshot `{}`: {e}", path.display());
+                return exit::INPUT;
+            }
+            let n = text.lines().filter(|l| !l.starts_with('#')).count();
+            eprintln!(
+                "wrote {n} decisions to {}; commit it, then `tenet test --snapshot {}` after each change",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    exit::OK
+}
+
+fn test(input: &Input, snapshot_file: Option<&std::path::Path>, update: bool, format: Format) -> u8 {
     let engine = match engine(input, format) {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let compared = match snapshot_file
+        .map(|f| snapshot::compare(&engine, f, update, snapshot::guardians(show_contacts())))
+    {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(snapshot::Failure::Damaged(report))) => {
+            print_report(&report, format, false);
+            return exit::INPUT;
+        }
+        Some(Err(snapshot::Failure::Message(m))) => return io_failure(vec![snapshot::failure_diagnostic(&m)], format),
+    };
+    let changed = compared.as_ref().is_some_and(|c| !c.changes.is_empty() && !c.written);
     let results = tenet::unstable::expect::run(engine.table());
     let failed = results.iter().filter(|r| !r.passed).count();
     let passed = results.len() - failed;
     match format {
         Format::Json => {
-            stdout(&(json(&serde_json::json!({ "results": results, "passed": passed, "failed": failed })) + "\n"));
+            let mut v = serde_json::json!({ "results": results, "passed": passed, "failed": failed });
+            if let (Some(c), Some(f)) = (&compared, snapshot_file) {
+                v["snapshot"] = snapshot::to_json(f, c);
+            }
+            stdout(&(json(&v) + "\n"));
         }
         Format::Text => {
             let mut out = String::new();
@@ -561,10 +623,13 @@ fn test(input: &Input, format: Format) -> u8 {
                 }
             }
             out.push_str(&format!("expectations: {passed} passed, {failed} failed\n"));
+            if let (Some(c), Some(f)) = (&compared, snapshot_file) {
+                out.push_str(&snapshot::render(f, c));
+            }
             stdout(&out);
         }
     }
-    if failed > 0 { exit::INPUT } else { exit::OK }
+    if failed > 0 || changed { exit::INPUT } else { exit::OK }
 }
 
 fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {

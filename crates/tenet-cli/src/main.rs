@@ -2,6 +2,7 @@
 
 mod cli;
 mod server;
+mod snapshot;
 
 fn main() -> std::process::ExitCode {
     cli::run()
