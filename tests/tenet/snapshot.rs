@@ -161,3 +161,70 @@ fn a_missing_damaged_or_differently_named_snapshot_is_an_error_with_the_fix() {
     let o = tenet(&dir, &args(&["test", "--update"]));
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn diff_compares_policy_sets_imports_and_snapshots_and_exits_3_on_change() {
+    let dir = district("snapshot-diff");
+    assert!(tenet(&dir, &args(&["snapshot", "--out", "before.snap"])).status.success());
+    let before = Scratch::copy("policies/examples/lakeside", "snapshot-diff-before");
+    std::fs::remove_file(before.0.join("expected.tenet")).unwrap();
+    turn_consumer_access_off(&dir);
+    let run = |a: &[&str]| {
+        let o = tenet(&dir, a);
+        let (out, err) = text(&o);
+        (o.status.code(), out, err)
+    };
+    let after = ["--after", "pack", "--after", "tenant.tenet", "--after", "directory.yaml"];
+
+    // A snapshot against the changed policies.
+    let (code, out, err) = run(&[&["diff", "--before", "before.snap"][..], &after].concat());
+    assert_eq!(code, Some(3), "{out}{err}");
+    assert!(out.starts_with("before.snap -> pack + tenant.tenet + directory.yaml: 97 decisions changed\n"), "{out}");
+    assert!(out.contains("by cause: CONSUMER_OFF_USER 97\n"), "{out}");
+
+    // Two policy sets, as JSON: the same changes.
+    let old = before.path();
+    let (code, out, _) =
+        run(&[&["diff", "--before", "pack", "--before", old, "--format", "json"][..], &after].concat());
+    assert_eq!(code, Some(3));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["changed"].as_array().unwrap().len(), 97);
+    assert!(!out.contains("@example."), "{out}");
+
+    // No change: exit 0.
+    let (code, out, _) = run(&["diff", "--before", "before.snap", "--after", "before.snap"]);
+    assert_eq!((code, out.as_str()), (Some(0), "before.snap -> before.snap: no decision changed\n"));
+
+    // Exports on both sides: the same tenant, no change.
+    let exports = repo().join("tests/fixtures/exports/lakeside");
+    let (teams, graph, sds, supplement) =
+        (exports.join("teams"), exports.join("graph"), exports.join("sds-v2.1"), exports.join("supplement"));
+    let sides: Vec<&str> = [&teams, &graph, &sds, &supplement].iter().map(|p| p.to_str().unwrap()).collect();
+    let mut a = vec!["diff"];
+    for s in &sides {
+        a.extend(["--before-import", s]);
+    }
+    for s in &sides {
+        a.extend(["--after-import", s]);
+    }
+    let (code, out, err) = run(&a);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.ends_with(": no decision changed\n"), "{out}");
+
+    // Two directory files on one side: which one?
+    let (code, _, err) =
+        run(&["diff", "--before", "before.snap", "--after", "directory.yaml", "--after", "other.yaml"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("names two directory files"), "{err}");
+
+    // A damaged snapshot on either side: located, exit 1.
+    std::fs::write(dir.0.join("bad.snap"), "# tenet decision snapshot 1; guardians: pseudonyms\nx y z\n").unwrap();
+    let (code, _, err) = run(&["diff", "--before", "bad.snap", "--after", "before.snap"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("E0601") && err.contains("bad.snap:2:1"), "{err}");
+    // A snapshot with real ids against a run with pseudonyms: refused.
+    assert!(tenet(&dir, &args(&["--show-contacts", "snapshot", "--out", "contacts.snap"])).status.success());
+    let (code, _, err) = run(&["diff", "--before", "contacts.snap", "--after", "before.snap"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("names guardians differently"), "{err}");
+}

@@ -59,6 +59,28 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Every decision that differs between two policy sets, imports or snapshots, with why;
+    /// exit 0 when none does, 3 when some do
+    Diff {
+        /// The state before: a snapshot file, or policy files and folders and a directory
+        /// `.yaml` (repeatable)
+        #[arg(long, value_name = "PATH", required_unless_present = "before_import")]
+        before: Vec<PathBuf>,
+        /// The state before, imported from exports under DIR (repeatable)
+        #[arg(long, value_name = "DIR")]
+        before_import: Vec<PathBuf>,
+        /// The state after: a snapshot file, or policy files and folders and a directory `.yaml`
+        /// (repeatable)
+        #[arg(long, value_name = "PATH", required_unless_present = "after_import")]
+        after: Vec<PathBuf>,
+        /// The state after, imported from exports under DIR (repeatable)
+        #[arg(long, value_name = "DIR")]
+        after_import: Vec<PathBuf>,
+        #[command(flatten)]
+        options: ImportArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Write every decision of the district as a snapshot to review and commit (guardians by
     /// pseudonym unless --show-contacts)
     Snapshot {
@@ -240,6 +262,9 @@ pub fn run() -> ExitCode {
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, snapshot, update, format } => test(&input, snapshot.as_deref(), update, format),
         Command::Snapshot { input, out } => write_snapshot(&input, out.as_deref()),
+        Command::Diff { before, before_import, after, after_import, options, format } => {
+            diff(&before, &before_import, &after, &after_import, &options, format)
+        }
         Command::Gen { users, seed, out } => generate(users, seed, &out),
         Command::Serve { input, addr, max_body, max_batch, watch, token_file, log_format } => {
             let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false);
@@ -578,6 +603,88 @@ fn write_snapshot(input: &Input, out: Option<&std::path::Path>) -> u8 {
         }
     }
     exit::OK
+}
+
+/// One side of `tenet diff` as a snapshot: a snapshot file as it is, or the decisions of the
+/// policy paths and exports given, and what to call it.
+fn diff_side(
+    paths: &[PathBuf],
+    imports: &[PathBuf],
+    options: &ImportArgs,
+    format: Format,
+) -> Result<(tenet::Snapshot, String), u8> {
+    let guardians = snapshot::guardians(show_contacts());
+    if let ([file], []) = (paths, imports)
+        && snapshot::is_snapshot(file)
+    {
+        return match snapshot::read(file) {
+            Ok(s) if s.guardians == guardians => Ok((s, file.display().to_string())),
+            Ok(_) => Err(io_failure(
+                vec![snapshot::failure_diagnostic(&format!(
+                    "the snapshot `{}` names guardians differently from this run: compare it the way it was written (with or without --show-contacts)",
+                    file.display()
+                ))],
+                format,
+            )),
+            Err(snapshot::Failure::Damaged(report)) => {
+                print_report(&report, format, false);
+                Err(exit::INPUT)
+            }
+            Err(snapshot::Failure::Message(m)) => Err(io_failure(vec![snapshot::failure_diagnostic(&m)], format)),
+        };
+    }
+    // A YAML file among the paths is the directory; the rest are policy files and folders.
+    let is_yaml = |p: &&PathBuf| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    let directories: Vec<&PathBuf> = paths.iter().filter(is_yaml).collect();
+    if directories.len() > 1 {
+        let names: Vec<String> = directories.iter().map(|d| format!("`{}`", d.display())).collect();
+        return Err(io_failure(
+            vec![snapshot::failure_diagnostic(&format!(
+                "one side of the diff names two directory files: {}; give one",
+                names.join(", ")
+            ))],
+            format,
+        ));
+    }
+    let input = Input {
+        policies: paths.iter().filter(|p| !is_yaml(p)).cloned().collect(),
+        directory: directories.first().map(|d| (*d).clone()),
+        import: imports.to_vec(),
+        pack: None,
+        as_of: None,
+        import_options: options.clone(),
+    };
+    let engine = engine(&input, format)?;
+    let names: Vec<String> = paths.iter().chain(imports).map(|p| p.display().to_string()).collect();
+    Ok((tenet::Snapshot::of(engine.table(), guardians), names.join(" + ")))
+}
+
+fn diff(
+    before: &[PathBuf],
+    before_import: &[PathBuf],
+    after: &[PathBuf],
+    after_import: &[PathBuf],
+    options: &ImportArgs,
+    format: Format,
+) -> u8 {
+    let (old, old_name) = match diff_side(before, before_import, options, format) {
+        Ok(side) => side,
+        Err(code) => return code,
+    };
+    let (new, new_name) = match diff_side(after, after_import, options, format) {
+        Ok(side) => side,
+        Err(code) => return code,
+    };
+    let changes = new.changes_since(&old);
+    match format {
+        Format::Text => stdout(&snapshot::render_changes(&format!("{old_name} -> {new_name}"), &changes)),
+        Format::Json => stdout(
+            &(json(
+                &serde_json::json!({ "before": old_name, "after": new_name, "changed": snapshot::changes_json(&changes) }),
+            ) + "\n"),
+        ),
+    }
+    if changes.is_empty() { exit::OK } else { exit::DENY }
 }
 
 fn test(input: &Input, snapshot_file: Option<&std::path::Path>, update: bool, format: Format) -> u8 {

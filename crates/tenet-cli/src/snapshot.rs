@@ -37,27 +37,39 @@ pub fn text(engine: &Engine, guardians: Guardians) -> String {
     Snapshot::of(engine.table(), guardians).render()
 }
 
+/// Whether a file is a snapshot (by its first line), for `tenet diff`'s sides.
+pub fn is_snapshot(file: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 27];
+    std::fs::File::open(file).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && head.starts_with(b"# tenet decision snapshot")
+}
+
+/// Reads and parses a snapshot file.
+pub fn read(file: &Path) -> Result<Snapshot, Failure> {
+    let shown = file.display();
+    match std::fs::read_to_string(file) {
+        Ok(text) => {
+            let mut sources = SourceMap::default();
+            let id = sources.add(Source::new(shown.to_string(), text.as_str()));
+            Snapshot::parse(id, &text).map_err(|diagnostics| Failure::Damaged(Report { sources, diagnostics }))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Failure::Message(format!(
+            "no snapshot at `{shown}`: write one with `tenet snapshot --out {shown}` (or add --update)"
+        ))),
+        Err(e) => Err(Failure::Message(format!("can't read the snapshot `{shown}`: {e}"))),
+    }
+}
+
 /// Compares the engine's decisions with the snapshot in `file`. With `update`, the file is then
 /// written with the current decisions (created if missing) when anything differs.
 pub fn compare(engine: &Engine, file: &Path, update: bool, guardians: Guardians) -> Result<Compared, Failure> {
     let now = Snapshot::of(engine.table(), guardians);
     let shown = file.display();
-    let before = match std::fs::read_to_string(file) {
-        Ok(text) => {
-            let mut sources = SourceMap::default();
-            let id = sources.add(Source::new(shown.to_string(), text.as_str()));
-            match Snapshot::parse(id, &text) {
-                Ok(before) => Some(before),
-                Err(diagnostics) => return Err(Failure::Damaged(Report { sources, diagnostics })),
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && update => None,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Failure::Message(format!(
-                "no snapshot at `{shown}`: write one with `tenet snapshot --out {shown}` (or add --update)"
-            )));
-        }
-        Err(e) => return Err(Failure::Message(format!("can't read the snapshot `{shown}`: {e}"))),
+    let before = match read(file) {
+        Ok(before) => Some(before),
+        Err(Failure::Message(_)) if update && !file.exists() => None,
+        Err(e) => return Err(e),
     };
     if let Some(before) = &before
         && before.guardians != now.guardians
@@ -137,17 +149,18 @@ fn side(e: Option<&Entry>) -> String {
     e.map_or_else(|| "none".to_string(), Entry::summary)
 }
 
-/// The changes for people: one line each with its cause, then counts by decision.
-pub fn render(file: &Path, compared: &Compared) -> String {
-    let n = compared.changes.len();
+/// The changes for people: `heading: N decisions changed`, one line each with its cause, then
+/// counts by decision and by cause.
+pub fn render_changes(heading: &str, changes: &[Change]) -> String {
+    let n = changes.len();
     let mut out = String::new();
     if n == 0 {
-        out.push_str(&format!("snapshot {}: no decision changed\n", file.display()));
+        out.push_str(&format!("{heading}: no decision changed\n"));
         return out;
     }
-    out.push_str(&format!("snapshot {}: {n} decision{} changed\n", file.display(), if n == 1 { "" } else { "s" }));
+    out.push_str(&format!("{heading}: {n} decision{} changed\n", if n == 1 { "" } else { "s" }));
     let mut by_decision: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &compared.changes {
+    for c in changes {
         let (user, decision, guardian) = &c.key;
         *by_decision.entry(decision).or_default() += 1;
         let guardian = if guardian == "-" { String::new() } else { format!(" {guardian}") };
@@ -161,16 +174,22 @@ pub fn render(file: &Path, compared: &Compared) -> String {
     let counts: Vec<String> = by_decision.iter().map(|(d, n)| format!("{d} {n}")).collect();
     out.push_str(&format!("by decision: {}\n", counts.join(", ")));
     let mut by_cause: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &compared.changes {
+    for c in changes {
         *by_cause.entry(cause_code(c)).or_default() += 1;
     }
     let mut by_cause: Vec<(String, usize)> = by_cause.into_iter().collect();
     by_cause.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let counts: Vec<String> = by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
     out.push_str(&format!("by cause: {}\n", counts.join(", ")));
+    out
+}
+
+/// What `test --snapshot` prints: the changes, then how to accept them (or that they were).
+pub fn render(file: &Path, compared: &Compared) -> String {
+    let mut out = render_changes(&format!("snapshot {}", file.display()), &compared.changes);
     if compared.written {
         out.push_str(&format!("updated {}\n", file.display()));
-    } else {
+    } else if !compared.changes.is_empty() {
         out.push_str(&format!("accept them with `tenet test --snapshot {} --update`\n", file.display()));
     }
     out
@@ -182,8 +201,12 @@ fn entry_json(e: Option<&Entry>) -> Json {
 
 /// The changes for tools.
 pub fn to_json(file: &Path, compared: &Compared) -> Json {
-    let changed: Vec<Json> = compared
-        .changes
+    json!({ "file": file.display().to_string(), "changed": changes_json(&compared.changes), "updated": compared.written })
+}
+
+/// Each change with both sides and its cause.
+pub fn changes_json(changes: &[Change]) -> Json {
+    let changed: Vec<Json> = changes
         .iter()
         .map(|c| {
             let (user, decision, guardian) = &c.key;
@@ -197,7 +220,7 @@ pub fn to_json(file: &Path, compared: &Compared) -> Json {
             })
         })
         .collect();
-    json!({ "file": file.display().to_string(), "changed": changed, "updated": compared.written })
+    Json::Array(changed)
 }
 
 /// A one-off diagnostic for a snapshot that can't be read (used where a report is expected).
