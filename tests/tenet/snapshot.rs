@@ -157,6 +157,14 @@ fn a_missing_damaged_or_differently_named_snapshot_is_an_error_with_the_fix() {
     let err = err.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
     assert!(err.contains("names guardians by real guardian ids (--show-contacts), this run by pseudonyms"), "{err}");
 
+    // A snapshot that can't be written: said, exit 1.
+    let o = tenet(&dir, &args(&["snapshot", "--out", "no-such-folder/x.snap"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("can't write the snapshot `no-such-folder/x.snap`"), "{:?}", text(&o));
+    let o = tenet(&dir, &args(&["test", "--snapshot", "no-such-folder/x.snap", "--update"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("can't write the snapshot `no-such-folder/x.snap`"), "{:?}", text(&o));
+
     // --update needs --snapshot.
     let o = tenet(&dir, &args(&["test", "--update"]));
     assert_eq!(o.status.code(), Some(2));
