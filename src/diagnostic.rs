@@ -73,6 +73,8 @@ codes! {
     DirectoryReference = "E0503", "directory-reference";
     DirectoryValue = "E0504", "directory-value";
     SnapshotSyntax = "E0601", "snapshot-syntax";
+    ChangeScript = "E0602", "change-script";
+    ChangeRefused = "E0603", "change-refused";
 }
 
 /// A labelled span. The primary label is where the problem is; secondary ones give context

@@ -318,6 +318,16 @@ impl Engine {
         }
     }
 
+    /// This engine with a change script applied (Teams PowerShell cmdlet lines, see
+    /// [`crate::unstable::change`]): a new engine to compare with this one. On errors, the
+    /// report locates each refused line in the script.
+    pub fn with_changes(&self, script: Source) -> Result<Engine, Report> {
+        match crate::unstable::change::applied(self.table.model(), script) {
+            Ok(model) => Ok(Engine { table: Arc::new(compile::compile(Arc::new(model))) }),
+            Err((sources, diagnostics)) => Err(Report { sources, diagnostics }),
+        }
+    }
+
     /// The bundled example district.
     pub fn bundled() -> Result<(Engine, Report), Report> {
         Self::build(Sources::bundled())

@@ -16,6 +16,8 @@ pub mod as_of;
 #[path = "ast.rs"]
 #[allow(missing_docs)]
 pub mod ast;
+#[path = "change/mod.rs"]
+pub mod change;
 #[path = "check/mod.rs"]
 #[allow(missing_docs)]
 pub mod check;

@@ -16,3 +16,4 @@ mod robustness;
 mod server;
 mod snapshot;
 mod support;
+mod what_if;

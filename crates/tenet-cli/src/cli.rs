@@ -1,6 +1,6 @@
 //! The command line: parses arguments, calls the library, renders results, picks exit codes.
 
-use crate::snapshot;
+use crate::{snapshot, what_if};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -58,6 +58,18 @@ enum Command {
         update: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Every decision the Teams PowerShell lines in FILE would change, over every user, with the
+    /// setting or assignment that flips each; exit 0 when none changes, 3 when some do
+    WhatIf {
+        /// The cmdlet lines to try (Set-/New-/Grant-Cs…, New-/Remove-CsGroupPolicyAssignment,
+        /// Update-M365TeamsApp)
+        #[arg(long, value_name = "FILE.ps1")]
+        change: PathBuf,
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
     },
     /// Every decision that differs between two policy sets, imports or snapshots, with why;
     /// exit 0 when none does, 3 when some do
@@ -262,6 +274,7 @@ pub fn run() -> ExitCode {
         Command::Explain(q) => decide(&q, true),
         Command::Test { input, snapshot, update, format } => test(&input, snapshot.as_deref(), update, format),
         Command::Snapshot { input, out } => write_snapshot(&input, out.as_deref()),
+        Command::WhatIf { change, input, format } => what_if_command(&input, &change, format),
         Command::Diff { before, before_import, after, after_import, options, format } => {
             diff(&before, &before_import, &after, &after_import, &options, format)
         }
@@ -603,6 +616,44 @@ fn write_snapshot(input: &Input, out: Option<&std::path::Path>) -> u8 {
         }
     }
     exit::OK
+}
+
+fn what_if_command(input: &Input, change: &std::path::Path, format: TableFormat) -> u8 {
+    let report_format = if format == TableFormat::Json { Format::Json } else { Format::Text };
+    if format == TableFormat::Profiles {
+        eprintln!("error: what-if prints text, json or csv");
+        return exit::USAGE;
+    }
+    let before = match engine(input, report_format) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let script = match std::fs::read_to_string(change) {
+        Ok(text) => tenet::Source::new(change.display().to_string(), text),
+        Err(e) => {
+            return io_failure(
+                vec![snapshot::failure_diagnostic(&format!(
+                    "can't read the change script `{}`: {e}",
+                    change.display()
+                ))],
+                report_format,
+            );
+        }
+    };
+    let after = match before.with_changes(script) {
+        Ok(e) => e,
+        Err(report) => {
+            print_report(&report, report_format, false);
+            return exit::INPUT;
+        }
+    };
+    let changed = what_if::changes(&before, &after, snapshot::guardians(show_contacts()));
+    match format {
+        TableFormat::Json => stdout(&(json(&what_if::json(&changed)) + "\n")),
+        TableFormat::Csv => stdout(&what_if::csv(&changed)),
+        _ => stdout(&what_if::render(&format!("what-if {}", change.display()), &changed)),
+    }
+    if changed.is_empty() { exit::OK } else { exit::DENY }
 }
 
 /// One side of `tenet diff` as a snapshot: a snapshot file as it is, or the decisions of the

@@ -3,6 +3,7 @@
 mod cli;
 mod server;
 mod snapshot;
+mod what_if;
 
 fn main() -> std::process::ExitCode {
     cli::run()

@@ -137,12 +137,16 @@ pub fn cause(c: &Change) -> String {
     parts.join("; ")
 }
 
-/// The code a change is counted under in the summary: the rule that now blocks, or what no
-/// longer does.
-fn cause_code(c: &Change) -> String {
-    let cause = cause(c);
-    let code = cause.split([':', ';']).next().unwrap_or_default();
-    code.trim_start_matches("now also blocked by ").to_string()
+/// What a change is counted under in the summary: the rule or setting its cause starts with.
+fn cause_key(cause: &str) -> String {
+    let first = cause.split(';').next().unwrap_or_default();
+    if let Some(rest) = first.strip_prefix("now also blocked by ") {
+        return rest.to_string();
+    }
+    if first.starts_with("no longer blocked by ") {
+        return first.to_string();
+    }
+    first.split_whitespace().next().unwrap_or_default().trim_end_matches(':').to_string()
 }
 
 fn side(e: Option<&Entry>) -> String {
@@ -152,6 +156,11 @@ fn side(e: Option<&Entry>) -> String {
 /// The changes for people: `heading: N decisions changed`, one line each with its cause, then
 /// counts by decision and by cause.
 pub fn render_changes(heading: &str, changes: &[Change]) -> String {
+    render_with(heading, changes, &cause)
+}
+
+/// [`render_changes`] with another idea of each change's cause (what-if names the settings).
+pub fn render_with(heading: &str, changes: &[Change], cause: &dyn Fn(&Change) -> String) -> String {
     let n = changes.len();
     let mut out = String::new();
     if n == 0 {
@@ -175,7 +184,7 @@ pub fn render_changes(heading: &str, changes: &[Change]) -> String {
     out.push_str(&format!("by decision: {}\n", counts.join(", ")));
     let mut by_cause: BTreeMap<String, usize> = BTreeMap::new();
     for c in changes {
-        *by_cause.entry(cause_code(c)).or_default() += 1;
+        *by_cause.entry(cause_key(&cause(c))).or_default() += 1;
     }
     let mut by_cause: Vec<(String, usize)> = by_cause.into_iter().collect();
     by_cause.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
