@@ -284,16 +284,7 @@ fn the_generator_makes_varied_tenants() {
 #[test]
 fn generated_districts_check_clean_and_agree_with_the_reference() {
     for seed in 1..=3 {
-        let d = tenet::unstable::generate::district(tenet::unstable::generate::Spec { users: 60, seed });
-        let pack: Vec<(String, String)> = tenet::Sources::bundled()
-            .policies
-            .iter()
-            .filter(|s| s.name.starts_with("policies/teams/"))
-            .map(|s| (s.name.to_string(), s.text.to_string()))
-            .collect();
-        let mut files: Vec<(&str, &str)> = pack.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        files.push(("tenant.tenet", &d.tenant));
-        let engine = engine(&files, &d.directory_yaml().expect("the directory serialises"));
+        let engine = crate::support::generated(seed, 60);
         assert!(assert_agreement(&engine) > 1000);
     }
 }

@@ -29,6 +29,20 @@ pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(repo().join(path.as_ref())).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
 }
 
+/// A generated district (`tenet gen`'s) on the bundled pack, built.
+pub fn generated(seed: u64, users: usize) -> Engine {
+    let d = tenet::unstable::generate::district(tenet::unstable::generate::Spec { users, seed });
+    let pack: Vec<(String, String)> = Sources::bundled()
+        .policies
+        .iter()
+        .filter(|s| s.name.starts_with("policies/teams/"))
+        .map(|s| (s.name.to_string(), s.text.to_string()))
+        .collect();
+    let mut files: Vec<(&str, &str)> = pack.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    files.push(("tenant.tenet", &d.tenant));
+    engine(&files, &d.directory_yaml().expect("the directory serialises"))
+}
+
 /// Asserts the compiled table and the reference evaluator agree on every query, outcome and
 /// provenance alike; returns how many queries were compared.
 pub fn assert_agreement(engine: &Engine) -> usize {

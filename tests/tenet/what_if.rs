@@ -2,26 +2,12 @@
 //! evaluator answers differently before and after, on generated tenants and random scripts; the
 //! CLI prints it with causes and refuses what Teams refuses, at the script's line.
 
-use crate::support::{Scratch, assert_agreement, engine};
+use crate::support::{Scratch, assert_agreement};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::process::{Command, Output};
 use tenet::snapshot::Guardians;
 use tenet::{Engine, Snapshot, Source};
-
-/// A generated district on the bundled pack.
-fn generated(seed: u64) -> Engine {
-    let d = tenet::unstable::generate::district(tenet::unstable::generate::Spec { users: 60, seed });
-    let pack: Vec<(String, String)> = tenet::Sources::bundled()
-        .policies
-        .iter()
-        .filter(|s| s.name.starts_with("policies/teams/"))
-        .map(|s| (s.name.to_string(), s.text.to_string()))
-        .collect();
-    let mut files: Vec<(&str, &str)> = pack.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-    files.push(("tenant.tenet", &d.tenant));
-    engine(&files, &d.directory_yaml().unwrap())
-}
 
 /// A random script over the model's own names: bool settings of unlocked instances flipped,
 /// direct grants and removals, group assignments at random ranks (direct-only types left out,
@@ -121,7 +107,7 @@ fn reference_changes(before: &Engine, after: &Engine) -> BTreeSet<(String, Strin
 fn random_change_scripts_change_exactly_what_the_reference_evaluator_says() {
     let mut scripts = 0;
     for seed in 1..=4 {
-        let before = generated(seed);
+        let before = crate::support::generated(seed, 60);
         for n in 0..6 {
             let script = random_script(&before, seed * 100 + n);
             let after = before
