@@ -1,7 +1,7 @@
 //! What-if: the cmdlet lines an admin is about to run, applied to a copy of the checked model,
 //! so the new table can be compared with the old one over every user (`tenet what-if`).
 //!
-//! The script is read whole first ([`parse`]), then applied in order ([`apply`]); every line
+//! The script is read whole first ([`parse`]), then applied in order (`apply`); every line
 //! that can't be read, isn't supported, or that Teams would refuse (a locked subscription
 //! default, a direct-only type assigned to a group, an unknown user, group or instance) is a
 //! located error, and nothing is applied unless every line is.

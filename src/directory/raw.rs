@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A directory file as written, before validation. Also what an import builds in memory (see
-/// [`from_raw`]) and writes out.
+/// [`super::from_raw`]) and writes out.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDirectory {
@@ -136,7 +136,7 @@ pub struct RawLink {
 
 impl RawDirectory {
     /// What messages about this directory may show, should it not validate (see
-    /// [`Directory::privacy`]).
+    /// [`super::Directory::privacy`]).
     pub fn privacy(&self) -> crate::privacy::Privacy {
         let mut privacy = crate::privacy::Privacy::default();
         for user in &self.users {
