@@ -115,6 +115,55 @@ impl Entry {
     }
 }
 
+/// Whether two outcomes would be recorded alike (the same codes in the same order is enough;
+/// [`Entry`] settles the rest); compares without allocating.
+fn recorded_alike(a: &crate::eval::Outcome, b: &crate::eval::Outcome) -> bool {
+    let same = |x: &[crate::eval::Reason], y: &[crate::eval::Reason]| {
+        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.code == q.code)
+    };
+    a.allowed == b.allowed
+        && a.channel == b.channel
+        && a.reason.code == b.reason.code
+        && same(&a.blockers, &b.blockers)
+        && same(&a.warnings, &b.warnings)
+}
+
+/// The decisions that differ between two tables of one district (a what-if: the same users,
+/// guardians and decisions), as [`Snapshot::changes_since`] lists them, without writing either
+/// snapshot: only a changed decision is named. Tables of different districts are compared
+/// through their snapshots.
+pub fn changes_between(before: &DecisionTable, after: &DecisionTable, guardians: Guardians) -> Vec<Change> {
+    let (bm, am) = (before.model(), after.model());
+    let same_district = bm.directory.user_count() == am.directory.user_count()
+        && bm.directory.guardian_count() == am.directory.guardian_count()
+        && bm.decisions.keys().eq(am.decisions.keys());
+    if !same_district {
+        return Snapshot::of(after, guardians).changes_since(&Snapshot::of(before, guardians));
+    }
+    let mut out = Vec::new();
+    before.for_each_answered(|u, d, g| {
+        let (Ok(b), Ok(a)) = (before.decide_handles(u, d, g), after.decide_handles(u, d, g)) else { return };
+        if recorded_alike(b.outcome, a.outcome) {
+            return;
+        }
+        let (eb, ea) = (Entry::of(&b), Entry::of(&a));
+        if eb.outcome == ea.outcome && eb.reasons == ea.reasons {
+            return;
+        }
+        let guardian = a.guardian().map_or_else(
+            || "-".to_string(),
+            |g| match guardians {
+                Guardians::Pseudonyms => pseudonym(&g.id),
+                Guardians::Contacts => g.id.to_string(),
+            },
+        );
+        let key = (a.user().upn.clone(), a.decision_name().to_string(), guardian);
+        out.push(Change { key, before: Some(eb), after: Some(ea) });
+    });
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
 impl Snapshot {
     /// Every decision the table answers for each user: user-only decisions, and guardian
     /// decisions for each guardian the user deals with.

@@ -356,6 +356,12 @@ impl DecisionTable {
     /// Every decision for every user, guardian decisions for each guardian the user deals with.
     pub fn all(&self) -> Vec<Answer<'_>> {
         let mut out = Vec::new();
+        self.for_each_answered(|user, decision, guardian| out.extend(self.decide_handles(user, decision, guardian)));
+        out
+    }
+
+    /// Calls `f` with every query [`Self::all`] answers, in the same order, without answering.
+    pub fn for_each_answered(&self, mut f: impl FnMut(UserHandle, DecisionHandle, Option<GuardianHandle>)) {
         for u in 0..self.user_profile.len() {
             let user = UserHandle(UserId::new(u));
             let guardians = self.guardians_of(user);
@@ -363,14 +369,13 @@ impl DecisionTable {
                 let decision = DecisionHandle(d);
                 if col.guardian {
                     for g in &guardians {
-                        out.extend(self.decide_handles(user, decision, Some(*g)));
+                        f(user, decision, Some(*g));
                     }
                 } else {
-                    out.extend(self.decide_handles(user, decision, None));
+                    f(user, decision, None);
                 }
             }
         }
-        out
     }
 
     /// A stable, readable listing of the compiled table: profiles with their effective instances

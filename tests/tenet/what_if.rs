@@ -119,7 +119,14 @@ fn random_change_scripts_change_exactly_what_the_reference_evaluator_says() {
             // tables answer (a snapshot lists the guardians each user deals with).
             let (old, new) =
                 (Snapshot::of(before.table(), Guardians::Contacts), Snapshot::of(after.table(), Guardians::Contacts));
-            let shown: BTreeSet<_> = new.changes_since(&old).into_iter().map(|c| c.key).collect();
+            let by_snapshots = new.changes_since(&old);
+            // The direct comparison of the tables lists exactly what the snapshots do.
+            assert_eq!(
+                tenet::snapshot::changes_between(before.table(), after.table(), Guardians::Contacts),
+                by_snapshots,
+                "seed {seed} script:\n{script}"
+            );
+            let shown: BTreeSet<_> = by_snapshots.into_iter().map(|c| c.key).collect();
             let listed = |s: &Snapshot, k: &(String, String, String)| s.entries.contains_key(k);
             let reference: BTreeSet<_> =
                 reference_changes(&before, &after).into_iter().filter(|k| listed(&old, k) || listed(&new, k)).collect();

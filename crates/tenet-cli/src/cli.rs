@@ -647,7 +647,7 @@ fn what_if_command(input: &Input, change: &std::path::Path, format: TableFormat)
             return exit::INPUT;
         }
     };
-    let changed = what_if::changes(&before, &after, snapshot::guardians(show_contacts()));
+    let changed = what_if::changes(&before, &after, snapshot::guardians(show_contacts()), format == TableFormat::Json);
     match format {
         TableFormat::Json => stdout(&(json(&what_if::json(&changed)) + "\n")),
         TableFormat::Csv => stdout(&what_if::csv(&changed)),

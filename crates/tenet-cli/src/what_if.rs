@@ -5,7 +5,7 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use tenet::output::AnswerJson;
 use tenet::snapshot::{Change, Guardians, pseudonym};
-use tenet::{Answer, DecisionTable, Engine, Snapshot};
+use tenet::{Answer, DecisionTable, Engine, Provenance};
 
 /// One changed decision: the snapshot change (guardian as the output names it), why, and both
 /// answers as `tenet decide --format json` prints them.
@@ -16,7 +16,7 @@ pub struct Changed {
     /// The consulted settings and assignments whose value or source differs, or the rule that
     /// decides now when none does.
     pub cause: String,
-    /// The answer before, as JSON (`None` for a decision that is new).
+    /// The answer before, as JSON (`None` for a decision that is new, or when not asked for).
     pub before: Option<Json>,
     /// The answer after, as JSON.
     pub after: Option<Json>,
@@ -26,12 +26,13 @@ fn answer<'t>(table: &'t DecisionTable, user: &str, decision: &str, guardian: &s
     table.decide(user, decision, (guardian != "-").then_some(guardian)).ok()
 }
 
-/// What flipped it: each consulted fact whose value or source differs between the answers.
-fn cause(before: Option<&Answer<'_>>, after: Option<&Answer<'_>>, change: &Change) -> String {
+/// What flipped it: each consulted fact whose value or source differs between the answers'
+/// provenance.
+fn cause(before: Option<&[Provenance]>, after: Option<&[Provenance]>, change: &Change) -> String {
     if let (Some(b), Some(a)) = (before, after) {
-        let was: BTreeMap<_, _> = b.provenance().into_iter().map(|p| (p.setting.clone(), p)).collect();
+        let was: BTreeMap<_, _> = b.iter().map(|p| (p.setting.clone(), p)).collect();
         let mut parts = Vec::new();
-        for p in a.provenance() {
+        for p in a {
             match was.get(&p.setting) {
                 Some(old) if old.value == p.value && old.source == p.source => {}
                 Some(old) if old.value == p.value => parts.push(format!("{} now from {}", p.setting, p.source)),
@@ -46,31 +47,35 @@ fn cause(before: Option<&Answer<'_>>, after: Option<&Answer<'_>>, change: &Chang
     crate::snapshot::cause(change)
 }
 
-fn to_json(a: &Answer<'_>, shown_guardian: Option<&str>) -> Json {
+/// An answer as JSON, its guardian as the report names it.
+fn to_json<'t>(a: &Answer<'t>, shown_guardian: Option<&'t str>) -> AnswerJson<'t> {
     let mut j = AnswerJson::new(a);
     j.guardian = shown_guardian;
-    serde_json::to_value(&j).unwrap_or(Json::Null)
+    j
 }
 
 /// Every decision that differs from `before` to `after`, in order. Guardians are compared by
 /// id and shown as the snapshot would show them.
-pub fn changes(before: &Engine, after: &Engine, guardians: Guardians) -> Vec<Changed> {
-    let old = Snapshot::of(before.table(), Guardians::Contacts);
-    let new = Snapshot::of(after.table(), Guardians::Contacts);
-    new.changes_since(&old)
+/// With `json`, both answers are kept as JSON for the report.
+pub fn changes(before: &Engine, after: &Engine, guardians: Guardians, json: bool) -> Vec<Changed> {
+    tenet::snapshot::changes_between(before.table(), after.table(), Guardians::Contacts)
         .into_iter()
         .map(|c| {
             let (user, decision, guardian) = c.key.clone();
             let b = answer(before.table(), &user, &decision, &guardian);
             let a = answer(after.table(), &user, &decision, &guardian);
-            let cause = cause(b.as_ref(), a.as_ref(), &c);
             let shown = match (guardians, guardian.as_str()) {
                 (_, "-") | (Guardians::Contacts, _) => guardian.clone(),
                 (Guardians::Pseudonyms, id) => pseudonym(id),
             };
+            // Each answer's provenance is computed once, for the cause and the JSON alike.
             let shown_guardian = (shown != "-").then_some(shown.as_str());
-            let before = b.as_ref().filter(|_| c.before.is_some()).map(|b| to_json(b, shown_guardian));
-            let after = a.as_ref().filter(|_| c.after.is_some()).map(|a| to_json(a, shown_guardian));
+            let bj = b.as_ref().filter(|_| c.before.is_some()).map(|b| to_json(b, shown_guardian));
+            let aj = a.as_ref().filter(|_| c.after.is_some()).map(|a| to_json(a, shown_guardian));
+            let cause = cause(bj.as_ref().map(|j| &j.provenance[..]), aj.as_ref().map(|j| &j.provenance[..]), &c);
+            let value =
+                |j: Option<AnswerJson<'_>>| j.filter(|_| json).map(|j| serde_json::to_value(&j).unwrap_or(Json::Null));
+            let (before, after) = (value(bj), value(aj));
             let mut change = c;
             change.key.2 = shown;
             Changed { change, cause, before, after }
