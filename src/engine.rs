@@ -295,6 +295,13 @@ pub struct Engine {
     table: Arc<DecisionTable>,
 }
 
+impl From<Arc<DecisionTable>> for Engine {
+    /// The engine of a table already compiled (a server's served table, say).
+    fn from(table: Arc<DecisionTable>) -> Self {
+        Self { table }
+    }
+}
+
 impl Engine {
     /// Checks and compiles. On errors, returns the report with every diagnostic.
     pub fn build(sources: Sources) -> Result<(Engine, Report), Report> {

@@ -813,3 +813,37 @@ fn a_broken_reload_never_shows_a_guardians_contact_details() {
         }
     }
 }
+
+#[test]
+fn what_if_over_http_answers_like_the_cli_and_refuses_at_the_line() {
+    let server = Server::start(&[]);
+    let change =
+        r#"{"change": "Set-CsExternalAccessPolicy -Identity Tag:Teachers -EnableTeamsConsumerAccess $false\n"}"#;
+    let (status, v) = server.json("POST", "/v1/what-if", change);
+    assert_eq!(status, 200, "{v}");
+    let changed = v["changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 97);
+    assert!(changed.iter().all(|c| c["guardian"].is_null() || c["guardian"].as_str().unwrap().starts_with("g:")));
+    assert!(!v.to_string().contains("@example."), "no guardian's email in the answer");
+    let ana = changed
+        .iter()
+        .find(|c| c["user"] == "ana.rivera@lakeside.edu" && c["decision"] == "chat_with_guardians")
+        .unwrap();
+    assert_eq!(ana["after"]["reason"]["code"], "CONSUMER_OFF_USER");
+    assert!(ana["cause"].as_str().unwrap().contains("set at change.ps1:1:"), "{}", ana["cause"]);
+
+    // Refused: 400, every error located, and a guardian's email named where a user belongs is
+    // not repeated.
+    let bad = r#"{"change": "Set-CsExternalAccessPolicy -Identity FederationOnly -EnableTeamsConsumerAccess $true\nGrant-CsExternalAccessPolicy -Identity maria.kim@example.com -PolicyName Tag:Teachers\n"}"#;
+    let (status, v) = server.json("POST", "/v1/what-if", bad);
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["code"], "CHANGE_REFUSED");
+    let d = v["diagnostics"].as_array().unwrap();
+    assert_eq!(d.len(), 2, "{v}");
+    assert_eq!((d[0]["file"].as_str(), d[0]["line"].as_u64()), (Some("change.ps1"), Some(1)), "{v}");
+    assert_eq!(d[1]["line"], 2);
+    assert!(!v.to_string().contains("maria.kim@example.com"), "{v}");
+    // Not the body's shape.
+    let (status, v) = server.json("POST", "/v1/what-if", r#"{"script": "x"}"#);
+    assert_eq!((status, v["error"]["code"].as_str()), (400, Some("BAD_REQUEST")));
+}

@@ -106,9 +106,9 @@ fn reference_changes(before: &Engine, after: &Engine) -> BTreeSet<(String, Strin
 #[test]
 fn random_change_scripts_change_exactly_what_the_reference_evaluator_says() {
     let mut scripts = 0;
-    for seed in 1..=4 {
+    for seed in 1..=3 {
         let before = crate::support::generated(seed, 60);
-        for n in 0..6 {
+        for n in 0..5 {
             let script = random_script(&before, seed * 100 + n);
             let after = before
                 .with_changes(Source::new("change.ps1", script.as_str()))
@@ -142,7 +142,7 @@ fn random_change_scripts_change_exactly_what_the_reference_evaluator_says() {
             scripts += 1;
         }
     }
-    assert_eq!(scripts, 24);
+    assert_eq!(scripts, 15);
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub(super) fn routes(extra: Router<AppState>) -> Router<AppState> {
         .route("/v1/decide/batch", post(batch))
         .route("/v1/users/{upn}/decisions", get(user_decisions))
         .route("/v1/explain", get(explain))
+        .route("/v1/what-if", post(what_if))
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
         .route("/readyz", get(ready))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
@@ -232,6 +233,55 @@ struct ExplainParams {
     user: String,
     decision: String,
     guardian: Option<String>,
+}
+
+/// `{"change": "<cmdlet lines>"}`: what `tenet what-if --change` takes, in the body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhatIfRequest {
+    change: String,
+}
+
+impl Shape for WhatIfRequest {
+    const SHAPE: &'static str = r#"{"change": "<Teams PowerShell lines>"}"#;
+}
+
+/// The changed decisions as `tenet what-if --format json` prints them (guardians always by
+/// pseudonym), or 400 with the script's located errors. Built off the request path's thread:
+/// it compiles a second table.
+async fn what_if(State(s): State<AppState>, body: Result<Body<WhatIfRequest>, Response>) -> Response {
+    let Body(q) = match body {
+        Ok(b) => b,
+        Err(rejected) => return rejected,
+    };
+    let table = s.served.load_full().table.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        let before = tenet::Engine::from(table);
+        match before.with_changes(tenet::Source::new("change.ps1", q.change)) {
+            Ok(after) => {
+                let guardians = tenet::snapshot::Guardians::Pseudonyms;
+                Ok(crate::what_if::json(&crate::what_if::changes(&before, &after, guardians, true)))
+            }
+            Err(report) => {
+                let items: Vec<serde_json::Value> =
+                    report.diagnostics.iter().map(|d| d.to_json(&report.sources)).collect();
+                Err(items)
+            }
+        }
+    })
+    .await;
+    match built {
+        Ok(Ok(v)) => logged(Json(v).into_response(), "", "what-if"),
+        Ok(Err(diagnostics)) => {
+            let n = diagnostics.len();
+            let body = serde_json::json!({
+                "error": { "code": "CHANGE_REFUSED", "message": format!("the change script has {n} error{}", if n == 1 { "" } else { "s" }) },
+                "diagnostics": diagnostics,
+            });
+            logged((StatusCode::BAD_REQUEST, Json(body)).into_response(), "", "what-if")
+        }
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the what-if failed inside the server"),
+    }
 }
 
 async fn explain(State(s): State<AppState>, params: Result<Query<ExplainParams>, QueryRejection>) -> Response {
