@@ -263,17 +263,7 @@ fn policy_name(model: &Model, c: &Command, t: usize) -> Result<Option<usize>, Di
 
 fn grant(model: &mut Model, c: &Command, t: usize) -> Result<(), Diagnostic> {
     let instance = policy_name(model, c, t)?;
-    for p in &c.params {
-        let known = ["Identity", "PolicyName", "Group", "Rank"].iter().any(|k| p.name.eq_ignore_ascii_case(k));
-        if !known {
-            return Err(refuse(
-                p.span,
-                format!("`{}` doesn't take `-{}` here", c.name, p.name),
-                "unsupported parameter",
-                "a grant takes -Identity UPN or -Group ID (with -Rank), and -PolicyName".into(),
-            ));
-        }
-    }
+    only(c, &["Identity", "PolicyName", "Group", "Rank"])?;
     match (c.param("Identity"), c.param("Group")) {
         (Some(p), None) => {
             let upn = text_of(p)?;
@@ -370,17 +360,36 @@ fn group_assignment(
     Ok(())
 }
 
-fn new_group_assignment(model: &mut Model, c: &Command) -> Result<(), Diagnostic> {
+/// Refuses any parameter `c` doesn't take: nothing in a script is ignored.
+fn only(c: &Command, takes: &[&str]) -> Result<(), Diagnostic> {
+    match c.params.iter().find(|p| !takes.iter().any(|k| p.name.eq_ignore_ascii_case(k))) {
+        None => Ok(()),
+        Some(p) => Err(refuse(
+            p.span,
+            format!("`{}` doesn't take `-{}` here", c.name, p.name),
+            "unsupported parameter",
+            format!("it takes {}", takes.iter().map(|k| format!("-{k}")).collect::<Vec<_>>().join(", ")),
+        )),
+    }
+}
+
+/// The `-GroupId` of a group assignment cmdlet, which takes only `takes` besides.
+fn group_id(model: &Model, c: &Command, takes: &[&str]) -> Result<(usize, Param), Diagnostic> {
+    only(c, takes)?;
     let t = policy_type_param(model, c)?;
     let Some(g) = c.param("GroupId") else {
         return Err(refuse(
             c.name_span,
-            "`New-CsGroupPolicyAssignment` needs -GroupId".into(),
+            format!("`{}` needs -GroupId", c.name),
             "which group?",
             "add -GroupId ID".into(),
         ));
     };
-    let g = g.clone();
+    Ok((t, g.clone()))
+}
+
+fn new_group_assignment(model: &mut Model, c: &Command) -> Result<(), Diagnostic> {
+    let (t, g) = group_id(model, c, &["GroupId", "PolicyType", "PolicyName", "Rank"])?;
     let instance = policy_name(model, c, t)?;
     if instance.is_none() {
         return Err(refuse(
@@ -395,16 +404,7 @@ fn new_group_assignment(model: &mut Model, c: &Command) -> Result<(), Diagnostic
 }
 
 fn remove_group_assignment(model: &mut Model, c: &Command) -> Result<(), Diagnostic> {
-    let t = policy_type_param(model, c)?;
-    let Some(g) = c.param("GroupId") else {
-        return Err(refuse(
-            c.name_span,
-            "`Remove-CsGroupPolicyAssignment` needs -GroupId".into(),
-            "which group?",
-            "add -GroupId ID".into(),
-        ));
-    };
-    let g = g.clone();
+    let (t, g) = group_id(model, c, &["GroupId", "PolicyType"])?;
     group_assignment(model, c, t, &g, None, None)
 }
 
@@ -428,6 +428,7 @@ fn policy_type_param(model: &Model, c: &Command) -> Result<usize, Diagnostic> {
 /// `Update-M365TeamsApp -Id ID -IsBlocked $true|$false`: the app whose `Id` (or `Name`) is ID
 /// becomes Blocked or Allowed for the whole tenant.
 fn update_app(model: &mut Model, c: &Command) -> Result<(), Diagnostic> {
+    only(c, &["Id", "IsBlocked"])?;
     let (Some(idp), Some(blocked)) = (c.param("Id"), c.param("IsBlocked")) else {
         return Err(refuse(
             c.name_span,
