@@ -26,7 +26,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fuzz="$root/fuzz"
 cd "$fuzz"
 
-all_targets=(policy directory import_teams import_graph import_sds_v1 import_sds_v2 import_approvals import_supplement)
+all_targets=(policy directory change import_teams import_graph import_sds_v1 import_sds_v2 import_approvals import_supplement)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 for t in "${targets[@]}"; do
     if [[ ! " ${all_targets[*]} " == *" $t "* ]]; then
@@ -81,6 +81,7 @@ seed policy "$root"/policies/*/*.tenet "$root"/policies/*/*/*.tenet \
 seed directory "$root"/policies/examples/*/directory.yaml \
     "$fixtures"/check/*.yaml "$fixtures"/check/base/directory.yaml "$fixtures"/cli/*/directory.yaml
 
+seed change "$root"/tests/fixtures/changes/*.ps1
 seed import_teams "$exports"/lakeside/teams/*.json "$exports"/errors/teams-*/*.json
 seed import_graph "$exports"/lakeside/graph/*.json "$exports"/lakeside/graph-contacts/*.json \
     "$exports"/approvals/graph*/*.json "$exports"/errors/graph-*/*.json

@@ -326,3 +326,17 @@ fn a_new_policy_granted_to_a_user_or_a_group_decides_for_them() {
         assert!(r.diagnostics.iter().any(|d| d.message.contains(message)), "{line}: {:?}", r.diagnostics);
     }
 }
+
+#[test]
+fn a_script_of_every_cmdlet_applies_and_names_only_the_values_that_changed() {
+    let dir = Scratch::copy("tests/fixtures/changes", "what-if-every");
+    let o = tenet(&dir, &["what-if", "--change", "every-cmdlet.ps1"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    let by_cause = out.lines().find(|l| l.starts_with("by cause: ")).unwrap();
+    // Update-M365TeamsApp sets the Status Lakeside already has: no change names it.
+    assert!(!by_cause.contains("ParentsApp.Status"), "{by_cause}");
+    for cause in ["AllowTeamsConsumer", "AllowUserChat", "EnablePrivacyMode"] {
+        assert!(by_cause.contains(cause), "{by_cause}");
+    }
+}

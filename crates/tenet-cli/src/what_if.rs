@@ -31,17 +31,21 @@ fn answer<'t>(table: &'t DecisionTable, user: &str, decision: &str, guardian: &s
 fn cause(before: Option<&[Provenance]>, after: Option<&[Provenance]>, change: &Change) -> String {
     if let (Some(b), Some(a)) = (before, after) {
         let was: BTreeMap<_, _> = b.iter().map(|p| (p.setting.clone(), p)).collect();
-        let mut parts = Vec::new();
+        // Values that changed say why; a value set again to what it was (only its source moved)
+        // is named only when nothing else changed.
+        let (mut values, mut sources) = (Vec::new(), Vec::new());
         for p in a {
             match was.get(&p.setting) {
                 Some(old) if old.value == p.value && old.source == p.source => {}
-                Some(old) if old.value == p.value => parts.push(format!("{} now from {}", p.setting, p.source)),
-                Some(old) => parts.push(format!("{} {} → {} ({})", p.setting, old.shown, p.shown, p.source)),
-                None => parts.push(format!("{} = {} ({})", p.setting, p.shown, p.source)),
+                Some(old) if old.value == p.value => sources.push(format!("{} now from {}", p.setting, p.source)),
+                Some(old) => values.push(format!("{} {} → {} ({})", p.setting, old.shown, p.shown, p.source)),
+                None => values.push(format!("{} = {} ({})", p.setting, p.shown, p.source)),
             }
         }
-        if !parts.is_empty() {
-            return parts.join("; ");
+        for parts in [values, sources] {
+            if !parts.is_empty() {
+                return parts.join("; ");
+            }
         }
     }
     crate::snapshot::cause(change)
