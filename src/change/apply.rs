@@ -179,16 +179,14 @@ fn set_config(model: &mut Model, c: &Command, i: usize) -> Result<(), Diagnostic
     Ok(())
 }
 
+/// The parameter `name` of `c`, or a located error saying it is needed and how to give it.
+fn required<'c>(c: &'c Command, name: &str, label: &str, help: &str) -> Result<&'c Param, Diagnostic> {
+    c.param(name).ok_or_else(|| refuse(c.name_span, format!("`{}` needs -{name}", c.name), label, help.to_string()))
+}
+
 /// `Set-Cs<Type>` (an existing instance) or `New-Cs<Type>` (a new one).
 fn set_policy(model: &mut Model, c: &Command, t: usize, new: bool) -> Result<(), Diagnostic> {
-    let Some(idp) = c.param("Identity") else {
-        return Err(refuse(
-            c.name_span,
-            format!("`{}` needs -Identity", c.name),
-            "which instance?",
-            "add -Identity Global or -Identity Tag:Name".into(),
-        ));
-    };
+    let idp = required(c, "Identity", "which instance?", "add -Identity Global or -Identity Tag:Name")?;
     let identity = text_of(idp)?;
     let k = instance_key(&identity);
     let mut updates = Vec::new();
@@ -246,14 +244,7 @@ fn unknown_instance(span: Span, ptype: &PolicyType, identity: &str) -> Diagnosti
 /// `-PolicyName` of a grant: an instance, or `None` for `$null`.
 fn policy_name(model: &Model, c: &Command, t: usize) -> Result<Option<usize>, Diagnostic> {
     let ptype = &model.policy_types[t];
-    let Some(p) = c.param("PolicyName") else {
-        return Err(refuse(
-            c.name_span,
-            format!("`{}` needs -PolicyName", c.name),
-            "which policy?",
-            "add -PolicyName Tag:Name, or -PolicyName $null to remove".into(),
-        ));
-    };
+    let p = required(c, "PolicyName", "which policy?", "add -PolicyName Tag:Name, or -PolicyName $null to remove")?;
     if p.value == Some(Arg::Null) {
         return Ok(None);
     }
@@ -377,14 +368,7 @@ fn only(c: &Command, takes: &[&str]) -> Result<(), Diagnostic> {
 fn group_id(model: &Model, c: &Command, takes: &[&str]) -> Result<(usize, Param), Diagnostic> {
     only(c, takes)?;
     let t = policy_type_param(model, c)?;
-    let Some(g) = c.param("GroupId") else {
-        return Err(refuse(
-            c.name_span,
-            format!("`{}` needs -GroupId", c.name),
-            "which group?",
-            "add -GroupId ID".into(),
-        ));
-    };
+    let g = required(c, "GroupId", "which group?", "add -GroupId ID")?;
     Ok((t, g.clone()))
 }
 
@@ -409,14 +393,7 @@ fn remove_group_assignment(model: &mut Model, c: &Command) -> Result<(), Diagnos
 }
 
 fn policy_type_param(model: &Model, c: &Command) -> Result<usize, Diagnostic> {
-    let Some(p) = c.param("PolicyType") else {
-        return Err(refuse(
-            c.name_span,
-            format!("`{}` needs -PolicyType", c.name),
-            "which type?",
-            "add -PolicyType TeamsMessagingPolicy, say".into(),
-        ));
-    };
+    let p = required(c, "PolicyType", "which type?", "add -PolicyType TeamsMessagingPolicy, say")?;
     let name = text_of(p)?;
     type_index(model, &name).ok_or_else(|| {
         let help = did_you_mean(&name, model.policy_types.keys().map(String::as_str))

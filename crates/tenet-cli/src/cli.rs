@@ -312,7 +312,7 @@ static SHOW_CONTACTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 
 /// The privacy messages are written with: `learned`, or all shown with `--show-contacts`.
 fn privacy(learned: &Privacy) -> Privacy {
-    if SHOW_CONTACTS.load(std::sync::atomic::Ordering::Relaxed) { Privacy::showing_contacts() } else { learned.clone() }
+    if show_contacts() { Privacy::showing_contacts() } else { learned.clone() }
 }
 
 /// Writes a result to stdout. A reader that has gone (`tenet … | head`) is not an error: what
@@ -821,7 +821,7 @@ fn import(
     args: &ImportArgs,
     format: Format,
 ) -> u8 {
-    let show_contacts = SHOW_CONTACTS.load(std::sync::atomic::Ordering::Relaxed);
+    let show_contacts = show_contacts();
     if let Err(e) = export_dirs(from) {
         eprintln!("error: {e}");
         return exit::INPUT;
