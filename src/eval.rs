@@ -17,7 +17,6 @@ use crate::model::{
     ConfigSource, DecisionId, DirectoryAttr, Fact, GuardianAttr, InstanceId, MessagePart, Model, TypeId, UserAttr,
     Value, Verdict,
 };
-#[cfg(feature = "reference")]
 use crate::model::{Expr, Rule};
 use crate::source::Span;
 use serde::Serialize;
@@ -277,7 +276,20 @@ pub fn tenant_source(model: &Model, config: usize, setting: usize) -> String {
 /// Evaluates `decision` for a user (and guardian) by walking the model directly.
 #[cfg(feature = "reference")]
 pub fn evaluate(model: &Model, user: UserId, decision: DecisionId, guardian: Option<GuardianId>) -> Outcome {
-    Reference { model, user, guardian }.decision(decision)
+    Reference { model, user, guardian, overrides: &[] }.decision(decision)
+}
+
+/// Evaluates `decision` as [`evaluate`] does, with some facts read as `overrides` say instead:
+/// how `tenet fix` asks "what if these facts were otherwise?" before it looks for the changes
+/// that make them so.
+pub(crate) fn evaluate_assuming(
+    model: &Model,
+    user: UserId,
+    decision: DecisionId,
+    guardian: Option<GuardianId>,
+    overrides: &[(Fact, Value)],
+) -> Outcome {
+    Reference { model, user, guardian, overrides }.decision(decision)
 }
 
 /// The effective instance by the precedence rules, found by scanning assignments.
@@ -309,7 +321,7 @@ pub fn provenance(model: &Model, user: UserId, decision: DecisionId, guardian: O
 
 /// The value of one fact for a user (and guardian), and where it came from.
 pub fn provenance_value(model: &Model, user: UserId, guardian: Option<GuardianId>, fact: Fact) -> Provenance {
-    let r = Reference { model, user, guardian };
+    let r = Reference { model, user, guardian, overrides: &[] };
     let value = r.fact(fact);
     Provenance {
         setting: model.fact_name(fact).into(),
@@ -319,19 +331,25 @@ pub fn provenance_value(model: &Model, user: UserId, guardian: Option<GuardianId
     }
 }
 
+/// The value of one fact for a user (and guardian), read the reference evaluator's way.
+pub(crate) fn fact_value(model: &Model, user: UserId, guardian: Option<GuardianId>, fact: Fact) -> Value {
+    Reference { model, user, guardian, overrides: &[] }.fact(fact)
+}
+
 /// Where a fact's value comes from, as provenance names it.
 pub fn fact_source(model: &Model, user: UserId, fact: Fact) -> String {
-    Reference { model, user, guardian: None }.source(fact)
+    Reference { model, user, guardian: None, overrides: &[] }.source(fact)
 }
 
 struct Reference<'a> {
     model: &'a Model,
     user: UserId,
     guardian: Option<GuardianId>,
+    /// Facts read as given here rather than from the model.
+    overrides: &'a [(Fact, Value)],
 }
 
 impl Reference<'_> {
-    #[cfg(feature = "reference")]
     fn decision(&self, d: DecisionId) -> Outcome {
         let mut blockers = Vec::new();
         let mut warnings = Vec::new();
@@ -360,7 +378,6 @@ impl Reference<'_> {
         conclude(self.model, d, blockers, warnings, allow)
     }
 
-    #[cfg(feature = "reference")]
     fn reason(&self, d: DecisionId, v: &Verdict) -> Reason {
         verdict_reason(self.model, d, v, |t| {
             let e = effective(self.model, self.user, t);
@@ -368,12 +385,10 @@ impl Reference<'_> {
         })
     }
 
-    #[cfg(feature = "reference")]
     fn fires(&self, e: Option<&Expr>) -> bool {
         e.is_none_or(|e| self.eval(e).as_bool())
     }
 
-    #[cfg(feature = "reference")]
     fn eval(&self, e: &Expr) -> Value {
         match e {
             Expr::Const(v) => v.clone(),
@@ -386,6 +401,9 @@ impl Reference<'_> {
     }
 
     fn fact(&self, f: Fact) -> Value {
+        if let Some((_, v)) = self.overrides.iter().find(|(o, _)| *o == f) {
+            return v.clone();
+        }
         let m = self.model;
         let dir = &m.directory;
         let strings = |v: &[Arc<str>]| Value::set(v.iter().map(|s| Value::Str(s.clone())).collect());

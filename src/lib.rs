@@ -8,6 +8,7 @@ pub use engine::{DirectorySource, Engine, Report, Sources};
 pub use eval::{Outcome, Provenance, Reason};
 pub use table::{Answer, DecisionHandle, DecisionTable, GuardianHandle, QueryError, UserHandle};
 pub use unstable::diagnostic::{Diagnostic, Severity, render_human};
+pub use unstable::fix::{self, Fix, Suggestion};
 pub use unstable::output;
 pub use unstable::snapshot::{self, Snapshot};
 pub use unstable::source::{Source, SourceMap};
@@ -19,6 +20,6 @@ pub mod unstable;
 
 // Inside the crate, every module is reached as `crate::name`.
 use unstable::{
-    as_of, ast, check, compile, diagnostic, directory, engine, eval, model, phone, privacy, source, suggest, syntax,
-    table, yaml,
+    as_of, ast, change, check, compile, diagnostic, directory, engine, eval, model, phone, privacy, source, suggest,
+    syntax, table, yaml,
 };

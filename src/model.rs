@@ -313,7 +313,8 @@ pub struct Expectation {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub sources: SourceMap,
-    pub directory: Directory,
+    /// Shared: a what-if or a fix clones the model, and most changes leave the directory alone.
+    pub directory: Arc<Directory>,
     pub enums: IndexMap<String, EnumDef>,
     pub policy_types: IndexMap<String, PolicyType>,
     pub configs: IndexMap<String, Config>,
@@ -344,6 +345,17 @@ impl Model {
     }
 
     /// `user.TeamsMessagingPolicy.AllowUserChat` and the like.
+    /// The type of a fact's value.
+    pub fn fact_type(&self, fact: Fact) -> Ty {
+        match fact {
+            Fact::Tenant { config, setting } => self.configs[config].schema.settings[setting].ty.clone(),
+            Fact::Policy { ptype, setting } => self.policy_types[ptype].schema.settings[setting].ty.clone(),
+            Fact::User(a) => a.ty(self.relationship_enum),
+            Fact::Directory(a) => a.ty(self.relationship_enum),
+            Fact::Guardian(a) => a.ty(self.relationship_enum),
+        }
+    }
+
     pub fn fact_name(&self, fact: Fact) -> String {
         match fact {
             Fact::Tenant { config, setting } => {

@@ -36,6 +36,8 @@ pub mod eval;
 #[path = "expect.rs"]
 #[allow(missing_docs)]
 pub mod expect;
+#[path = "fix/mod.rs"]
+pub mod fix;
 #[path = "generate.rs"]
 #[allow(missing_docs)]
 pub mod generate;

@@ -15,6 +15,7 @@ use crate::directory::{Directory, Relationship};
 use crate::model::{EnumDef, Model, RELATIONSHIP_ENUM, Schema, Setting};
 use crate::source::{SourceMap, Span};
 use indexmap::IndexMap;
+use std::sync::Arc;
 
 /// What checking produced: the model when there were no errors, and every diagnostic (errors
 /// and warnings), sorted by location.
@@ -66,7 +67,7 @@ impl Cx {
         );
         let model = Model {
             sources,
-            directory,
+            directory: Arc::new(directory),
             enums,
             policy_types: IndexMap::new(),
             configs: IndexMap::new(),

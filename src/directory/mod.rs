@@ -3,6 +3,7 @@
 //! Everything is checked before anything is used: unknown references, duplicates and bad values
 //! are located errors (file, line, column, field), and nothing is silently dropped.
 
+mod edit;
 pub mod locate;
 mod raw;
 mod validate;

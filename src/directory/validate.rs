@@ -145,16 +145,8 @@ impl Validator {
         dir.groups.shrink_to_fit();
         dir.class_teams.shrink_to_fit();
         dir.guardians.shrink_to_fit();
-        // Sets of borrowed names: a district has millions of role entries and a handful of roles.
-        let (mut enabled, mut disabled) = (BTreeSet::new(), BTreeSet::new());
-        for u in dir.users.values() {
-            let into = if u.enabled { &mut enabled } else { &mut disabled };
-            into.extend(u.roles.iter().map(|r| &**r));
-        }
-        enabled.extend(assumed.iter().flat_map(|a| a.enabled_roles.iter().map(String::as_str)));
-        let owned = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
-        (dir.enabled_roles, dir.disabled_roles) = (owned(enabled), owned(disabled));
         dir.assumed = assumed;
+        dir.count_roles();
         dir
     }
 
@@ -547,6 +539,21 @@ pub fn looks_like_phone(s: &str) -> bool {
 
 /// E.164, as [`crate::phone::is_e164`] decides it.
 pub use crate::phone::is_e164;
+
+impl Directory {
+    /// Recomputes the roles held by enabled and by disabled users.
+    pub(super) fn count_roles(&mut self) {
+        // Sets of borrowed names: a district has millions of role entries and a handful of roles.
+        let (mut enabled, mut disabled) = (BTreeSet::new(), BTreeSet::new());
+        for u in self.users.values() {
+            let into = if u.enabled { &mut enabled } else { &mut disabled };
+            into.extend(u.roles.iter().map(|r| &**r));
+        }
+        enabled.extend(self.assumed.iter().flat_map(|a| a.enabled_roles.iter().map(String::as_str)));
+        let owned = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
+        (self.enabled_roles, self.disabled_roles) = (owned(enabled), owned(disabled));
+    }
+}
 
 #[cfg(test)]
 mod tests {

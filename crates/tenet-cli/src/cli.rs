@@ -1,6 +1,6 @@
 //! The command line: parses arguments, calls the library, renders results, picks exit codes.
 
-use crate::{snapshot, what_if};
+use crate::{fix, snapshot, what_if};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -70,6 +70,31 @@ enum Command {
         input: Input,
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
+    },
+    /// The smallest changes that would allow a denied decision: cmdlet lines `what-if` reads, or
+    /// plain actions, each verified and ranked by how many other users' decisions it changes.
+    /// With several --user or a --role: one change set for all of them who are denied
+    Fix {
+        /// The user's UPN; repeat for several
+        #[arg(long = "user", value_name = "UPN", required_unless_present = "role")]
+        users: Vec<String>,
+        /// Every user with this role in the directory (such as `teacher`)
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
+        /// The decision to allow, such as `chat_with_guardians`
+        #[arg(long)]
+        decision: String,
+        /// The guardian's id, for guardian decisions (one user only)
+        #[arg(long)]
+        guardian: Option<String>,
+        /// Most suggestions to verify and show
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=50))]
+        max: u16,
+        #[command(flatten)]
+        input: Input,
+        /// `ps1` prints the best suggestion as a script for `tenet what-if --change`
+        #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+        format: FixFormat,
     },
     /// Every decision that differs between two policy sets, imports or snapshots, with why;
     /// exit 0 when none does, 3 when some do
@@ -239,6 +264,14 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FixFormat {
+    Text,
+    Json,
+    /// The best suggestion's cmdlet lines (plain actions as comments), for `what-if --change`
+    Ps1,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LogFormat {
     /// One readable line per request (coloured on a terminal)
     Human,
@@ -275,6 +308,9 @@ pub fn run() -> ExitCode {
         Command::Test { input, snapshot, update, format } => test(&input, snapshot.as_deref(), update, format),
         Command::Snapshot { input, out } => write_snapshot(&input, out.as_deref()),
         Command::WhatIf { change, input, format } => what_if_command(&input, &change, format),
+        Command::Fix { users, role, decision, guardian, max, input, format } => {
+            fix_command(&input, &users, role.as_deref(), &decision, guardian.as_deref(), usize::from(max), format)
+        }
         Command::Diff { before, before_import, after, after_import, options, format } => {
             diff(&before, &before_import, &after, &after_import, &options, format)
         }
@@ -654,6 +690,93 @@ fn what_if_command(input: &Input, change: &std::path::Path, format: TableFormat)
         _ => stdout(&what_if::render(&format!("what-if {}", change.display()), &changed)),
     }
     if changed.is_empty() { exit::OK } else { exit::DENY }
+}
+
+fn fix_command(
+    input: &Input,
+    users: &[String],
+    role: Option<&str>,
+    decision: &str,
+    guardian: Option<&str>,
+    max: usize,
+    format: FixFormat,
+) -> u8 {
+    let report_format = if format == FixFormat::Json { Format::Json } else { Format::Text };
+    let engine = match engine(input, report_format) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let table = engine.table();
+    if let ([user], None) = (users, role) {
+        let found = match tenet::fix::fix(table, user, decision, guardian, max) {
+            Ok(f) => f,
+            Err(e) => return query_error(&e, report_format, &engine),
+        };
+        let asked = match guardian {
+            Some(g) => format!("{user} · {decision} · guardian {g}"),
+            None => format!("{user} · {decision}"),
+        };
+        match format {
+            FixFormat::Text => stdout(&fix::render(&asked, &found)),
+            FixFormat::Json => stdout(&(json(&fix::json(user, decision, guardian, &found)) + "\n")),
+            FixFormat::Ps1 => match found.suggestions.first() {
+                Some(s) => stdout(&fix::script(&s.steps)),
+                None => {
+                    eprint!("{}", fix::render(&asked, &found));
+                    return if found.before.allowed { exit::OK } else { exit::DENY };
+                }
+            },
+        }
+        return if found.before.allowed || !found.suggestions.is_empty() { exit::OK } else { exit::DENY };
+    }
+    if guardian.is_some() {
+        eprintln!(
+            "error: --guardian goes with one --user: a change set for many users is for decisions about the user only"
+        );
+        return exit::USAGE;
+    }
+    let model = table.model();
+    let mut ids = Vec::new();
+    for upn in users {
+        match table.user(upn) {
+            Ok(h) => ids.push(h.id()),
+            Err(e) => return query_error(&e, report_format, &engine),
+        }
+    }
+    if let Some(role) = role {
+        let before = ids.len();
+        ids.extend(
+            model
+                .directory
+                .users()
+                .filter(|(_, u)| u.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
+                .map(|(id, _)| id),
+        );
+        if ids.len() == before {
+            eprintln!("error: no user in the directory has the role `{role}`");
+            return exit::INPUT;
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let population = match tenet::fix::fix_population(table, &ids, decision) {
+        Ok(p) => p,
+        Err(QueryError::GuardianRequired(d)) => {
+            eprintln!("error: `{d}` is about a guardian: fix it for one user with --user UPN --guardian ID");
+            return exit::USAGE;
+        }
+        Err(e) => return query_error(&e, report_format, &engine),
+    };
+    let asked = match role {
+        Some(r) => format!("{decision} for every {r}"),
+        None => format!("{decision} for {} users", ids.len()),
+    };
+    match format {
+        FixFormat::Text => stdout(&fix::render_population(&asked, &population)),
+        FixFormat::Json => stdout(&(json(&fix::json_population(decision, &population)) + "\n")),
+        FixFormat::Ps1 => stdout(&fix::script(&population.steps)),
+    }
+    if population.still_denied.is_empty() { exit::OK } else { exit::DENY }
 }
 
 /// One side of `tenet diff` as a snapshot: a snapshot file as it is, or the decisions of the

@@ -1,0 +1,89 @@
+//! Changes to a validated directory that an admin makes outside Teams PowerShell (a licence,
+//! an enabled account, a class team's owners, a guardian's record in School Data Sync), so
+//! that `tenet fix` can verify such a suggestion the way it verifies a cmdlet line: by making
+//! the change on a copy and deciding again.
+
+use super::{ClassTeamId, Directory, GuardianId, Relationship, UserId};
+use std::sync::Arc;
+
+/// Stands in for an address the admin adds: never shown, and not anyone's.
+const ADDED_EMAIL: &str = "added@example.invalid";
+/// Stands in for a mobile number in E.164 form the admin adds or corrects.
+const ADDED_PHONE: &str = "+10000000000";
+
+impl Directory {
+    /// Enables sign-in for `user`; the directory's role sets follow.
+    pub(crate) fn enable(&mut self, user: UserId) {
+        if let Some((_, u)) = self.users.get_index_mut(user.index()) {
+            u.enabled = true;
+        }
+        self.count_roles();
+    }
+
+    /// Assigns a licence to `user`.
+    pub(crate) fn add_license(&mut self, user: UserId, license: &str) {
+        if let Some((_, u)) = self.users.get_index_mut(user.index())
+            && !u.licenses.iter().any(|l| &**l == license)
+        {
+            u.licenses.push(Arc::from(license));
+            u.licenses.sort();
+        }
+    }
+
+    /// Makes `user` an owner of `team`.
+    pub(crate) fn add_owner(&mut self, team: ClassTeamId, user: UserId) {
+        if let Some((_, t)) = self.class_teams.get_index_mut(team.index())
+            && !t.owners.contains(&user)
+        {
+            t.owners.push(user);
+            t.owners.sort_unstable();
+        }
+        if let Some((_, u)) = self.users.get_index_mut(user.index())
+            && !u.owns.contains(&team)
+        {
+            u.owns.push(team);
+            u.owns.sort_unstable();
+        }
+    }
+
+    /// `user` unblocks `guardian`.
+    pub(crate) fn unblock(&mut self, user: UserId, guardian: GuardianId) {
+        if let Some((_, u)) = self.users.get_index_mut(user.index()) {
+            u.blocked.retain(|g| *g != guardian);
+        }
+    }
+
+    /// Gives `guardian` an email address (a stand-in: only its presence is decided on).
+    pub(crate) fn add_guardian_email(&mut self, guardian: GuardianId) {
+        if let Some((_, g)) = self.guardians.get_index_mut(guardian.index()) {
+            g.email = Some(ADDED_EMAIL.into());
+        }
+    }
+
+    /// Gives `guardian` a mobile number in E.164 form (a stand-in, as for the email).
+    pub(crate) fn add_guardian_e164_phone(&mut self, guardian: GuardianId) {
+        if let Some((_, g)) = self.guardians.get_index_mut(guardian.index()) {
+            g.phone = Some(ADDED_PHONE.into());
+            g.phone_e164 = true;
+        }
+    }
+
+    /// Sets the relationship of `guardian`'s link that decisions about `user` read (see
+    /// [`Directory::relation`]) to `relationship`.
+    pub(crate) fn set_relationship(&mut self, user: UserId, guardian: GuardianId, relationship: Relationship) {
+        let Some(g) = self.guardians.get_index(guardian.index()).map(|(_, g)| g) else { return };
+        let owns = &self.users.get_index(user.index()).map_or(&[][..], |(_, u)| &u.owns[..]);
+        let teaches = |s: UserId| {
+            self.users.get_index(s.index()).is_some_and(|(_, s)| s.student_of.iter().any(|c| owns.contains(c)))
+        };
+        let link = g
+            .links
+            .iter()
+            .position(|l| l.student == user)
+            .or_else(|| g.links.iter().position(|l| teaches(l.student)))
+            .or((!g.links.is_empty()).then_some(0));
+        if let (Some(i), Some((_, g))) = (link, self.guardians.get_index_mut(guardian.index())) {
+            g.links[i].relationship = relationship;
+        }
+    }
+}
