@@ -335,6 +335,16 @@ impl Engine {
         }
     }
 
+    /// This engine with the steps of a `tenet fix` suggestion made, plain actions included
+    /// (a licence, a class team's owner, a guardian's record): a new engine to compare with this
+    /// one.
+    pub fn with_steps(&self, steps: &[crate::fix::Step]) -> Result<Engine, Report> {
+        match crate::fix::apply(self.table.model(), steps) {
+            Ok(model) => Ok(Engine { table: Arc::new(compile::compile(Arc::new(model))) }),
+            Err((sources, diagnostics)) => Err(Report { sources, diagnostics }),
+        }
+    }
+
     /// The bundled example district.
     pub fn bundled() -> Result<(Engine, Report), Report> {
         Self::build(Sources::bundled())

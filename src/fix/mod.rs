@@ -226,7 +226,10 @@ fn kind(step: &Step) -> u8 {
 
 /// A copy of `model` with the steps made: plain actions on the directory or tenant, then the
 /// cmdlet lines as `tenet what-if` applies them.
-fn apply(model: &Model, steps: &[Step]) -> Result<Model, ()> {
+pub(crate) fn apply(
+    model: &Model,
+    steps: &[Step],
+) -> Result<Model, (crate::source::SourceMap, Vec<crate::diagnostic::Diagnostic>)> {
     let mut changed = model.clone();
     for step in steps {
         let Some(p) = &step.plain else { continue };
@@ -256,7 +259,7 @@ fn apply(model: &Model, steps: &[Step]) -> Result<Model, ()> {
     if script.is_empty() {
         return Ok(changed);
     }
-    change::applied(&changed, Source::new("fix.ps1", script)).map_err(|_| ())
+    change::applied(&changed, Source::new("fix.ps1", script))
 }
 
 /// One change set for many users (`tenet fix --decision NAME --role teacher`).

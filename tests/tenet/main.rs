@@ -7,6 +7,7 @@ mod agreement;
 mod cli;
 mod diagnostics;
 mod examples;
+mod fix;
 mod import;
 mod import_trust;
 mod pack;
