@@ -300,7 +300,8 @@ pub fn effective(model: &Model, user: UserId, ptype: TypeId) -> Effective {
     }
     // `groups` is kept in precedence order, so the first group the user is in wins.
     for a in &t.groups {
-        let member = model.directory.group_at(a.group).members.contains(&user);
+        // Members are kept sorted: a binary search still reads the group's own list.
+        let member = model.directory.group_at(a.group).members.binary_search(&user).is_ok();
         if member {
             return Effective { instance: a.instance, via: Via::Group(a.group, a.rank) };
         }

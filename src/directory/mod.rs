@@ -146,6 +146,7 @@ impl User {
 pub struct Group {
     pub id: String,
     pub name: String,
+    /// Sorted, without duplicates.
     pub members: Vec<UserId>,
     pub hidden_membership: bool,
     /// Position in the file's `groups` list.

@@ -18,7 +18,7 @@ use crate::eval::{self, Outcome};
 use crate::model::{ConfigSource, Fact, Model, Value};
 use crate::snapshot::{Guardians, changes_between};
 use crate::source::{Source, Span};
-use crate::table::{DecisionHandle, DecisionTable, QueryError, UserHandle};
+use crate::table::{DecisionHandle, DecisionTable, GuardianHandle, QueryError, UserHandle};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -156,24 +156,20 @@ pub fn fix(
             screened.push((steps, changed));
         }
     }
-    // Verified by the compiled table, and measured.
+    // Decided again and measured: a change of the user's own assignment or record can't reach
+    // another user, so the reference evaluator decides all of the user's questions again;
+    // anything wider is decided by a newly compiled table and diffed with this one.
     let mut suggestions = Vec::new();
     for (steps, changed) in screened {
-        let after_table = crate::compile::compile(Arc::new(changed));
-        let Ok(after) = after_table.decide(user, decision, guardian) else { continue };
-        if !after.outcome.allowed {
-            continue;
+        let measured =
+            if steps.iter().all(|s| s.reach == Reach::User(q.user) && !matches!(s.plain, Some(Plain::Enable(_)))) {
+                own_changes(&q, &changed)
+            } else {
+                compiled_changes(table, &q, changed)
+            };
+        if let Some((after, also_changes, also_changes_for_user)) = measured {
+            suggestions.push(Suggestion { steps, after, also_changes, also_changes_for_user });
         }
-        let after = after.outcome.clone();
-        let upn = &model.directory.user_at(q.user).upn;
-        let changes = changes_between(table, &after_table, Guardians::Contacts);
-        let own = changes.iter().filter(|c| &c.key.0 == upn).count();
-        suggestions.push(Suggestion {
-            steps,
-            after,
-            also_changes: changes.len() - own,
-            also_changes_for_user: own.saturating_sub(1),
-        });
     }
     suggestions.sort_by_key(|s| {
         let peers: usize = s.steps.iter().map(|x| x.peers).sum();
@@ -190,6 +186,58 @@ pub fn fix(
     kept.truncate(limit);
     let unfixable = if kept.is_empty() { unfixable(&q) } else { Vec::new() };
     Ok(Fix { before, suggestions: kept, unfixable })
+}
+
+/// The answer after a change that reaches only the asked user, and how many of the user's
+/// other decisions it changes (their outcome, channel or reason codes), by the reference
+/// evaluator on both models; `None` if it doesn't allow the decision.
+fn own_changes(q: &search::Question<'_>, changed: &Model) -> Option<(Outcome, usize, usize)> {
+    let after = eval::evaluate_assuming(changed, q.user, q.decision, q.guardian, &[]);
+    if !after.allowed {
+        return None;
+    }
+    let codes = |o: &Outcome| {
+        let list = |rs: &[eval::Reason]| rs.iter().map(|r| r.code.clone()).collect::<Vec<_>>();
+        (o.allowed, o.channel.clone(), list(&o.blockers), list(&o.warnings))
+    };
+    let guardians = q.model.directory.guardians_of(q.user);
+    let mut own = 0;
+    for (d, decision) in q.model.decisions.values().enumerate() {
+        let asked: Vec<Option<GuardianId>> =
+            if decision.has_guardian { guardians.iter().map(|g| Some(*g)).collect() } else { vec![None] };
+        for g in asked {
+            if (d, g) == (q.decision, q.guardian) {
+                continue;
+            }
+            let before = eval::evaluate_assuming(q.model, q.user, d, g, &[]);
+            let now = eval::evaluate_assuming(changed, q.user, d, g, &[]);
+            own += usize::from(codes(&before) != codes(&now));
+        }
+    }
+    Some((after, 0, own))
+}
+
+/// The answer after a change, by a newly compiled table, and how many decisions of other
+/// users and of the user it also changes, by a diff with the table before.
+fn compiled_changes(
+    table: &DecisionTable,
+    q: &search::Question<'_>,
+    changed: Model,
+) -> Option<(Outcome, usize, usize)> {
+    let after_table = crate::compile::compile(Arc::new(changed));
+    let user = UserHandle(q.user);
+    let after = after_table.decide_handles(user, DecisionHandle(q.decision), q.guardian.map(GuardianHandle)).ok()?;
+    if !after.outcome.allowed {
+        return None;
+    }
+    let outcome = after.outcome.clone();
+    let upn = &q.model.directory.user_at(q.user).upn;
+    let asked = &q.model.decisions[q.decision].name;
+    let guardian = q.guardian.map_or("-", |g| &*q.model.directory.guardian_at(g).id);
+    let changes = changes_between(table, &after_table, Guardians::Contacts);
+    let own = changes.iter().filter(|c| &c.key.0 == upn).count();
+    let this = changes.iter().filter(|c| &c.key.0 == upn && &c.key.1 == asked && c.key.2 == guardian).count();
+    Some((outcome, changes.len() - own, own - this))
 }
 
 /// Why nothing allows it: the facts the smallest solutions would need changed that are no
@@ -262,32 +310,52 @@ pub(crate) fn apply(
     change::applied(&changed, Source::new("fix.ps1", script))
 }
 
-/// One change set for many users (`tenet fix --decision NAME --role teacher`).
+/// Change sets for many users (`tenet fix --decision NAME --role teacher`).
 #[derive(Debug, Clone, Default)]
 pub struct Population {
     /// How many users were asked about.
     pub asked: usize,
     /// The UPNs of those denied now.
     pub denied: Vec<String>,
+    /// The change sets found, least collateral first: one that stays within the asked users
+    /// where it can, and one with the fewest changes, when they differ.
+    pub change_sets: Vec<ChangeSet>,
+}
+
+/// One set of changes for a population, verified by a newly compiled table.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSet {
     /// The changes, in the order to make them.
     pub steps: Vec<Step>,
-    /// The denied users the changes allow (verified by a newly compiled table).
+    /// The denied users the changes allow.
     pub allowed_after: Vec<String>,
     /// The denied users still denied after them.
     pub still_denied: Vec<String>,
     /// How many decisions of users not asked about they also change.
     pub also_changes: usize,
-    /// How many other decisions of the asked users they also change.
+    /// How many other decisions of the asked users they also change (their guardian
+    /// decisions among them).
     pub also_changes_for_users: usize,
 }
 
 /// Rounds of the greedy cover at most: each round adds the change that allows the most.
 const MAX_ROUNDS: usize = 12;
+/// Each round looks for shared changes from the largest groups of users alike, this many.
+const SITUATIONS: usize = 12;
 
-/// The smallest change set tenet finds that allows `decision` (a decision about the user only)
-/// for every one of `users` who is denied: greedily, the change that allows the most of them
-/// with the least reach first, then each remaining user's own smallest fix; verified at the
-/// end by a newly compiled table, which also counts the collateral.
+/// How a change set for a population is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    /// Changes that reach no user outside the population first, then each user's own.
+    Within,
+    /// The change that allows the most first, whomever else it reaches.
+    Fewest,
+}
+
+/// Change sets that allow `decision` (a decision about the user only) for every one of
+/// `users` who is denied, built greedily (the change that allows the most first), then each
+/// remaining user's own smallest fix; each verified at the end by a newly compiled table,
+/// which also counts the collateral.
 pub fn fix_population(table: &DecisionTable, users: &[UserId], decision: &str) -> Result<Population, QueryError> {
     let handle = table.decision(decision)?;
     let model = table.model();
@@ -299,33 +367,59 @@ pub fn fix_population(table: &DecisionTable, users: &[UserId], decision: &str) -
     let denied: Vec<UserId> =
         users.iter().copied().filter(|u| !outcome_of(table, *u, d).is_some_and(|o| o.allowed)).collect();
     let mut out =
-        Population { asked: users.len(), denied: denied.iter().map(|u| upn(*u)).collect(), ..Default::default() };
+        Population { asked: users.len(), denied: denied.iter().map(|u| upn(*u)).collect(), change_sets: Vec::new() };
+    if denied.is_empty() {
+        return Ok(out);
+    }
+    for strategy in [Strategy::Within, Strategy::Fewest] {
+        let (steps, changed) = cover(table, users, &denied, d, strategy);
+        // The fewest-changes set earns its place only by being shorter.
+        if steps.is_empty() || out.change_sets.iter().any(|c| c.steps == steps || c.steps.len() <= steps.len()) {
+            continue;
+        }
+        out.change_sets.push(measure(table, users, &denied, d, steps, changed));
+    }
+    out.change_sets.sort_by_key(|c| (c.still_denied.len(), c.also_changes, c.steps.len()));
+    Ok(out)
+}
+
+/// The greedy cover: rounds of the best shared change by `strategy`, or each user's own fix.
+fn cover(
+    table: &DecisionTable,
+    users: &[UserId],
+    denied: &[UserId],
+    d: usize,
+    strategy: Strategy,
+) -> (Vec<Step>, Model) {
+    let model = table.model();
     let is_lever = |f: Fact| levers::fixed(model, f).is_none();
     let inside: HashSet<UserId> = users.iter().copied().collect();
     let mut current = model.clone();
-    let mut remaining = denied.clone();
+    let mut steps = Vec::new();
+    let mut remaining = denied.to_vec();
     for _ in 0..MAX_ROUNDS {
         if remaining.is_empty() {
             break;
         }
-        // Changes that stay within the asked users first, most allowed first; then each
-        // remaining user's own; only then a change that reaches past them, least reach first.
         let scored = shared_changes(table, &current, d, &remaining, &inside, &is_lever);
         let within = scored
             .iter()
             .filter(|c| c.outside == 0)
             .max_by_key(|c| (c.covered, Reverse(c.reach), Reverse(c.steps.len())));
-        if let Some(best) = within {
-            out.steps.extend(best.steps.iter().cloned());
+        let most =
+            scored.iter().max_by_key(|c| (c.covered, Reverse(c.outside), Reverse(c.reach), Reverse(c.steps.len())));
+        let shared = match strategy {
+            Strategy::Within => within,
+            Strategy::Fewest => most,
+        };
+        if let Some(best) = shared {
+            steps.extend(best.steps.iter().cloned());
             current = best.model.clone();
-        } else if let Some(next) = own_fixes(&current, d, &remaining, &is_lever) {
-            let (steps, changed) = next;
-            out.steps.extend(steps);
+        } else if let Some((own, changed)) = own_fixes(&current, d, &remaining, &is_lever) {
+            steps.extend(own);
             current = changed;
-        } else if let Some(best) =
-            scored.iter().max_by_key(|c| (c.covered, Reverse(c.outside), Reverse(c.reach), Reverse(c.steps.len())))
-        {
-            out.steps.extend(best.steps.iter().cloned());
+        } else if let Some(best) = most {
+            steps.extend(best.steps.iter().cloned());
             current = best.model.clone();
         } else {
             break;
@@ -336,30 +430,45 @@ pub fn fix_population(table: &DecisionTable, users: &[UserId], decision: &str) -
             break;
         }
     }
-    let after = crate::compile::compile(Arc::new(current));
-    let (mut allowed, mut still) = (Vec::new(), Vec::new());
-    for u in &denied {
+    (steps, current)
+}
+
+/// A change set verified and measured: a newly compiled table of the changed model decides
+/// every denied user, and a diff with the table before counts the rest.
+fn measure(
+    table: &DecisionTable,
+    users: &[UserId],
+    denied: &[UserId],
+    d: usize,
+    steps: Vec<Step>,
+    changed: Model,
+) -> ChangeSet {
+    let model = table.model();
+    let upn = |u: UserId| model.directory.user_at(u).upn.clone();
+    let after = crate::compile::compile(Arc::new(changed));
+    let mut set = ChangeSet { steps, ..Default::default() };
+    for u in denied {
         let ok = outcome_of(&after, *u, d).is_some_and(|o| o.allowed);
-        if ok { allowed.push(upn(*u)) } else { still.push(upn(*u)) }
+        if ok { set.allowed_after.push(upn(*u)) } else { set.still_denied.push(upn(*u)) }
     }
     let name = &model.decisions[d].name;
     let asked: HashSet<&str> = users.iter().map(|u| model.directory.user_at(*u).upn.as_str()).collect();
+    let allowed: HashSet<&str> = set.allowed_after.iter().map(String::as_str).collect();
     for c in changes_between(table, &after, Guardians::Contacts) {
         if !asked.contains(c.key.0.as_str()) {
-            out.also_changes += 1;
-        } else if !(c.key.1 == *name && allowed.contains(&c.key.0)) {
-            out.also_changes_for_users += 1;
+            set.also_changes += 1;
+        } else if !(c.key.1 == *name && allowed.contains(c.key.0.as_str())) {
+            set.also_changes_for_users += 1;
         }
     }
-    (out.allowed_after, out.still_denied) = (allowed, still);
-    Ok(out)
+    set
 }
 
 /// Denied users grouped by what the decision reads of them (their effective instances and
-/// their own facts), largest group first: one representative answers for each.
-fn clusters(model: &Model, d: usize, users: &[UserId]) -> Vec<(UserId, usize)> {
+/// their own facts), largest group first: a representative answers for each.
+fn clusters(model: &Model, d: usize, users: &[UserId]) -> Vec<(UserId, Vec<UserId>)> {
     let consulted = &model.decisions[d].consulted;
-    let mut groups: Vec<(Vec<Value>, Vec<usize>, UserId, usize)> = Vec::new();
+    let mut groups: Vec<Vec<UserId>> = Vec::new();
     let mut index: std::collections::HashMap<(Vec<Value>, Vec<usize>), usize> = std::collections::HashMap::new();
     for &u in users {
         let facts: Vec<Value> = consulted
@@ -368,18 +477,16 @@ fn clusters(model: &Model, d: usize, users: &[UserId]) -> Vec<(UserId, usize)> {
             .map(|f| eval::fact_value(model, u, None, *f))
             .collect();
         let held: Vec<usize> = (0..model.policy_types.len()).map(|t| eval::effective(model, u, t).instance).collect();
-        let key = (facts, held);
-        match index.get(&key) {
-            Some(&i) => groups[i].3 += 1,
+        match index.get(&(facts.clone(), held.clone())) {
+            Some(&i) => groups[i].push(u),
             None => {
-                index.insert(key.clone(), groups.len());
-                groups.push((key.0, key.1, u, 1));
+                index.insert((facts, held), groups.len());
+                groups.push(vec![u]);
             }
         }
     }
-    let mut out: Vec<(UserId, usize)> = groups.into_iter().map(|(_, _, u, n)| (u, n)).collect();
-    out.sort_by_key(|(u, n)| (std::cmp::Reverse(*n), *u));
-    out
+    groups.sort_by_key(|g| (Reverse(g.len()), g[0]));
+    groups.into_iter().map(|g| (g[0], g)).collect()
 }
 
 /// A user's outcome of a decision about the user only.
@@ -410,7 +517,7 @@ fn shared_changes(
 ) -> Vec<Scored> {
     let clusters = clusters(current, d, remaining);
     let mut shared: Vec<Vec<Step>> = Vec::new();
-    for (rep, _) in clusters.iter().take(50) {
+    for (rep, _) in clusters.iter().take(SITUATIONS) {
         let q = search::Question { model: current, user: *rep, decision: d, guardian: None };
         for solution in q.solutions(is_lever, 8) {
             for steps in levers::realize(current, &levers::Target { user: *rep, guardian: None }, &solution) {
@@ -426,7 +533,7 @@ fn shared_changes(
         let covered: usize = clusters
             .iter()
             .filter(|(rep, _)| eval::evaluate_assuming(&model, *rep, d, None, &[]).allowed)
-            .map(|(_, n)| *n)
+            .map(|(_, members)| members.len())
             .sum();
         if covered == 0 {
             continue;
@@ -438,37 +545,45 @@ fn shared_changes(
     out
 }
 
-/// Each remaining user's own smallest fix (steps that reach that user only), all made.
+/// Each remaining user's own smallest fix (steps that reach that user only), all made: found
+/// for one user of each group of users alike, then given to every user of the group.
 fn own_fixes(
     current: &Model,
     d: usize,
     remaining: &[UserId],
     is_lever: &dyn Fn(Fact) -> bool,
 ) -> Option<(Vec<Step>, Model)> {
-    let mut model = current.clone();
+    let local = |steps: &[Step], u: UserId| steps.iter().all(|s| s.reach == Reach::User(u));
     let mut steps = Vec::new();
-    for &u in remaining {
-        let q = search::Question { model: &model, user: u, decision: d, guardian: None };
-        let mut found = None;
+    for (rep, members) in clusters(current, d, remaining) {
+        let q = search::Question { model: current, user: rep, decision: d, guardian: None };
+        let mut pick = None;
         'search: for solution in q.solutions(is_lever, 4) {
-            for candidate in levers::realize(&model, &levers::Target { user: u, guardian: None }, &solution) {
-                if !candidate.iter().all(|s| s.reach == Reach::User(u)) {
-                    continue;
-                }
-                if let Ok(changed) = apply(&model, &candidate)
-                    && eval::evaluate_assuming(&changed, u, d, None, &[]).allowed
+            for (i, candidate) in
+                levers::realize(current, &levers::Target { user: rep, guardian: None }, &solution).iter().enumerate()
+            {
+                if local(candidate, rep)
+                    && apply(current, candidate)
+                        .is_ok_and(|changed| eval::evaluate_assuming(&changed, rep, d, None, &[]).allowed)
                 {
-                    found = Some((candidate, changed));
+                    pick = Some((solution, i));
                     break 'search;
                 }
             }
         }
-        if let Some((candidate, changed)) = found {
-            steps.extend(candidate);
-            model = changed;
+        let Some((solution, i)) = pick else { continue };
+        for u in members {
+            // Users alike are offered the same ways in the same order.
+            let ways = levers::realize(current, &levers::Target { user: u, guardian: None }, &solution);
+            if let Some(way) = ways.into_iter().nth(i).filter(|w| local(w, u)) {
+                steps.extend(way);
+            }
         }
     }
-    (!steps.is_empty()).then_some((steps, model))
+    if steps.is_empty() {
+        return None;
+    }
+    apply(current, &steps).ok().map(|changed| (steps, changed))
 }
 
 /// How many users outside `inside` the steps reach, by the table before any change.

@@ -774,9 +774,11 @@ fn fix_command(
     match format {
         FixFormat::Text => stdout(&fix::render_population(&asked, &population)),
         FixFormat::Json => stdout(&(json(&fix::json_population(decision, &population)) + "\n")),
-        FixFormat::Ps1 => stdout(&fix::script(&population.steps)),
+        FixFormat::Ps1 => stdout(&population.change_sets.first().map(|c| fix::script(&c.steps)).unwrap_or_default()),
     }
-    if population.still_denied.is_empty() { exit::OK } else { exit::DENY }
+    let all_allowed =
+        population.change_sets.first().map_or(population.denied.is_empty(), |c| c.still_denied.is_empty());
+    if all_allowed { exit::OK } else { exit::DENY }
 }
 
 /// One side of `tenet diff` as a snapshot: a snapshot file as it is, or the decisions of the

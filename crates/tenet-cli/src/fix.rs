@@ -138,7 +138,7 @@ pub fn script(steps: &[Step]) -> String {
     out
 }
 
-/// The change set for a population, for people.
+/// The change sets for a population, for people.
 pub fn render_population(asked: &str, p: &Population) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{asked}: {} of {} users denied", p.denied.len(), p.asked);
@@ -146,41 +146,55 @@ pub fn render_population(asked: &str, p: &Population) -> String {
         let _ = writeln!(out, "nothing to fix");
         return out;
     }
-    if p.steps.is_empty() {
+    if p.change_sets.is_empty() {
         let _ = writeln!(out, "no change tenet knows allows any of them");
-    } else {
+        return out;
+    }
+    for (i, set) in p.change_sets.iter().enumerate() {
+        let lines = set.steps.len();
+        let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "one change set allows {} of them (verified) → also changes {}; {} other decisions of these users:",
-            p.allowed_after.len(),
-            others(p.also_changes),
-            p.also_changes_for_users
+            "  {}. {lines} change{} allow {} of them (verified) → also changes {}; {} other decisions of these users",
+            i + 1,
+            plural(lines),
+            set.allowed_after.len(),
+            others(set.also_changes),
+            set.also_changes_for_users
         );
-        steps_text(&mut out, &p.steps);
+        steps_text(&mut out, &set.steps);
+        if !set.still_denied.is_empty() {
+            let _ = writeln!(
+                out,
+                "     still denied after it ({}): {}",
+                set.still_denied.len(),
+                set.still_denied.join(", ")
+            );
+        }
     }
-    if !p.still_denied.is_empty() {
-        let _ = writeln!(out, "still denied after it ({}): {}", p.still_denied.len(), p.still_denied.join(", "));
-        let _ = writeln!(out, "  run `tenet fix --user UPN --decision …` for each to see why");
-    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "see why one user stays denied with `tenet fix --user UPN --decision …`");
     out
 }
 
-/// The change set for a population, for tools.
+/// The change sets for a population, for tools.
 pub fn json_population(decision: &str, p: &Population) -> Json {
-    let (changes, plain, admin) = steps_json(&p.steps);
-    json!({
-        "decision": decision,
-        "asked": p.asked,
-        "denied": p.denied,
-        "suggestions": if p.steps.is_empty() { vec![] } else { vec![json!({
-            "changes": changes,
-            "admin_center": admin,
-            "plain_actions": plain,
-            "allows": p.allowed_after,
-            "also_changes": p.also_changes,
-            "also_changes_for_users": p.also_changes_for_users,
-            "verified": true,
-        })] },
-        "still_denied": p.still_denied,
-    })
+    let sets: Vec<Json> = p
+        .change_sets
+        .iter()
+        .map(|set| {
+            let (changes, plain, admin) = steps_json(&set.steps);
+            json!({
+                "changes": changes,
+                "admin_center": admin,
+                "plain_actions": plain,
+                "allows": set.allowed_after,
+                "still_denied": set.still_denied,
+                "also_changes": set.also_changes,
+                "also_changes_for_users": set.also_changes_for_users,
+                "verified": true,
+            })
+        })
+        .collect();
+    json!({ "decision": decision, "asked": p.asked, "denied": p.denied, "suggestions": sets })
 }
