@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times what-if and diff against one build, on generated districts (see BENCHMARKS.md).
+# Times what-if, diff and fix against one build, on generated districts (see BENCHMARKS.md).
 #
 #   scripts/bench-what-if.sh                 # 10,000 and 100,000 users
 #   scripts/bench-what-if.sh 1000 20000      # other sizes
@@ -7,7 +7,9 @@
 # Each size: `tenet gen`, then `tenet check` (one build), `tenet what-if` with a script that
 # changes nothing (two builds and the comparison of every decision), with one that changes a
 # custom external access policy (the same plus the report, text), and `tenet diff` between a
-# snapshot and the policies (a build, a snapshot of every decision, the comparison). Prints
+# snapshot and the policies (a build, a snapshot of every decision, the comparison), and `tenet
+# fix` for one denied teacher and for every teacher (a build, the search, and a verification of
+# each suggestion: a compiled table and a diff for those that reach past the user). Prints
 # wall-clock seconds and peak memory; needs GNU time (/usr/bin/time).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,5 +38,16 @@ for n in "${sizes[@]}"; do
     "$tenet" snapshot --policies "$work/d$n" --out "$work/d$n.snap" 2>/dev/null
     run "snapshot (build + every decision)" "$tenet" snapshot --policies "$work/d$n"
     run "diff, snapshot vs policies" "$tenet" diff --before "$work/d$n.snap" --after "$work/d$n"
+    # The first teacher chat_with_guardians denies.
+    teacher=""
+    for i in $(seq 0 200); do
+        if ! "$tenet" decide --policies "$work/d$n" --user "teacher$i@district.edu" --decision chat_with_guardians >/dev/null 2>&1; then
+            teacher="teacher$i@district.edu"
+            break
+        fi
+    done
+    run "fix, one teacher ($teacher)" "$tenet" fix --policies "$work/d$n" --user "$teacher" --decision chat_with_guardians
+    run "fix, one teacher, as JSON" "$tenet" fix --policies "$work/d$n" --user "$teacher" --decision chat_with_guardians --format json
+    run "fix, every teacher" "$tenet" fix --policies "$work/d$n" --role teacher --decision chat_with_guardians
     rm -rf "$work/d$n" "$work/d$n.snap"
 done

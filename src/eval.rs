@@ -298,11 +298,12 @@ pub fn effective(model: &Model, user: UserId, ptype: TypeId) -> Effective {
     if let Some((instance, _)) = t.direct.get(&user) {
         return Effective { instance: *instance, via: Via::Direct };
     }
-    // `groups` is kept in precedence order, so the first group the user is in wins.
+    // `groups` is kept in precedence order, so the first group the user is in wins. The user's
+    // own few groups are compared with each assignment in turn (a scan of one short list, where
+    // a look-up in every group's member list would miss the cache on each).
+    let mine = &model.directory.user_at(user).groups;
     for a in &t.groups {
-        // Members are kept sorted: a binary search still reads the group's own list.
-        let member = model.directory.group_at(a.group).members.binary_search(&user).is_ok();
-        if member {
+        if mine.contains(&a.group) {
             return Effective { instance: a.instance, via: Via::Group(a.group, a.rank) };
         }
     }
@@ -423,7 +424,7 @@ impl Reference<'_> {
                     UserAttr::Groups => {
                         let ids: Vec<Arc<str>> = dir
                             .groups()
-                            .filter(|(_, g)| g.members.contains(&self.user))
+                            .filter(|(_, g)| g.members.binary_search(&self.user).is_ok())
                             .map(|(_, g)| g.id.as_str().into())
                             .collect();
                         strings(&ids)

@@ -136,6 +136,9 @@ fn holders(model: &Model, user: UserId, ptype: TypeId, instance: usize) -> usize
 pub(super) struct Target {
     pub user: UserId,
     pub guardian: Option<GuardianId>,
+    /// Whether to count each granted policy's holders among the user's peers, to rank by (one
+    /// user's fix does; a population's thousands of users don't need it).
+    pub rank: bool,
 }
 
 /// The ways to give every fact of one solution its value: each way is a list of steps. The
@@ -217,7 +220,9 @@ fn policy_ways(model: &Model, t: &Target, ptype: TypeId, wanted: &[(usize, &Valu
             user_page.clone(),
             Reach::User(t.user),
         );
-        grant.peers = holders(model, t.user, ptype, i);
+        if t.rank {
+            grant.peers = holders(model, t.user, ptype, i);
+        }
         ways.push(vec![grant]);
     }
     // The same through one of the user's groups, first in rank, when the user holds no direct

@@ -131,7 +131,7 @@ pub fn fix(
     if before.allowed {
         return Ok(Fix { before, suggestions: Vec::new(), unfixable: Vec::new() });
     }
-    let target = levers::Target { user: q.user, guardian: q.guardian };
+    let target = levers::Target { user: q.user, guardian: q.guardian, rank: true };
     let is_lever = |f: Fact| levers::fixed(model, f).is_none();
     let mut candidates: Vec<Vec<Step>> = Vec::new();
     for solution in q.solutions(&is_lever, 16) {
@@ -401,7 +401,8 @@ fn cover(
         if remaining.is_empty() {
             break;
         }
-        let scored = shared_changes(table, &current, d, &remaining, &inside, &is_lever);
+        let groups = clusters(&current, d, &remaining);
+        let scored = shared_changes(table, &current, d, &groups, &inside, &is_lever);
         let within = scored
             .iter()
             .filter(|c| c.outside == 0)
@@ -412,20 +413,21 @@ fn cover(
             Strategy::Within => within,
             Strategy::Fewest => most,
         };
-        if let Some(best) = shared {
-            steps.extend(best.steps.iter().cloned());
-            current = best.model.clone();
-        } else if let Some((own, changed)) = own_fixes(&current, d, &remaining, &is_lever) {
-            steps.extend(own);
-            current = changed;
-        } else if let Some(best) = most {
-            steps.extend(best.steps.iter().cloned());
-            current = best.model.clone();
-        } else {
-            break;
-        }
+        let chosen = match shared {
+            Some(best) => Some(best.steps.clone()),
+            None => own_fixes(&current, d, &groups, &is_lever).or_else(|| most.map(|best| best.steps.clone())),
+        };
+        // Scored changes were made on copies already; making the chosen one again is cheap.
+        let Some(changed) = chosen.as_ref().and_then(|c| apply(&current, c).ok()) else { break };
+        steps.extend(chosen.unwrap_or_default());
+        current = changed;
+        // A group whose representative is allowed now is done.
         let before = remaining.len();
-        remaining.retain(|u| !eval::evaluate_assuming(&current, *u, d, None, &[]).allowed);
+        remaining = groups
+            .into_iter()
+            .filter(|(rep, _)| !eval::evaluate_assuming(&current, *rep, d, None, &[]).allowed)
+            .flat_map(|(_, members)| members)
+            .collect();
         if remaining.len() == before {
             break;
         }
@@ -464,23 +466,41 @@ fn measure(
     set
 }
 
-/// Denied users grouped by what the decision reads of them (their effective instances and
-/// their own facts), largest group first: a representative answers for each.
-fn clusters(model: &Model, d: usize, users: &[UserId]) -> Vec<(UserId, Vec<UserId>)> {
-    let consulted = &model.decisions[d].consulted;
+/// Denied users grouped by their situation: the blockers that deny them, the policies they
+/// hold, and their own facts those blockers read. Largest group first: a representative
+/// answers for each (the final verification decides every user).
+type Clusters = Vec<(UserId, Vec<UserId>)>;
+
+fn clusters(model: &Model, d: usize, users: &[UserId]) -> Clusters {
     let mut groups: Vec<Vec<UserId>> = Vec::new();
-    let mut index: std::collections::HashMap<(Vec<Value>, Vec<usize>), usize> = std::collections::HashMap::new();
+    /// Blocker codes, instances held, the user's facts the blockers read.
+    type Situation = (Vec<Arc<str>>, Vec<usize>, Vec<Value>);
+    let mut index: std::collections::HashMap<Situation, usize> = std::collections::HashMap::new();
+    // The policy types the decision reads.
+    let mut types: Vec<usize> = model.decisions[d]
+        .consulted
+        .iter()
+        .filter_map(|f| if let Fact::Policy { ptype, .. } = f { Some(*ptype) } else { None })
+        .collect();
+    types.sort_unstable();
+    types.dedup();
     for &u in users {
-        let facts: Vec<Value> = consulted
+        let q = search::Question { model, user: u, decision: d, guardian: None };
+        let outcome = q.outcome(&[]);
+        let codes: Vec<Arc<str>> = outcome.blockers.iter().map(|b| b.code.clone()).collect();
+        let facts: Vec<Value> = outcome
+            .blockers
             .iter()
+            .flat_map(|b| q.blocker_facts(&b.decision, &b.code))
             .filter(|f| matches!(f, Fact::User(_)))
-            .map(|f| eval::fact_value(model, u, None, *f))
+            .map(|f| eval::fact_value(model, u, None, f))
             .collect();
-        let held: Vec<usize> = (0..model.policy_types.len()).map(|t| eval::effective(model, u, t).instance).collect();
-        match index.get(&(facts.clone(), held.clone())) {
+        let held: Vec<usize> = types.iter().map(|t| eval::effective(model, u, *t).instance).collect();
+        let key = (codes, held, facts);
+        match index.get(&key) {
             Some(&i) => groups[i].push(u),
             None => {
-                index.insert((facts, held), groups.len());
+                index.insert(key, groups.len());
                 groups.push(vec![u]);
             }
         }
@@ -497,7 +517,6 @@ fn outcome_of(table: &DecisionTable, u: UserId, d: usize) -> Option<&Outcome> {
 /// A change for several users, scored.
 struct Scored {
     steps: Vec<Step>,
-    model: Model,
     /// How many of the remaining users it allows.
     covered: usize,
     /// How many users outside the asked ones it reaches.
@@ -511,16 +530,17 @@ fn shared_changes(
     table: &DecisionTable,
     current: &Model,
     d: usize,
-    remaining: &[UserId],
+    clusters: &Clusters,
     inside: &HashSet<UserId>,
     is_lever: &dyn Fn(Fact) -> bool,
 ) -> Vec<Scored> {
-    let clusters = clusters(current, d, remaining);
     let mut shared: Vec<Vec<Step>> = Vec::new();
     for (rep, _) in clusters.iter().take(SITUATIONS) {
         let q = search::Question { model: current, user: *rep, decision: d, guardian: None };
         for solution in q.solutions(is_lever, 8) {
-            for steps in levers::realize(current, &levers::Target { user: *rep, guardian: None }, &solution) {
+            for steps in
+                levers::realize(current, &levers::Target { user: *rep, guardian: None, rank: false }, &solution)
+            {
                 if !steps.iter().all(|s| matches!(s.reach, Reach::User(_))) && !shared.contains(&steps) {
                     shared.push(steps);
                 }
@@ -540,50 +560,46 @@ fn shared_changes(
         }
         let outside = reach_outside(table, &steps, inside);
         let reach = steps.iter().map(kind).max().unwrap_or(0);
-        out.push(Scored { steps, model, covered, outside, reach });
+        out.push(Scored { steps, covered, outside, reach });
     }
     out
 }
 
-/// Each remaining user's own smallest fix (steps that reach that user only), all made: found
-/// for one user of each group of users alike, then given to every user of the group.
-fn own_fixes(
-    current: &Model,
-    d: usize,
-    remaining: &[UserId],
-    is_lever: &dyn Fn(Fact) -> bool,
-) -> Option<(Vec<Step>, Model)> {
+/// Each remaining user's own smallest fix (steps that reach that user only): found for one
+/// user of each group of users alike, then given to every user of the group. The largest
+/// groups' ways are made and decided again here; every user's are by the final verification.
+fn own_fixes(current: &Model, d: usize, clusters: &Clusters, is_lever: &dyn Fn(Fact) -> bool) -> Option<Vec<Step>> {
+    /// Groups whose representative's way is made on a copy before it is chosen.
+    const CHECKED: usize = 20;
     let local = |steps: &[Step], u: UserId| steps.iter().all(|s| s.reach == Reach::User(u));
     let mut steps = Vec::new();
-    for (rep, members) in clusters(current, d, remaining) {
+    for (n, (rep, members)) in clusters.iter().enumerate() {
+        let rep = *rep;
         let q = search::Question { model: current, user: rep, decision: d, guardian: None };
+        let target = levers::Target { user: rep, guardian: None, rank: false };
         let mut pick = None;
         'search: for solution in q.solutions(is_lever, 4) {
-            for (i, candidate) in
-                levers::realize(current, &levers::Target { user: rep, guardian: None }, &solution).iter().enumerate()
-            {
-                if local(candidate, rep)
-                    && apply(current, candidate)
+            for (i, candidate) in levers::realize(current, &target, &solution).iter().enumerate() {
+                let allows = || {
+                    apply(current, candidate)
                         .is_ok_and(|changed| eval::evaluate_assuming(&changed, rep, d, None, &[]).allowed)
-                {
+                };
+                if local(candidate, rep) && (n >= CHECKED || allows()) {
                     pick = Some((solution, i));
                     break 'search;
                 }
             }
         }
         let Some((solution, i)) = pick else { continue };
-        for u in members {
+        for &u in members {
             // Users alike are offered the same ways in the same order.
-            let ways = levers::realize(current, &levers::Target { user: u, guardian: None }, &solution);
+            let ways = levers::realize(current, &levers::Target { user: u, guardian: None, rank: false }, &solution);
             if let Some(way) = ways.into_iter().nth(i).filter(|w| local(w, u)) {
                 steps.extend(way);
             }
         }
     }
-    if steps.is_empty() {
-        return None;
-    }
-    apply(current, &steps).ok().map(|changed| (steps, changed))
+    (!steps.is_empty()).then_some(steps)
 }
 
 /// How many users outside `inside` the steps reach, by the table before any change.

@@ -81,7 +81,7 @@ impl Question<'_> {
     }
 
     /// The facts the rule behind a blocker reads (for "no allow rule", the allow rules').
-    fn blocker_facts(&self, decision: &str, code: &str) -> BTreeSet<Fact> {
+    pub fn blocker_facts(&self, decision: &str, code: &str) -> BTreeSet<Fact> {
         let mut facts = BTreeSet::new();
         let Some(d) = self.model.decisions.get(decision) else { return facts };
         let mut add = |e: &Option<Expr>| {
