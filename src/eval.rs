@@ -3,7 +3,8 @@
 //! agree with on every query.
 //!
 //! What the two witnesses do differently: the reference resolves effective policies by scanning
-//! assignments, reads directory facts by scanning (group members, class teams, guardian links),
+//! every assignment in precedence order against the user's groups, reads directory facts by
+//! scanning (group members, class teams, guardian links),
 //! and evaluates required decisions recursively; the compiler uses per-group and per-user
 //! indexes, profiles with projected attributes, per-decision rows and stored outcomes. What they
 //! share, on purpose, is the meaning of a result: the value operators ([`compare`]), how rule
