@@ -2,7 +2,7 @@
 //! documented in the README; the HTTP server returns the same.
 
 use crate::eval::{Provenance, Reason};
-use crate::table::Answer;
+use crate::table::{Answer, DecisionHandle, DecisionTable, UserHandle};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -233,4 +233,234 @@ pub fn table_csv(decisions: &[Answer<'_>]) -> Result<String, csv::Error> {
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Which rows of the table to list: every condition given must hold (an empty list or `None`
+/// means any).
+#[derive(Debug, Default, Clone)]
+pub struct RowFilter {
+    /// Only these decisions.
+    pub decisions: Vec<DecisionHandle>,
+    /// Only these users.
+    pub users: Vec<UserHandle>,
+    /// Only users with this role (ASCII letters in any case).
+    pub role: Option<String>,
+    /// Only members of this group (by its id).
+    pub group: Option<String>,
+    /// Only allowed (`Some(true)`) or only denied (`Some(false)`) answers.
+    pub allowed: Option<bool>,
+    /// Only answers with this reason code: the deciding rule, a blocker or a warning.
+    pub reason: Option<String>,
+}
+
+impl RowFilter {
+    fn user_ok(&self, table: &DecisionTable, u: UserHandle) -> bool {
+        let user = table.user_at(u);
+        (self.users.is_empty() || self.users.contains(&u))
+            && self.role.as_deref().is_none_or(|r| user.roles.iter().any(|x| x.eq_ignore_ascii_case(r)))
+            && self.group.as_deref().is_none_or(|g| {
+                user.groups.iter().any(|id| table.model().directory.group_at(*id).id.eq_ignore_ascii_case(g))
+            })
+    }
+
+    fn answer_ok(&self, a: &Answer<'_>) -> bool {
+        let o = a.outcome;
+        self.allowed.is_none_or(|want| o.allowed == want)
+            && self.reason.as_deref().is_none_or(|code| {
+                std::iter::once(&o.reason)
+                    .chain(&o.blockers)
+                    .chain(&o.warnings)
+                    .any(|r| r.code.eq_ignore_ascii_case(code))
+            })
+    }
+}
+
+/// Calls `f` with every answer of the table that passes `filter`, in user order, computing one
+/// at a time: memory stays the same whatever the district's size. Stops at `f`'s first error
+/// (a reader that has gone, say).
+pub fn for_each_row(
+    table: &DecisionTable,
+    filter: &RowFilter,
+    mut f: impl FnMut(&Answer<'_>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut last_user = None;
+    let mut user_ok = false;
+    let mut failed = None;
+    // The questions `tenet table` answers: guardian decisions for the guardians each user deals with.
+    table.for_each_answered(|u, d, g| {
+        if failed.is_some() {
+            return;
+        }
+        if last_user != Some(u) {
+            last_user = Some(u);
+            user_ok = filter.user_ok(table, u);
+        }
+        if !user_ok || !(filter.decisions.is_empty() || filter.decisions.contains(&d)) {
+            return;
+        }
+        let Ok(a) = table.decide_handles(u, d, g) else { return };
+        if filter.answer_ok(&a)
+            && let Err(e) = f(&a)
+        {
+            failed = Some(e);
+        }
+    });
+    failed.map_or(Ok(()), Err)
+}
+
+/// How [`write_rows`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFormat {
+    /// Aligned columns for people.
+    Text,
+    /// CSV with a header, cells escaped for spreadsheets.
+    Csv,
+    /// One JSON array of answers (`tenet decide --format json`'s shape, with the user's name and
+    /// roles).
+    Json,
+    /// One answer per line (newline-delimited JSON).
+    Ndjson,
+}
+
+/// A user's roles as one cell.
+fn roles(a: &Answer<'_>) -> String {
+    a.user().roles.iter().map(|r| &**r).collect::<Vec<_>>().join(",")
+}
+
+/// Writes the rows of the table that pass `filter` to `out` as they are decided, in bounded
+/// memory; returns how many. The text format reads the rows twice: once for the column widths.
+pub fn write_rows(
+    out: &mut dyn std::io::Write,
+    table: &DecisionTable,
+    filter: &RowFilter,
+    format: RowFormat,
+) -> std::io::Result<usize> {
+    let mut n = 0;
+    match format {
+        RowFormat::Text => {
+            let headers = ["USER", "NAME", "ROLE", "DECISION", "GUARDIAN"];
+            let mut widths = headers.map(str::len);
+            for_each_row(table, filter, |a| {
+                let cells = [
+                    a.user().upn.chars().count(),
+                    a.user().display_name().chars().count(),
+                    roles(a).chars().count(),
+                    a.decision_name().chars().count(),
+                    a.guardian().map_or(1, |g| g.id.chars().count()),
+                ];
+                for (w, c) in widths.iter_mut().zip(cells) {
+                    *w = (*w).max(c);
+                }
+                Ok(())
+            })?;
+            let [w0, w1, w2, w3, w4] = widths;
+            writeln!(
+                out,
+                "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {:w4$}  OUTCOME",
+                headers[0], headers[1], headers[2], headers[3], headers[4]
+            )?;
+            for_each_row(table, filter, |a| {
+                n += 1;
+                writeln!(
+                    out,
+                    "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {:w4$}  {}",
+                    a.user().upn,
+                    a.user().display_name(),
+                    roles(a),
+                    a.decision_name(),
+                    a.guardian().map_or("-", |g| &*g.id),
+                    summary(a)
+                )
+            })?;
+        }
+        RowFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            let header = [
+                "user",
+                "name",
+                "roles",
+                "decision",
+                "guardian",
+                "allowed",
+                "channel",
+                "reason_code",
+                "reason_message",
+                "blockers",
+                "warnings",
+            ];
+            w.write_record(header)?;
+            for_each_row(table, filter, |a| {
+                n += 1;
+                let o = a.outcome;
+                let codes = |rs: &[Reason]| rs.iter().map(|r| r.code.as_ref()).collect::<Vec<_>>().join(" ");
+                let roles = roles(a);
+                let cells = [
+                    a.user().upn.as_str(),
+                    a.user().display_name(),
+                    &roles,
+                    a.decision_name(),
+                    a.guardian().map_or("", |g| &*g.id),
+                    if o.allowed { "true" } else { "false" },
+                    o.channel.as_deref().unwrap_or(""),
+                    &o.reason.code,
+                    &o.reason.message,
+                    &codes(&o.blockers),
+                    &codes(&o.warnings),
+                ];
+                w.write_record(cells.map(|c| spreadsheet_safe(c).into_owned().into_bytes())).map_err(csv_io)
+            })?;
+            w.flush()?;
+        }
+        RowFormat::Json | RowFormat::Ndjson => {
+            let json = format == RowFormat::Json;
+            if json {
+                out.write_all(b"[")?;
+            }
+            for_each_row(table, filter, |a| {
+                let row = RowJson { name: a.user().display_name(), roles: &a.user().roles, answer: AnswerJson::new(a) };
+                let sep: &[u8] = match (json, n) {
+                    (true, 0) => b"\n",
+                    (true, _) => b",\n",
+                    (false, _) => b"",
+                };
+                out.write_all(sep)?;
+                serde_json::to_writer(&mut *out, &row).map_err(json_io)?;
+                if !json {
+                    out.write_all(b"\n")?;
+                }
+                n += 1;
+                Ok(())
+            })?;
+            if json {
+                out.write_all(if n == 0 { b"]\n" } else { b"\n]\n" })?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(n)
+}
+
+/// A write error as the writer met it, so a closed pipe is still a broken pipe to the caller.
+fn json_io(e: serde_json::Error) -> std::io::Error {
+    match e.io_error_kind() {
+        Some(kind) => kind.into(),
+        None => std::io::Error::other(e),
+    }
+}
+
+/// See [`json_io`].
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// A table row as JSON: the answer, with the user's display name and roles.
+#[derive(Serialize)]
+struct RowJson<'a> {
+    name: &'a str,
+    roles: &'a [std::sync::Arc<str>],
+    #[serde(flatten)]
+    answer: AnswerJson<'a>,
 }

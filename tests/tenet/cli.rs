@@ -183,11 +183,19 @@ fn table_formats() {
     assert_eq!(text.status.code(), Some(0));
     let t = stdout(&text);
     assert!(t.lines().next().unwrap().starts_with("USER"), "{t}");
-    assert!(t.contains("ann@x.edu  invite    mom@example.com  allow via email (warn NOT_E164)"), "{t}");
+    assert!(
+        t.contains("ann@x.edu  ann@x.edu  teacher  invite    mom@example.com  allow via email (warn NOT_E164)"),
+        "{t}"
+    );
 
     let csv = stdout(&tenet(&["table", "--policies", MINI, "--format", "csv"]));
-    assert!(csv.starts_with("user,decision,guardian,allowed,channel,reason_code,reason_message,blockers,warnings\n"));
-    assert!(csv.contains("bob@x.edu,chat,,false,,CHAT_OFF,chat off in Tag:NoChat,CHAT_OFF,\n"), "{csv}");
+    assert!(csv.starts_with(
+        "user,name,roles,decision,guardian,allowed,channel,reason_code,reason_message,blockers,warnings\n"
+    ));
+    assert!(
+        csv.contains("bob@x.edu,bob@x.edu,teacher,chat,,false,,CHAT_OFF,chat off in Tag:NoChat,CHAT_OFF,\n"),
+        "{csv}"
+    );
 
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&tenet(&["table", "--policies", MINI, "--format", "json"]))).unwrap();

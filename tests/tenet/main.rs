@@ -17,4 +17,5 @@ mod robustness;
 mod server;
 mod snapshot;
 mod support;
+mod table;
 mod what_if;

@@ -178,10 +178,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Every user × every decision (guardian decisions for each guardian the user deals with)
+    /// Every user × every decision (guardian decisions for each guardian the user deals with),
+    /// written as it is decided; the filters narrow it
     Table {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        filter: RowArgs,
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
     },
@@ -240,6 +243,32 @@ impl ImportArgs {
     }
 }
 
+/// Which rows `table` lists.
+#[derive(Debug, Args)]
+struct RowArgs {
+    /// Only this decision; repeat for several
+    #[arg(long = "decision", value_name = "NAME")]
+    decisions: Vec<String>,
+    /// Only this user (UPN); repeat for several
+    #[arg(long = "user", value_name = "UPN")]
+    users: Vec<String>,
+    /// Only users with this role (such as `teacher`)
+    #[arg(long, value_name = "ROLE")]
+    role: Option<String>,
+    /// Only members of this group (its id)
+    #[arg(long, value_name = "ID")]
+    group: Option<String>,
+    /// Only allowed answers
+    #[arg(long, conflicts_with = "denied")]
+    allowed: bool,
+    /// Only denied answers
+    #[arg(long)]
+    denied: bool,
+    /// Only answers with this reason code (deciding, blocking or warning), such as CHAT_OFF
+    #[arg(long, value_name = "CODE")]
+    reason: Option<String>,
+}
+
 #[derive(Debug, Args)]
 struct Query {
     /// The user's UPN
@@ -284,6 +313,8 @@ enum TableFormat {
     Text,
     Json,
     Csv,
+    /// One JSON answer per line
+    Ndjson,
     /// The compiled profiles: effective instances and outcomes per profile
     Profiles,
 }
@@ -336,7 +367,7 @@ pub fn run() -> ExitCode {
             }
             serve(input, crate::server::Settings { addr, max_body, max_batch, token }, watch)
         }
-        Command::Table { input, format } => table(&input, format),
+        Command::Table { input, filter, format } => table(&input, &filter, format),
         Command::Import { from, out, policies, options, format } => {
             import(&from, out.as_deref(), &policies, &options, format)
         }
@@ -602,28 +633,91 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-fn table(input: &Input, format: TableFormat) -> u8 {
-    let json_errors = if format == TableFormat::Json { Format::Json } else { Format::Text };
+fn table(input: &Input, args: &RowArgs, format: TableFormat) -> u8 {
+    let json_errors =
+        if matches!(format, TableFormat::Json | TableFormat::Ndjson) { Format::Json } else { Format::Text };
     let engine = match engine(input, json_errors) {
         Ok(e) => e,
         Err(code) => return code,
     };
     let table = engine.table();
-    let all = table.all();
-    let text = match format {
-        TableFormat::Text => output::table_text(&all),
-        TableFormat::Json => json(&all.iter().map(AnswerJson::new).collect::<Vec<_>>()) + "\n",
-        TableFormat::Csv => match output::table_csv(&all) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: can't write CSV: {e}");
-                return exit::INPUT;
-            }
-        },
-        TableFormat::Profiles => table.dump(),
+    let filter = match row_filter(&engine, args, json_errors) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    exit::OK
+    let rows = match format {
+        TableFormat::Profiles => {
+            stdout(&table.dump());
+            return exit::OK;
+        }
+        TableFormat::Text => output::RowFormat::Text,
+        TableFormat::Json => output::RowFormat::Json,
+        TableFormat::Csv => output::RowFormat::Csv,
+        TableFormat::Ndjson => output::RowFormat::Ndjson,
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match output::write_rows(&mut out, table, &filter, rows) {
+        Ok(_) => exit::OK,
+        // A reader that has gone (`tenet table | head`) ends the listing quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(e) => {
+            eprintln!("error: can't write the table: {e}");
+            exit::INPUT
+        }
+    }
+}
+
+/// The filter of `table`'s arguments, each name checked against the district.
+fn row_filter(engine: &Engine, args: &RowArgs, format: Format) -> Result<output::RowFilter, u8> {
+    let table = engine.table();
+    let mut filter = output::RowFilter {
+        role: args.role.clone(),
+        group: args.group.clone(),
+        allowed: if args.allowed {
+            Some(true)
+        } else if args.denied {
+            Some(false)
+        } else {
+            None
+        },
+        reason: args.reason.clone(),
+        ..Default::default()
+    };
+    for d in &args.decisions {
+        filter.decisions.push(table.decision(d).map_err(|e| query_error(&e, format, engine))?);
+    }
+    for u in &args.users {
+        filter.users.push(table.user(u).map_err(|e| query_error(&e, format, engine))?);
+    }
+    let dir = &table.model().directory;
+    if let Some(role) = &args.role
+        && !dir.users().any(|(_, u)| u.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
+    {
+        eprintln!("error: no user in the directory has the role `{role}`");
+        return Err(exit::INPUT);
+    }
+    if let Some(group) = &args.group
+        && dir.group(group).is_none()
+    {
+        let hint = dir.suggest_group(group).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        eprintln!("error: unknown group `{group}`{hint}");
+        return Err(exit::INPUT);
+    }
+    if let Some(code) = &args.reason {
+        let known = table.model().decisions.values().any(|d| {
+            d.rules.iter().any(|r| match r {
+                tenet::unstable::model::Rule::Deny(v) | tenet::unstable::model::Rule::Warn(v) => {
+                    v.code.eq_ignore_ascii_case(code)
+                }
+                _ => false,
+            })
+        }) || ["ALLOW", "NO_ALLOW_RULE"].iter().any(|c| c.eq_ignore_ascii_case(code));
+        if !known {
+            eprintln!("error: no rule has the reason code `{code}`: `tenet explain` names the codes a decision uses");
+            return Err(exit::INPUT);
+        }
+    }
+    Ok(filter)
 }
 
 fn show_contacts() -> bool {
