@@ -191,48 +191,12 @@ fn summary(d: &Answer<'_>) -> String {
     }
 }
 
-/// CSV with a header row.
 /// A cell a spreadsheet won't run as a formula (OWASP's CSV injection advice): one that starts
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which spreadsheets
 /// show as text and don't display. Names and ids come from the admin's exports, so anyone who
 /// can name a group or a guardian could otherwise plant a formula.
 pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
-}
-
-/// Every answer as CSV, one row each, cells a spreadsheet would run escaped (see
-/// [`spreadsheet_safe`]).
-pub fn table_csv(decisions: &[Answer<'_>]) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "user",
-        "decision",
-        "guardian",
-        "allowed",
-        "channel",
-        "reason_code",
-        "reason_message",
-        "blockers",
-        "warnings",
-    ])?;
-    for d in decisions {
-        let o = d.outcome;
-        let codes = |rs: &[Reason]| rs.iter().map(|r| r.code.as_ref()).collect::<Vec<_>>().join(" ");
-        let cells = [
-            d.user().upn.as_str(),
-            d.decision_name(),
-            d.guardian().map_or("", |g| &*g.id),
-            if o.allowed { "true" } else { "false" },
-            o.channel.as_deref().unwrap_or(""),
-            &o.reason.code,
-            &o.reason.message,
-            &codes(&o.blockers),
-            &codes(&o.warnings),
-        ];
-        w.write_record(cells.map(|c| spreadsheet_safe(c).into_owned().into_bytes()))?;
-    }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Which rows of the table to list: every condition given must hold (an empty list or `None`

@@ -51,7 +51,10 @@ pub fn decide_and_render(model: Model) {
     let decisions = table.all();
     if decisions.len() <= MAX_DECISIONS {
         std::hint::black_box(tenet::output::table_text(&decisions));
-        let _ = std::hint::black_box(tenet::output::table_csv(&decisions));
+        let mut csv = Vec::new();
+        let every = tenet::output::RowFilter::default();
+        let _ = tenet::output::write_rows(&mut csv, &table, &every, tenet::output::RowFormat::Csv);
+        std::hint::black_box(csv);
     }
     for d in decisions.iter().take(MAX_EXPLAINED) {
         std::hint::black_box(tenet::output::one_line(d));
