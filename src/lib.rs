@@ -12,6 +12,7 @@ pub use unstable::fix::{self, Fix, Suggestion};
 pub use unstable::output;
 pub use unstable::snapshot::{self, Snapshot};
 pub use unstable::source::{Source, SourceMap};
+pub use unstable::summary::{self, Summary};
 
 mod bundled;
 mod facts;

@@ -242,10 +242,10 @@ impl RowFilter {
 /// Calls `f` with every answer of the table that passes `filter`, in user order, computing one
 /// at a time: memory stays the same whatever the district's size. Stops at `f`'s first error
 /// (a reader that has gone, say).
-pub fn for_each_row(
-    table: &DecisionTable,
+pub fn for_each_row<'t>(
+    table: &'t DecisionTable,
     filter: &RowFilter,
-    mut f: impl FnMut(&Answer<'_>) -> std::io::Result<()>,
+    mut f: impl FnMut(&Answer<'t>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let mut last_user = None;
     let mut user_ok = false;
@@ -405,7 +405,7 @@ pub fn write_rows(
 }
 
 /// A write error as the writer met it, so a closed pipe is still a broken pipe to the caller.
-fn json_io(e: serde_json::Error) -> std::io::Error {
+pub fn json_io(e: serde_json::Error) -> std::io::Error {
     match e.io_error_kind() {
         Some(kind) => kind.into(),
         None => std::io::Error::other(e),
@@ -413,7 +413,7 @@ fn json_io(e: serde_json::Error) -> std::io::Error {
 }
 
 /// See [`json_io`].
-fn csv_io(e: csv::Error) -> std::io::Error {
+pub fn csv_io(e: csv::Error) -> std::io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => std::io::Error::other(format!("{other:?}")),

@@ -59,6 +59,8 @@ pub mod source;
 #[path = "suggest.rs"]
 #[allow(missing_docs)]
 pub mod suggest;
+#[path = "summary.rs"]
+pub mod summary;
 #[path = "syntax/mod.rs"]
 #[allow(missing_docs)]
 pub mod syntax;

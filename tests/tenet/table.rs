@@ -132,6 +132,11 @@ fn a_reader_that_goes_away_ends_every_command_quietly() {
         &["fix", "--user", "jamal.wright@lakeside.edu", "--decision", "chat_with_guardians"],
         &["fix", "--decision", "chat_with_guardians", "--role", "teacher", "--format", "json"],
         &["what-if", "--change", "tests/fixtures/changes/every-cmdlet.ps1", "--format", "json"],
+        &["summary"],
+        &["summary", "--format", "json"],
+        &["who", "--decision", "start_chat_with_guardian"],
+        &["who", "--decision", "start_chat_with_guardian", "--format", "csv"],
+        &["who", "--decision", "start_chat_with_guardian", "--format", "json"],
     ];
     for args in commands {
         let out = read_then_close(args, 10);
@@ -140,4 +145,94 @@ fn a_reader_that_goes_away_ends_every_command_quietly() {
         assert_ne!(out.status.code(), Some(101), "{args:?}");
         assert!(out.status.code().is_some(), "{args:?} ended by a signal");
     }
+}
+
+/// Allowed and denied answers per decision, counted from `table --format csv`.
+fn counted_from_the_table(args: &[&str]) -> std::collections::BTreeMap<String, (usize, usize)> {
+    let mut all = vec!["table", "--format", "csv"];
+    all.extend_from_slice(args);
+    let out = tenet(&all);
+    let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+    let mut counts = std::collections::BTreeMap::<String, (usize, usize)>::new();
+    for row in reader.records() {
+        let row = row.expect("a CSV row");
+        let c = counts.entry(row[3].to_string()).or_default();
+        if &row[5] == "true" {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn summary_counts_what_the_table_lists_and_ranks_blockers_by_users() {
+    for filter in [&[][..], &["--role", "teacher"][..], &["--group", "sg-teachers", "--denied"][..]] {
+        let mut args = vec!["summary", "--format", "json"];
+        args.extend_from_slice(filter);
+        let out = tenet(&args);
+        assert_eq!(out.status.code(), Some(0), "{filter:?}");
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let from_summary: std::collections::BTreeMap<String, (usize, usize)> = s["decisions"]
+            .as_array()
+            .expect("decisions")
+            .iter()
+            .filter(|d| d["allowed"].as_u64().unwrap_or(0) + d["denied"].as_u64().unwrap_or(0) > 0)
+            .map(|d| {
+                let n = |k: &str| usize::try_from(d[k].as_u64().expect("a count")).expect("fits");
+                (d["decision"].as_str().expect("name").to_string(), (n("allowed"), n("denied")))
+            })
+            .collect();
+        assert_eq!(from_summary, counted_from_the_table(filter), "{filter:?}");
+        let users: Vec<u64> = s["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .filter(|r| r["kind"] == "blocker")
+            .map(|r| r["users"].as_u64().expect("users"))
+            .collect();
+        assert!(users.windows(2).all(|w| w[0] >= w[1]), "ranked by users: {users:?}");
+    }
+    let text = String::from_utf8_lossy(&tenet(&["summary", "--role", "teacher"]).stdout).into_owned();
+    assert!(text.starts_with("14 users, "), "{text}");
+    assert!(text.contains("chat_with_guardians") && text.contains("BLOCKERS") && text.contains("WARNINGS"), "{text}");
+}
+
+#[test]
+fn who_lists_the_users_of_a_decision_with_verdict_and_reason() {
+    let denied = tenet(&["who", "--decision", "chat_with_guardians", "--role", "teacher", "--denied"]);
+    assert_eq!(denied.status.code(), Some(0));
+    let rows = lines(&denied);
+    assert!(rows[0].starts_with("USER") && rows[0].contains("VERDICT") && rows[0].contains("REASON"));
+    assert_eq!(rows.len() - 1, 7, "{rows:?}");
+    assert!(rows.iter().any(|r| r.starts_with("henry.adams@lakeside.edu")
+        && r.contains("Henry Adams")
+        && r.contains("deny")
+        && r.contains("CHAT_OFF:")));
+    let allowed = tenet(&["who", "--decision", "chat_with_guardians", "--role", "teacher", "--allowed"]);
+    assert_eq!(lines(&allowed).len() - 1, 7);
+    // A guardian decision: a user denied for one guardian of four is listed once, with the count.
+    let csv = tenet(&["who", "--decision", "start_chat_with_guardian", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(&csv.stdout[..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    let ana = rows.iter().find(|r| &r[0] == "ana.rivera@lakeside.edu").expect("Ana is listed");
+    assert_eq!((&ana[3], &ana[4], &ana[5], &ana[6]), ("allow 2/4", "2", "2", "BLOCKED_BY_YOU"));
+    let users: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.get(0).unwrap_or_default()).collect();
+    assert_eq!(users.len(), rows.len(), "one row per user");
+    // --denied keeps users denied at least once, whole.
+    let json = tenet(&["who", "--decision", "start_chat_with_guardian", "--denied", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let listed = v.as_array().expect("an array");
+    assert!(listed.iter().all(|u| u["denied"].as_u64() > Some(0)));
+    assert!(listed.iter().any(|u| u["user"] == "ana.rivera@lakeside.edu" && u["allowed"] == 2));
+    // One decision, exactly.
+    assert_eq!(tenet(&["who"]).status.code(), Some(2));
+    assert_eq!(
+        tenet(&["who", "--decision", "parents_app", "--decision", "chat_with_guardians"]).status.code(),
+        Some(2)
+    );
+    let typo = tenet(&["who", "--decision", "chat_with_guardian"]);
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean"));
 }

@@ -1,6 +1,6 @@
 //! The command line: parses arguments, calls the library, renders results, picks exit codes.
 
-use crate::{fix, snapshot, what_if};
+use crate::{counts, fix, snapshot, what_if};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -188,6 +188,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
     },
+    /// Counts: allowed and denied per decision, and the blockers and warnings by how many users
+    /// each stops; the filters narrow what is counted
+    Summary {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        filter: RowArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// The users of one decision (--decision NAME), each with name, role, verdict and the deciding
+    /// reason; --denied lists those denied at least once, --allowed those never denied
+    Who {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        filter: RowArgs,
+        #[arg(long, value_enum, default_value_t = WhoFormat::Text)]
+        format: WhoFormat,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -309,6 +329,13 @@ enum LogFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WhoFormat {
+    Text,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TableFormat {
     Text,
     Json,
@@ -368,6 +395,8 @@ pub fn run() -> ExitCode {
             serve(input, crate::server::Settings { addr, max_body, max_batch, token }, watch)
         }
         Command::Table { input, filter, format } => table(&input, &filter, format),
+        Command::Summary { input, filter, format } => summary(&input, &filter, format),
+        Command::Who { input, filter, format } => who(&input, &filter, format),
         Command::Import { from, out, policies, options, format } => {
             import(&from, out.as_deref(), &policies, &options, format)
         }
@@ -662,6 +691,55 @@ fn table(input: &Input, args: &RowArgs, format: TableFormat) -> u8 {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
         Err(e) => {
             eprintln!("error: can't write the table: {e}");
+            exit::INPUT
+        }
+    }
+}
+
+fn summary(input: &Input, args: &RowArgs, format: Format) -> u8 {
+    let engine = match engine(input, format) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let filter = match row_filter(&engine, args, format) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let summary = tenet::summary::summarize(engine.table(), &filter);
+    match format {
+        Format::Text => stdout(&counts::summary_text(&summary)),
+        Format::Json => stdout(&(json(&summary) + "\n")),
+    }
+    exit::OK
+}
+
+fn who(input: &Input, args: &RowArgs, format: WhoFormat) -> u8 {
+    let errors = if format == WhoFormat::Json { Format::Json } else { Format::Text };
+    if args.decisions.len() != 1 {
+        eprintln!("error: `who` lists the users of one decision: give exactly one --decision NAME");
+        return exit::USAGE;
+    }
+    let engine = match engine(input, errors) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let mut filter = match row_filter(&engine, args, errors) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    // Allowed and denied are verdicts of the user here, not of single answers.
+    let allowed = filter.allowed.take();
+    let format = match format {
+        WhoFormat::Text => counts::WhoFormat::Text,
+        WhoFormat::Csv => counts::WhoFormat::Csv,
+        WhoFormat::Json => counts::WhoFormat::Json,
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match counts::who(&mut out, engine.table(), &filter, filter.decisions[0], allowed, format) {
+        Ok(_) => exit::OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(e) => {
+            eprintln!("error: can't write the list: {e}");
             exit::INPUT
         }
     }

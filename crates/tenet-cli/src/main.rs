@@ -1,6 +1,7 @@
 //! `tenet`: thin entry point; everything else lives in the library and in `cli`.
 
 mod cli;
+mod counts;
 mod fix;
 mod server;
 mod snapshot;
