@@ -89,11 +89,18 @@ pub struct Scratch(pub PathBuf);
 impl Scratch {
     /// A copy of `from` (relative to the repository).
     pub fn copy(from: &str, name: &str) -> Scratch {
+        let dir = Self::empty(name).0.clone();
+        copy_dir(&repo().join(from), &dir);
+        Scratch(dir)
+    }
+
+    /// A new empty folder.
+    pub fn empty(name: &str) -> Scratch {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("tenet-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        copy_dir(&repo().join(from), &dir);
+        std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }
 

@@ -148,7 +148,7 @@ fn a_reader_that_goes_away_ends_every_command_quietly() {
 }
 
 /// Allowed and denied answers per decision, counted from `table --format csv`.
-fn counted_from_the_table(args: &[&str]) -> std::collections::BTreeMap<String, (usize, usize)> {
+pub(crate) fn counted_from_the_table(args: &[&str]) -> std::collections::BTreeMap<String, (usize, usize)> {
     let mut all = vec!["table", "--format", "csv"];
     all.extend_from_slice(args);
     let out = tenet(&all);

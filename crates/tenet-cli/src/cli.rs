@@ -198,6 +198,23 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write the district as one HTML page to open in a browser: counts and charts, a
+    /// who-can-what matrix to filter and sort, the blockers ranked with their fixes, each user's
+    /// explanation, guardian data checks (by pseudonym unless --show-contacts) and the sources
+    Report {
+        #[command(flatten)]
+        input: Input,
+        /// The file to write, such as `report.html`
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// How many of the blockers that stop the most users get a verified smallest fix (each
+        /// is one `tenet fix`: about a second at 10,000 users)
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        fixes: usize,
+        /// Most explanations of denied answers to embed (the rest name the command that explains them)
+        #[arg(long, default_value_t = 2000, value_name = "N")]
+        explanations: usize,
+    },
     /// The users of one decision (--decision NAME), each with name, role, verdict and the deciding
     /// reason; --denied lists those denied at least once, --allowed those never denied
     Who {
@@ -397,6 +414,7 @@ pub fn run() -> ExitCode {
         Command::Table { input, filter, format } => table(&input, &filter, format),
         Command::Summary { input, filter, format } => summary(&input, &filter, format),
         Command::Who { input, filter, format } => who(&input, &filter, format),
+        Command::Report { input, out, fixes, explanations } => report(&input, &out, fixes, explanations),
         Command::Import { from, out, policies, options, format } => {
             import(&from, out.as_deref(), &policies, &options, format)
         }
@@ -584,9 +602,14 @@ fn pack(policies: &[PathBuf]) -> Result<(Sources, tenet::unstable::model::Model)
 
 /// The sources a command decides on: policy files and a directory, or a pack and an import.
 fn gather(input: &Input) -> Result<Sources, Gather> {
+    gather_reporting(input).map(|(srcs, _)| srcs)
+}
+
+/// [`gather`], with the import's report when the sources are an import.
+fn gather_reporting(input: &Input) -> Result<(Sources, Option<tenet_import::ImportReport>), Gather> {
     if input.import.is_empty() {
         let (srcs, io) = sources(input);
-        return if io.is_empty() { Ok(srcs) } else { Err(Gather::Io(io)) };
+        return if io.is_empty() { Ok((srcs, None)) } else { Err(Gather::Io(io)) };
     }
     let mut paths = input.policies.clone();
     match input.pack.as_deref() {
@@ -608,19 +631,25 @@ fn gather(input: &Input) -> Result<Sources, Gather> {
         r.errors(),
         r.warnings()
     );
-    Ok(imported.into_sources(pack.policies, &input.import[0]))
+    let report = imported.report.clone();
+    Ok((imported.into_sources(pack.policies, &input.import[0]), Some(report)))
 }
 
 /// Builds the engine, printing errors (never warnings) on failure.
 fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
-    let srcs = gather(input).map_err(|g| g.print(format))?;
+    engine_reporting(input, format).map(|(engine, _)| engine)
+}
+
+/// [`engine`], with the import's report when the sources are an import.
+fn engine_reporting(input: &Input, format: Format) -> Result<(Engine, Option<tenet_import::ImportReport>), u8> {
+    let (srcs, import) = gather_reporting(input).map_err(|g| g.print(format))?;
     if matches!(srcs.directory, DirectorySource::None) {
         eprintln!(
             "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
         );
     }
     match Engine::build_as_of(srcs, input.as_of) {
-        Ok((engine, _)) => Ok(engine),
+        Ok((engine, _)) => Ok((engine, import)),
         Err(report) => {
             print_report(&report, format, true);
             Err(exit::INPUT)
@@ -710,6 +739,46 @@ fn summary(input: &Input, args: &RowArgs, format: Format) -> u8 {
         Format::Text => stdout(&counts::summary_text(&summary)),
         Format::Json => stdout(&(json(&summary) + "\n")),
     }
+    exit::OK
+}
+
+fn report(input: &Input, out: &std::path::Path, fixes: usize, explanations: usize) -> u8 {
+    let (engine, import) = match engine_reporting(input, Format::Text) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let source = if !input.import.is_empty() {
+        format!("imported from {}", input.import.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+    } else if input.policies.is_empty() && input.directory.is_none() {
+        "the bundled example district".to_string()
+    } else {
+        input.policies.iter().chain(&input.directory).map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    };
+    let options = crate::report::Options { show_contacts: show_contacts(), fixes, explanations, source };
+    // Written beside the target, then renamed: a failed run leaves no half page behind.
+    let partial = out.with_extension("html.partial");
+    let written = std::fs::File::create(&partial).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        crate::report::write(&mut w, engine.table(), import.as_ref(), &options)
+    });
+    let written = match written.and_then(|w| std::fs::rename(&partial, out).map(|()| w)) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            eprintln!("error: can't write the report to `{}`: {e}", out.display());
+            return exit::INPUT;
+        }
+    };
+    eprintln!(
+        "wrote {} ({:.1} MB, {} users){}",
+        out.display(),
+        written.bytes as f64 / 1e6,
+        written.users,
+        match written.explanations_left_out {
+            0 => String::new(),
+            n => format!("; {n} denied answers have no embedded explanation (raise --explanations)"),
+        }
+    );
     exit::OK
 }
 
