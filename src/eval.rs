@@ -158,6 +158,36 @@ pub fn allow_reason(model: &Model, decision: DecisionId, via: Option<&str>, span
     }
 }
 
+/// The facts the rule behind `reason` reads: a blocker's or warning's condition, the deciding
+/// `allow` rule's, or for "no allow rule" every `allow` rule's. This is a blocker's cause,
+/// which explanations list first. Rules are told apart by code and location.
+pub fn facts_read(model: &Model, reason: &Reason) -> std::collections::BTreeSet<Fact> {
+    let mut facts = std::collections::BTreeSet::new();
+    let Some(d) = model.decisions.get(&*reason.decision) else { return facts };
+    let mut add = |e: &Option<Expr>| {
+        if let Some(e) = e {
+            e.for_each_fact(&mut |f| {
+                facts.insert(f);
+            });
+        }
+    };
+    for rule in &d.rules {
+        match rule {
+            Rule::Deny(v) | Rule::Warn(v) if v.code == reason.code && *model.location(v.span) == *reason.location => {
+                add(&v.fires)
+            }
+            Rule::Allow { when, span, .. }
+                if (&*reason.code == ALLOW && *model.location(*span) == *reason.location)
+                    || &*reason.code == NO_ALLOW_RULE =>
+            {
+                add(when)
+            }
+            _ => {}
+        }
+    }
+    facts
+}
+
 /// The reason of a decision none of whose rules allowed.
 pub fn no_allow_reason(model: &Model, decision: DecisionId) -> Reason {
     let d = &model.decisions[decision];

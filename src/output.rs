@@ -5,6 +5,7 @@ use crate::eval::{Provenance, Reason};
 use crate::table::{Answer, DecisionHandle, DecisionTable, UserHandle};
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// One answer as JSON: what `tenet decide --format json` prints and the server returns.
 #[derive(Debug, Serialize)]
@@ -25,7 +26,8 @@ pub struct AnswerJson<'a> {
     pub blockers: Vec<ReasonJson<'a>>,
     /// Every warning that fired.
     pub warnings: Vec<ReasonJson<'a>>,
-    /// Every consulted setting and attribute, with its value and source.
+    /// Every consulted setting and attribute, with its value and source: first the facts the
+    /// blockers read (for an allowed answer, the deciding rule), then the rest.
     pub provenance: Vec<Provenance>,
 }
 
@@ -40,11 +42,19 @@ pub struct ReasonJson<'a> {
     pub decision: &'a str,
     /// `file:line:col` of the rule.
     pub location: &'a str,
+    /// The facts the rule read: indexes into the answer's `provenance`.
+    pub facts: Vec<usize>,
 }
 
-impl<'a> From<&'a Reason> for ReasonJson<'a> {
-    fn from(r: &'a Reason) -> Self {
-        Self { code: &r.code, message: &r.message, decision: &r.decision, location: &r.location }
+impl<'a> ReasonJson<'a> {
+    fn new(r: &'a Reason, cause: &Cause) -> Self {
+        Self {
+            code: &r.code,
+            message: &r.message,
+            decision: &r.decision,
+            location: &r.location,
+            facts: cause.facts_of(r),
+        }
     }
 }
 
@@ -52,17 +62,58 @@ impl<'a> AnswerJson<'a> {
     /// The JSON of an answer (its provenance computed here).
     pub fn new(d: &Answer<'a>) -> Self {
         let o = d.outcome;
+        let cause = Cause::of(d);
         Self {
             user: &d.user().upn,
             decision: d.decision_name(),
             guardian: d.guardian().map(|g| &*g.id),
             allowed: o.allowed,
             channel: o.channel.as_deref(),
-            reason: (&o.reason).into(),
-            blockers: o.blockers.iter().map(Into::into).collect(),
-            warnings: o.warnings.iter().map(Into::into).collect(),
-            provenance: d.provenance(),
+            reason: ReasonJson::new(&o.reason, &cause),
+            blockers: o.blockers.iter().map(|r| ReasonJson::new(r, &cause)).collect(),
+            warnings: o.warnings.iter().map(|r| ReasonJson::new(r, &cause)).collect(),
+            provenance: cause.provenance,
         }
+    }
+}
+
+/// An answer's provenance with its cause first: the facts its blockers read (for an allowed
+/// answer, the deciding rule's), in blocker order, then every other consulted fact.
+struct Cause {
+    provenance: Vec<Provenance>,
+    /// The names of the facts each of the answer's rules read, by the rule's code and location.
+    read: Vec<(Arc<str>, Arc<str>, Vec<String>)>,
+}
+
+impl Cause {
+    fn of(d: &Answer<'_>) -> Self {
+        let o = d.outcome;
+        let consulted = d.provenance();
+        let rules = std::iter::once(&o.reason).chain(&o.blockers).chain(&o.warnings);
+        let read: Vec<_> = rules.map(|r| (r.code.clone(), r.location.clone(), d.facts_read(r))).collect();
+        let causes: &[Reason] = if o.allowed { std::slice::from_ref(&o.reason) } else { &o.blockers };
+        let mut taken = vec![false; consulted.len()];
+        let mut order = Vec::with_capacity(consulted.len());
+        for r in causes {
+            for name in read.iter().find(|(c, l, _)| *c == r.code && *l == r.location).map_or(&[][..], |x| &x.2) {
+                if let Some(i) = consulted.iter().position(|p| *p.setting == **name)
+                    && !taken[i]
+                {
+                    taken[i] = true;
+                    order.push(i);
+                }
+            }
+        }
+        order.extend((0..consulted.len()).filter(|&i| !taken[i]));
+        let mut slots: Vec<Option<Provenance>> = consulted.into_iter().map(Some).collect();
+        let provenance = order.into_iter().filter_map(|i| slots[i].take()).collect();
+        Self { provenance, read }
+    }
+
+    /// The indexes into `provenance` of the facts `r` read.
+    fn facts_of(&self, r: &Reason) -> Vec<usize> {
+        let names = self.read.iter().find(|(c, l, _)| *c == r.code && *l == r.location).map_or(&[][..], |x| &x.2);
+        names.iter().filter_map(|n| self.provenance.iter().position(|p| *p.setting == **n)).collect()
     }
 }
 
@@ -103,25 +154,41 @@ pub fn explain(d: &Answer<'_>) -> String {
         (false, _) => "DENY".to_string(),
     };
     let _ = writeln!(s, "{} for {who}: {verdict}", d.decision_name());
+    let cause = Cause::of(d);
+    let mut shown = vec![false; cause.provenance.len()];
+    let mut because = |s: &mut String, r: &Reason| {
+        let facts = cause.facts_of(r);
+        if !facts.is_empty() {
+            let _ = writeln!(s, "     because:");
+        }
+        for i in facts {
+            let p = &cause.provenance[i];
+            shown[i] = true;
+            let _ = writeln!(s, "       {} = {}\n           from {}", p.setting, p.shown, p.source);
+        }
+    };
     if o.allowed {
         let _ = writeln!(s, "\ndeciding rule:\n  {}", reason_line(&o.reason));
+        because(&mut s, &o.reason);
     } else {
         let _ = writeln!(s, "\ndeciding rule: {} (the first blocker)", o.reason.code);
         let _ = writeln!(s, "\nblockers ({}):", o.blockers.len());
         for (i, b) in o.blockers.iter().enumerate() {
             let _ = writeln!(s, "  {}. {}", i + 1, reason_line(b));
+            because(&mut s, b);
         }
     }
     if !o.warnings.is_empty() {
         let _ = writeln!(s, "\nwarnings ({}):", o.warnings.len());
         for (i, w) in o.warnings.iter().enumerate() {
             let _ = writeln!(s, "  {}. {}", i + 1, reason_line(w));
+            because(&mut s, w);
         }
     }
-    let prov = d.provenance();
-    if !prov.is_empty() {
-        let _ = writeln!(s, "\nconsulted settings:");
-        for p in prov {
+    let rest: Vec<&Provenance> = cause.provenance.iter().zip(&shown).filter(|(_, s)| !**s).map(|(p, _)| p).collect();
+    if !rest.is_empty() {
+        let _ = writeln!(s, "\nalso consulted:");
+        for p in rest {
             let _ = writeln!(s, "  {} = {}\n      from {}", p.setting, p.shown, p.source);
         }
     }

@@ -491,7 +491,7 @@ fn clusters(model: &Model, d: usize, users: &[UserId]) -> Clusters {
         let facts: Vec<Value> = outcome
             .blockers
             .iter()
-            .flat_map(|b| q.blocker_facts(&b.decision, &b.code))
+            .flat_map(|b| eval::facts_read(model, b))
             .filter(|f| matches!(f, Fact::User(_)))
             .map(|f| eval::fact_value(model, u, None, f))
             .collect();

@@ -6,9 +6,9 @@
 //! the first sets it finds are the smallest, and a set that holds a smaller solution is skipped.
 
 use crate::directory::{GuardianId, UserId};
-use crate::eval::{self, NO_ALLOW_RULE, Outcome};
+use crate::eval::{self, Outcome};
 use crate::model::{DecisionId, Expr, Fact, Model, Rule, Ty, Value};
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 /// A set of facts with the values they would need, sorted by fact.
 pub(super) type Solution = Vec<(Fact, Value)>;
@@ -57,7 +57,7 @@ impl Question<'_> {
                 continue;
             }
             let Some(blocker) = outcome.blockers.first() else { continue };
-            for fact in self.blocker_facts(&blocker.decision, &blocker.code) {
+            for fact in eval::facts_read(self.model, blocker) {
                 if !lever(fact) || state.iter().any(|(f, _)| *f == fact) {
                     continue;
                 }
@@ -78,27 +78,6 @@ impl Question<'_> {
     /// The fact's value now.
     fn value_now(&self, fact: Fact) -> Value {
         eval::fact_value(self.model, self.user, self.guardian, fact)
-    }
-
-    /// The facts the rule behind a blocker reads (for "no allow rule", the allow rules').
-    pub fn blocker_facts(&self, decision: &str, code: &str) -> BTreeSet<Fact> {
-        let mut facts = BTreeSet::new();
-        let Some(d) = self.model.decisions.get(decision) else { return facts };
-        let mut add = |e: &Option<Expr>| {
-            if let Some(e) = e {
-                e.for_each_fact(&mut |f| {
-                    facts.insert(f);
-                });
-            }
-        };
-        for rule in &d.rules {
-            match rule {
-                Rule::Deny(v) if &*v.code == code => add(&v.fires),
-                Rule::Allow { when, .. } if code == NO_ALLOW_RULE => add(when),
-                _ => {}
-            }
-        }
-        facts
     }
 }
 

@@ -454,6 +454,13 @@ impl<'t> Answer<'t> {
         self.guardian.map(|g| self.table.model.directory.guardian_at(g.0))
     }
 
+    /// The names of the facts the rule behind `reason` (one of this answer's) reads, as
+    /// [`Self::provenance`] names them: a blocker's cause.
+    pub fn facts_read(&self, reason: &eval::Reason) -> Vec<String> {
+        let m = &self.table.model;
+        eval::facts_read(m, reason).into_iter().map(|f| m.fact_name(f)).collect()
+    }
+
     /// Every setting and attribute the decision consulted, with its value and source, derived
     /// from the table's per-user effective instances (rendered at compile time, see
     /// `provenance`).

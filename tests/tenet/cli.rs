@@ -111,6 +111,44 @@ fn explain_names_rule_blockers_and_sources() {
 }
 
 #[test]
+fn explanations_lead_with_the_cause() {
+    // Henry's chat is off: one of the many facts chat_with_guardians reads (the example).
+    let args = ["explain", "--user", "henry.adams@lakeside.edu", "--decision", "chat_with_guardians"];
+    let text = stdout(&tenet(&args));
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} in {text}"));
+    let (because, also) = (at("     because:"), at("\nalso consulted:"));
+    assert!(because < also);
+    // The blocker's facts come under it; the noise comes after, under "also consulted".
+    let cause = at("user.TeamsMessagingPolicy.AllowUserChat = false");
+    assert!(because < cause && cause < also, "{text}");
+    assert!(at("tenant.ParentsApp.Name = ") > also, "{text}");
+    // Each fact is listed once.
+    assert_eq!(text.matches("user.TeamsMessagingPolicy.AllowUserChat = ").count(), 1, "{text}");
+
+    // The JSON links each rule to the facts it read, and lists those facts first.
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let j: serde_json::Value = serde_json::from_str(&stdout(&tenet(&json_args))).expect("JSON");
+    let facts: Vec<usize> = j["blockers"][0]["facts"]
+        .as_array()
+        .expect("facts")
+        .iter()
+        .map(|i| usize::try_from(i.as_u64().expect("an index")).expect("fits"))
+        .collect();
+    assert!(!facts.is_empty());
+    let settings: Vec<&str> =
+        facts.iter().map(|&i| j["provenance"][i]["setting"].as_str().expect("a setting")).collect();
+    assert_eq!(settings, ["user.TeamsMessagingPolicy.AllowUserChat"]);
+    assert_eq!(j["reason"]["facts"], j["blockers"][0]["facts"], "the deciding rule is the first blocker");
+    let mut leading = facts.clone();
+    leading.sort_unstable();
+    assert_eq!(leading, (0..facts.len()).collect::<Vec<_>>(), "the cause comes first in provenance");
+    // An allowed answer leads with the deciding allow rule's facts.
+    let ok = stdout(&tenet(&["explain", "--user", "ana.rivera@lakeside.edu", "--decision", "parents_app"]));
+    assert!(ok.contains("deciding rule:\n  ALLOW"), "{ok}");
+}
+
+#[test]
 fn query_errors_exit_1_and_suggest() {
     let o = tenet(&["decide", "--policies", MINI, "--user", "ann@x.edu", "--decision", "chta"]);
     assert_eq!(o.status.code(), Some(1));
