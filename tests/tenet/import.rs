@@ -17,7 +17,7 @@ fn options() -> Options {
     Options {
         parents_app_id: Some(PARENTS_APP_ID.into()),
         approvals_app_id: Some(APPROVALS_APP_ID.into()),
-        progress: false,
+        progress: None,
     }
 }
 

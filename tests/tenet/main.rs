@@ -13,6 +13,7 @@ mod import_trust;
 mod pack;
 mod precedence;
 mod privacy;
+mod progress;
 mod report;
 mod robustness;
 mod server;

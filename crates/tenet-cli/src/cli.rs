@@ -1,5 +1,6 @@
 //! The command line: parses arguments, calls the library, renders results, picks exit codes.
 
+use crate::progress::Progress;
 use crate::{counts, fix, snapshot, what_if};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -28,6 +29,9 @@ struct Cli {
     /// without it they read `<contact hidden>` there
     #[arg(long, global = true)]
     show_contacts: bool,
+    /// No progress line on stderr (it is drawn only on a terminal anyway)
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,11 +275,11 @@ struct ImportArgs {
 }
 
 impl ImportArgs {
-    fn options(&self) -> tenet_import::Options {
+    fn options(&self, progress: &Progress) -> tenet_import::Options {
         tenet_import::Options {
             parents_app_id: self.parents_app_id.clone(),
             approvals_app_id: self.approvals_app_id.clone(),
-            progress: std::io::stderr().is_terminal(),
+            progress: Some(progress.on_import()),
         }
     }
 }
@@ -373,6 +377,7 @@ pub fn run() -> ExitCode {
         }
     };
     SHOW_CONTACTS.store(cli.show_contacts, std::sync::atomic::Ordering::Relaxed);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     ExitCode::from(match cli.command {
         Command::Check { paths, mut input, format } => {
             input.policies.splice(0..0, paths);
@@ -419,6 +424,14 @@ pub fn run() -> ExitCode {
             import(&from, out.as_deref(), &policies, &options, format)
         }
     })
+}
+
+/// `--quiet`: set once, from the command line.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A progress line for long work (hidden off a terminal and with --quiet).
+fn progress() -> Progress {
+    Progress::new(QUIET.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// `--show-contacts`: set once, from the command line, before anything is printed.
@@ -495,9 +508,13 @@ fn io_failure(errors: Vec<Diagnostic>, format: Format) -> u8 {
 }
 
 fn check(input: &Input, format: Format) -> u8 {
-    let srcs = match gather(input) {
+    let progress = progress();
+    let srcs = match gather(input, &progress) {
         Ok(s) => s,
-        Err(g) => return g.print(format),
+        Err(g) => {
+            drop(progress);
+            return g.print(format);
+        }
     };
     let no_directory = matches!(srcs.directory, DirectorySource::None);
     // The missing piece first: without a directory every user a file names is unknown.
@@ -516,7 +533,9 @@ fn check(input: &Input, format: Format) -> u8 {
     {
         eprintln!("note: using the directory file `{}`, found below the given folders", d.name);
     }
+    progress.phase("checking");
     let (model, mut report) = check_sources(srcs);
+    drop(progress);
     // The date is checked too: a pack without the retirement switches can't be evaluated as of one.
     if let (Some(mut model), Some(day)) = (model, input.as_of)
         && let Err(e) = tenet::unstable::as_of::apply(&mut model, day)
@@ -601,14 +620,18 @@ fn pack(policies: &[PathBuf]) -> Result<(Sources, tenet::unstable::model::Model)
 }
 
 /// The sources a command decides on: policy files and a directory, or a pack and an import.
-fn gather(input: &Input) -> Result<Sources, Gather> {
-    gather_reporting(input).map(|(srcs, _)| srcs)
+fn gather(input: &Input, progress: &Progress) -> Result<Sources, Gather> {
+    gather_reporting(input, progress).map(|(srcs, _)| srcs)
 }
 
 /// [`gather`], with the import's report when the sources are an import.
-fn gather_reporting(input: &Input) -> Result<(Sources, Option<tenet_import::ImportReport>), Gather> {
+fn gather_reporting(
+    input: &Input,
+    progress: &Progress,
+) -> Result<(Sources, Option<tenet_import::ImportReport>), Gather> {
+    progress.phase("reading");
     if input.import.is_empty() {
-        let (srcs, io) = sources(input);
+        let (srcs, io) = progress.suspend(|| sources(input));
         return if io.is_empty() { Ok((srcs, None)) } else { Err(Gather::Io(io)) };
     }
     let mut paths = input.policies.clone();
@@ -619,39 +642,49 @@ fn gather_reporting(input: &Input) -> Result<(Sources, Option<tenet_import::Impo
     export_dirs(&input.import)
         .map_err(|e| Gather::Io(vec![Diagnostic::error(tenet::unstable::diagnostic::Code::Io, e)]))?;
     let (pack, model) = pack(&paths)?;
-    let imported = tenet_import::import(&input.import, &model, &input.import_options.options());
+    let imported = tenet_import::import(&input.import, &model, &input.import_options.options(progress));
     if imported.report.missing() > 0 || (imported.report.has_errors() && !input.import_options.allow_rejects) {
         let learned = imported.privacy();
         return Err(Gather::Import(Box::new((imported.report, learned))));
     }
     let r = &imported.report;
-    eprintln!(
-        "imported {} files: {} errors, {} warnings (`tenet import --from` shows the report)",
-        r.files.len(),
-        r.errors(),
-        r.warnings()
-    );
+    progress.suspend(|| {
+        eprintln!(
+            "imported {} files: {} errors, {} warnings (`tenet import --from` shows the report)",
+            r.files.len(),
+            r.errors(),
+            r.warnings()
+        )
+    });
     let report = imported.report.clone();
     Ok((imported.into_sources(pack.policies, &input.import[0]), Some(report)))
 }
 
-/// Builds the engine, printing errors (never warnings) on failure.
+/// Builds the engine, printing errors (never warnings) on failure; a progress line shows the
+/// phases meanwhile.
 fn engine(input: &Input, format: Format) -> Result<Engine, u8> {
-    engine_reporting(input, format).map(|(engine, _)| engine)
+    engine_reporting(input, format, &progress()).map(|(engine, _)| engine)
 }
 
-/// [`engine`], with the import's report when the sources are an import.
-fn engine_reporting(input: &Input, format: Format) -> Result<(Engine, Option<tenet_import::ImportReport>), u8> {
-    let (srcs, import) = gather_reporting(input).map_err(|g| g.print(format))?;
+/// [`engine`], with the import's report when the sources are an import, on the caller's
+/// progress line (which goes on to the caller's own phases).
+fn engine_reporting(
+    input: &Input,
+    format: Format,
+    progress: &Progress,
+) -> Result<(Engine, Option<tenet_import::ImportReport>), u8> {
+    let (srcs, import) = gather_reporting(input, progress).map_err(|g| progress.suspend(|| g.print(format)))?;
     if matches!(srcs.directory, DirectorySource::None) {
-        eprintln!(
-            "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
-        );
+        progress.suspend(|| {
+            eprintln!(
+                "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
+            )
+        });
     }
-    match Engine::build_as_of(srcs, input.as_of) {
+    match Engine::build_observed(srcs, input.as_of, &mut |phase| progress.build_phase(phase)) {
         Ok((engine, _)) => Ok((engine, import)),
         Err(report) => {
-            print_report(&report, format, true);
+            progress.suspend(|| print_report(&report, format, true));
             Err(exit::INPUT)
         }
     }
@@ -694,8 +727,9 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 fn table(input: &Input, args: &RowArgs, format: TableFormat) -> u8 {
     let json_errors =
         if matches!(format, TableFormat::Json | TableFormat::Ndjson) { Format::Json } else { Format::Text };
-    let engine = match engine(input, json_errors) {
-        Ok(e) => e,
+    let progress = progress();
+    let engine = match engine_reporting(input, json_errors, &progress) {
+        Ok((e, _)) => e,
         Err(code) => return code,
     };
     let table = engine.table();
@@ -713,8 +747,11 @@ fn table(input: &Input, args: &RowArgs, format: TableFormat) -> u8 {
         TableFormat::Csv => output::RowFormat::Csv,
         TableFormat::Ndjson => output::RowFormat::Ndjson,
     };
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    match output::write_rows(&mut out, table, &filter, rows) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, progress.writing("lines", std::io::stdout().lock()));
+    let written = output::write_rows(&mut out, table, &filter, rows);
+    drop(out);
+    drop(progress);
+    match written {
         Ok(_) => exit::OK,
         // A reader that has gone (`tenet table | head`) ends the listing quietly.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
@@ -743,7 +780,8 @@ fn summary(input: &Input, args: &RowArgs, format: Format) -> u8 {
 }
 
 fn report(input: &Input, out: &std::path::Path, fixes: usize, explanations: usize) -> u8 {
-    let (engine, import) = match engine_reporting(input, Format::Text) {
+    let progress = progress();
+    let (engine, import) = match engine_reporting(input, Format::Text, &progress) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -759,8 +797,9 @@ fn report(input: &Input, out: &std::path::Path, fixes: usize, explanations: usiz
     let partial = out.with_extension("html.partial");
     let written = std::fs::File::create(&partial).and_then(|f| {
         let mut w = std::io::BufWriter::new(f);
-        crate::report::write(&mut w, engine.table(), import.as_ref(), &options)
+        crate::report::write(&mut w, engine.table(), import.as_ref(), &options, &progress)
     });
+    drop(progress);
     let written = match written.and_then(|w| std::fs::rename(&partial, out).map(|()| w)) {
         Ok(w) => w,
         Err(e) => {
@@ -1196,10 +1235,11 @@ fn import(
         Ok(p) => p,
         Err(g) => return g.print(format),
     };
-    let imported = tenet_import::import(from, &model, &args.options());
+    let progress = progress();
+    let imported = tenet_import::import(from, &model, &args.options(&progress));
     let report = &imported.report;
     let shown = privacy(&imported.privacy());
-    match format {
+    progress.suspend(|| match format {
         Format::Text => stdout(&shown.hide(&report.render(show_contacts))),
         Format::Json => {
             let report = if show_contacts { report.with_personal() } else { report.clone() };
@@ -1207,7 +1247,7 @@ fn import(
             shown.hide_json(&mut value);
             stdout(&(json(&value) + "\n"));
         }
-    }
+    });
     let rejected = report.has_errors();
     let report_missing = report.missing();
     // An incomplete tenant is not written: it would answer as if the missing facts were "none".
@@ -1215,23 +1255,27 @@ fn import(
     let orphans = match imported.orphaned_contacts_file() {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: can't write the orphaned contacts: {e}");
+            progress.suspend(|| eprintln!("error: can't write the orphaned contacts: {e}"));
             return exit::INPUT;
         }
     };
     let (tenant, directory, _) = imported.into_parts();
+    progress.phase("writing");
     // Files are staged beside their final names and kept only if the tenant checks, so the
     // directory is serialised once, straight to disk, and never held twice in memory.
     let staged = match out.map(|out| stage(out, &tenant, &directory, orphans.as_deref())).transpose() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: can't write to `{}`: {e}", out.map(|o| o.display().to_string()).unwrap_or_default());
+            let to = out.map(|o| o.display().to_string()).unwrap_or_default();
+            progress.suspend(|| eprintln!("error: can't write to `{to}`: {e}"));
             return exit::INPUT;
         }
     };
     // What was imported must be a tenant `tenet check` accepts.
     let files = tenant.len();
+    progress.phase("checking");
     let (_, checked) = check_sources(tenet_import::tenant_sources(pack.policies, &from[0], tenant, directory));
+    drop(progress);
     if checked.has_errors() {
         for (partial, _) in staged.iter().flatten() {
             let _ = std::fs::remove_file(partial);
@@ -1346,7 +1390,8 @@ fn serve(input: Input, settings: crate::server::Settings, watch: bool) -> u8 {
     watched.extend(input.directory.clone());
     watched.extend(input.import.iter().cloned());
     let rebuild: crate::server::Rebuild = std::sync::Arc::new(move || {
-        let srcs = gather(&input).map_err(Gather::text)?;
+        // A server reloads in the background: no progress line.
+        let srcs = gather(&input, &Progress::new(true)).map_err(Gather::text)?;
         Engine::build_as_of(srcs, input.as_of).map(|(e, _)| e).map_err(|report| {
             let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
             render_human(&errors, &report.sources, false)

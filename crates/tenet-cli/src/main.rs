@@ -3,6 +3,7 @@
 mod cli;
 mod counts;
 mod fix;
+mod progress;
 mod report;
 mod server;
 mod snapshot;

@@ -38,8 +38,29 @@ pub struct Options {
     pub parents_app_id: Option<String>,
     /// The Teams app id of Approvals, for the same reason.
     pub approvals_app_id: Option<String>,
-    /// Draw a progress bar on stderr (for a terminal; off otherwise).
-    pub progress: bool,
+    /// Told, a few times a second, how far the reading has got (for a progress bar).
+    pub progress: Option<OnProgress>,
+}
+
+/// How far an import's reading has got.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// Bytes of the export files read so far.
+    pub read: u64,
+    /// Bytes of all the export files found.
+    pub total: u64,
+    /// The file being read (and how many more of its kind).
+    pub files: String,
+}
+
+/// A callback for [`Reading`] updates; called from a thread of the import's own.
+#[derive(Clone)]
+pub struct OnProgress(pub std::sync::Arc<dyn Fn(&Reading) + Send + Sync>);
+
+impl std::fmt::Debug for OnProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnProgress")
+    }
 }
 
 /// One file found under a `--from` directory.
@@ -200,15 +221,15 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
     files.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.path.cmp(&b.path)));
     let mut draft = Draft::default();
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum();
-    let progress = Progress::new(options.progress, total);
+    let progress = Progress::new(options.progress.clone(), total);
     let of = |kind: fn(&Kind) -> bool| {
         let chosen: Vec<Found> = files.iter().filter(|f| kind(&f.kind)).cloned().collect();
         progress.reading(&chosen);
         chosen
     };
     std::thread::scope(|scope| {
-        if progress.on {
-            scope.spawn(|| progress.draw_until_done());
+        if progress.on.is_some() {
+            scope.spawn(|| progress.report_until_done());
         }
         graph::read_groups(&of(|k| *k == Kind::GraphGroups), &mut draft, &mut report);
         graph::read_directory_roles(&of(|k| *k == Kind::GraphDirectoryRoles), &mut draft, &mut report);
@@ -226,10 +247,10 @@ pub fn import(dirs: &[PathBuf], pack: &Model, options: &Options) -> Imported {
     Imported { draft, report }
 }
 
-/// A progress bar on stderr (for a terminal): bytes of the export files read so far, of all,
-/// and which files are being read. Redrawn a few times a second from its own thread.
+/// How far the reading has got: bytes of the export files read so far, of all, and which files
+/// are being read, told to the caller's callback a few times a second from a thread of its own.
 struct Progress {
-    on: bool,
+    on: Option<OnProgress>,
     total: u64,
     /// Bytes counted before this import started (the counter is per process).
     start: u64,
@@ -238,13 +259,13 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(on: bool, total: u64) -> Self {
+    fn new(on: Option<OnProgress>, total: u64) -> Self {
         let state = std::sync::Mutex::new((String::new(), false));
         Self { on, total, start: text::bytes_read(), state, wake: std::sync::Condvar::new() }
     }
 
     fn reading(&self, files: &[Found]) {
-        if let (true, Some(first), Ok(mut state)) = (self.on, files.first(), self.state.lock()) {
+        if let (Some(_), Some(first), Ok(mut state)) = (&self.on, files.first(), self.state.lock()) {
             let more = if files.len() > 1 { format!(" and {} more", files.len() - 1) } else { String::new() };
             state.0 = format!("{}{more}", first.shown);
         }
@@ -257,27 +278,17 @@ impl Progress {
         self.wake.notify_all();
     }
 
-    fn draw_until_done(&self) {
-        let Ok(mut state) = self.state.lock() else { return };
+    fn report_until_done(&self) {
+        let (Some(on), Ok(mut state)) = (&self.on, self.state.lock()) else { return };
         while !state.1 {
             let read = text::bytes_read().saturating_sub(self.start).min(self.total);
-            let share = if self.total == 0 { 1.0 } else { read as f64 / self.total as f64 };
-            let filled = (share * 30.0) as usize;
-            eprint!(
-                "\r\x1b[K[{}{}] {:>3}% {} of {} MB  reading {}",
-                "=".repeat(filled),
-                " ".repeat(30 - filled.min(30)),
-                (share * 100.0) as u32,
-                read / 1_000_000,
-                self.total / 1_000_000,
-                state.0
-            );
-            match self.wake.wait_timeout(state, std::time::Duration::from_millis(250)) {
+            (on.0)(&Reading { read, total: self.total, files: state.0.clone() });
+            match self.wake.wait_timeout(state, std::time::Duration::from_millis(100)) {
                 Ok((s, _)) => state = s,
                 Err(_) => return,
             }
         }
-        eprint!("\r\x1b[K");
+        (on.0)(&Reading { read: self.total, total: self.total, files: String::new() });
     }
 }
 

@@ -100,7 +100,8 @@ pub struct QualityCheck {
 const LISTED: usize = 200;
 
 impl Data {
-    pub fn gather(table: &DecisionTable, options: &Options) -> Data {
+    pub fn gather(table: &DecisionTable, options: &Options, progress: &crate::progress::Progress) -> Data {
+        progress.phase("counting");
         let model = table.model();
         let dir = &model.directory;
         let all = RowFilter::default();
@@ -192,7 +193,8 @@ impl Data {
             Ok(())
         });
 
-        let fixes = fixes(table, &summary, &first_decided, options.fixes, &privacy);
+        progress.phase("finding fixes");
+        let fixes = fixes(table, &summary, &first_decided, options.fixes, &privacy, progress);
         let guardians = guardian_quality(dir, options.show_contacts);
         Data {
             summary,
@@ -219,10 +221,12 @@ fn fixes(
     first_decided: &HashMap<usize, Asked>,
     n: usize,
     privacy: &Privacy,
+    progress: &crate::progress::Progress,
 ) -> HashMap<usize, FixData> {
     let mut out = HashMap::new();
     let top = summary.reasons.iter().enumerate().filter(|(_, r)| r.kind == "blocker" && r.deciding > 0).take(n);
-    for (i, _) in top {
+    for (k, (i, reason)) in top.enumerate() {
+        progress.message(format!("{} of {n}: {}", k + 1, reason.code));
         let Some((user, decision, guardian)) = first_decided.get(&i) else { continue };
         let Ok(fix) = tenet::fix::fix(table, user, decision, guardian.as_deref(), 1) else { continue };
         let (steps, also_changes) = match fix.suggestions.first() {

@@ -41,8 +41,10 @@ pub fn write(
     table: &DecisionTable,
     import: Option<&ImportReport>,
     options: &Options,
+    progress: &crate::progress::Progress,
 ) -> std::io::Result<Written> {
-    let data = Data::gather(table, options);
+    let data = Data::gather(table, options, progress);
+    progress.phase("writing");
     let mut page = String::with_capacity(1 << 20);
     let s = &data.summary;
     let _ = write!(
