@@ -173,6 +173,8 @@ pub fn district(spec: Spec) -> District {
             RawClassTeam {
                 id: format!("class{t}"),
                 name: None,
+                // About 600 students to a school.
+                school: Some(format!("School {}", t / 40 + 1)),
                 owners: vec![upn(admins + t)],
                 students: (first..last).map(upn).collect(),
             }

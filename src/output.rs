@@ -278,6 +278,9 @@ pub struct RowFilter {
     pub role: Option<String>,
     /// Only members of this group (by its id).
     pub group: Option<String>,
+    /// Only users of this school: owners and students of its class teams (by its name, in any
+    /// case).
+    pub school: Option<String>,
     /// Only allowed (`Some(true)`) or only denied (`Some(false)`) answers.
     pub allowed: Option<bool>,
     /// Only answers with this reason code: the deciding rule, a blocker or a warning.
@@ -291,6 +294,9 @@ impl RowFilter {
             && self.role.as_deref().is_none_or(|r| user.roles.iter().any(|x| x.eq_ignore_ascii_case(r)))
             && self.group.as_deref().is_none_or(|g| {
                 user.groups.iter().any(|id| table.model().directory.group_at(*id).id.eq_ignore_ascii_case(g))
+            })
+            && self.school.as_deref().is_none_or(|s| {
+                table.model().directory.schools_of(user).iter().any(|x| x.eq_ignore_ascii_case(s.trim()))
             })
     }
 

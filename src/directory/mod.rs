@@ -157,6 +157,9 @@ pub struct Group {
 pub struct ClassTeam {
     pub id: String,
     pub name: String,
+    /// The school, when the directory names one: a user's schools are those of the class teams
+    /// they own or learn in.
+    pub school: Option<String>,
     pub owners: Vec<UserId>,
     pub students: Vec<UserId>,
     /// Position in the file's `class_teams` list.
@@ -401,6 +404,23 @@ impl Directory {
     pub fn suggest_group(&self, id: &str) -> Option<&str> {
         let index = self.suggestions.groups.get_or_init(|| NameIndex::new(self.groups.keys().map(String::as_str)));
         index.closest(id.trim()).and_then(|i| self.groups.get_index(i)).map(|(_, g)| g.id.as_str())
+    }
+
+    /// The schools of the class teams `user` owns or learns in, sorted, without duplicates.
+    pub fn schools_of(&self, user: &User) -> Vec<&str> {
+        let mut out: Vec<&str> =
+            user.owns.iter().chain(&user.student_of).filter_map(|t| self.class_team_at(*t).school.as_deref()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Every school a class team names, sorted, without duplicates.
+    pub fn schools(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.class_teams().filter_map(|(_, t)| t.school.as_deref()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Builds the suggestion indexes now, so the first unknown name does not pay for them: for

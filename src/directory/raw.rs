@@ -94,6 +94,9 @@ pub struct RawClassTeam {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The school the class belongs to (its name), for grouping and filtering by school.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<String>,
     #[serde(default)]
     pub owners: Vec<String>,
     #[serde(default)]

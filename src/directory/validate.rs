@@ -334,6 +334,7 @@ impl Validator {
                 key,
                 ClassTeam {
                     name: c.name.unwrap_or_else(|| c.id.clone()),
+                    school: c.school.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
                     id: c.id.trim().to_string(),
                     owners,
                     students,

@@ -82,6 +82,17 @@ fn assert_same_decisions(imported: &Imported) {
     for (key, w) in &want {
         assert_eq!(got.get(key), Some(w), "decision differs for {key:?}");
     }
+    // Each user's schools, from the class teams' schools (section.csv or classes.csv, named by
+    // school.csv or orgs.csv).
+    let schools = |e: &Engine| -> BTreeMap<String, Vec<String>> {
+        let dir = &e.table().model().directory;
+        dir.users()
+            .map(|(_, u)| (u.upn.to_lowercase(), dir.schools_of(u).iter().map(|s| s.to_string()).collect()))
+            .collect()
+    };
+    let (want, got) = (schools(&hand), schools(&engine(imported)));
+    assert!(want.values().any(|s| s == &["Lakeside High School"]));
+    assert_eq!(want, got);
 }
 
 #[test]

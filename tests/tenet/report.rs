@@ -274,6 +274,26 @@ fn the_report_renders_and_filters_in_a_real_browser() {
     let who = tenet(&["who", "--decision", "chat_with_guardians", "--role", "teacher", "--denied", "--format", "csv"]);
     assert_eq!(driver.rows(), String::from_utf8_lossy(&who.stdout).lines().count() as u64 - 1);
     assert_eq!(driver.rows(), 7);
+    // The same, at one school: as `tenet who --school` lists them.
+    driver.click("#f-school option:nth-child(2)");
+    let school = driver.run("const s = document.getElementById('f-school'); return s.options[s.selectedIndex].text");
+    let school = school.as_str().expect("a school").to_string();
+    let who_at = tenet(&[
+        "who",
+        "--decision",
+        "chat_with_guardians",
+        "--role",
+        "teacher",
+        "--denied",
+        "--school",
+        &school,
+        "--format",
+        "csv",
+    ]);
+    let at_school = String::from_utf8_lossy(&who_at.stdout).lines().count() as u64 - 1;
+    assert!(at_school > 0 && at_school < 7);
+    assert_eq!(driver.rows(), at_school, "{school}");
+    driver.click("#f-school option[value='']");
     driver.type_into("#f-search", "henry");
     assert_eq!(driver.rows(), 1);
 
@@ -284,4 +304,12 @@ fn the_report_renders_and_filters_in_a_real_browser() {
     assert!(detail.contains("Henry Adams") && detail.contains("CHAT_OFF"), "{detail}");
     assert!(detail.contains("tenet fix --user henry.adams@lakeside.edu --decision chat_with_guardians"), "{detail}");
     driver.screenshot(&shots.join("report-filtered.png"));
+
+    // Grouped by school: a heading row per school.
+    driver.click("#detail button.close");
+    driver.run("document.getElementById('f-search').value = ''; return 0");
+    driver.click("#f-verdict option[value='']");
+    driver.click("#f-group option[value='school']");
+    let headings = driver.run("return [...document.querySelectorAll('#matrix tr.group')].map(r => r.textContent)");
+    assert_eq!(headings, serde_json::json!(["Lakeside High School", "Lakeside Middle School", "(in no school)"]));
 }

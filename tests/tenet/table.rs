@@ -36,6 +36,11 @@ fn filters_narrow_the_table_and_rows_carry_name_and_role() {
     let rows = lines(&csv);
     assert!(rows[0].starts_with("user,name,roles,decision,guardian,allowed"));
     assert!(rows.len() > 2 && rows.iter().skip(1).all(|r| r.contains("CHAT_OFF")), "{rows:?}");
+    // Owners and students of a school's class teams, by name in any case.
+    let school = lines(&tenet(&["who", "--decision", "parents_app", "--school", "lakeside high school"]));
+    assert_eq!(school.len() - 1, 7, "five teachers and two students: {school:?}");
+    assert!(school.iter().any(|r| r.starts_with("elena.petrov@lakeside.edu")));
+    assert!(!school.iter().any(|r| r.starts_with("henry.adams@lakeside.edu")), "Henry teaches at the middle school");
     // Members of a group.
     let group = tenet(&["table", "--group", "sg-teachers", "--decision", "parents_app", "--format", "ndjson"]);
     let members = lines(&group);
@@ -79,6 +84,8 @@ fn filter_names_that_match_nothing_are_errors_with_a_suggestion() {
         (vec!["table", "--decision", "parent_app"], "unknown decision"),
         (vec!["table", "--role", "principal"], "no user in the directory has the role `principal`"),
         (vec!["table", "--reason", "CHAT_OF"], "no rule has the reason code `CHAT_OF`"),
+        (vec!["table", "--school", "Lakeside Highschool"], "did you mean `Lakeside High School`"),
+        (vec!["summary", "--school", "North"], "the schools are: Lakeside High School, Lakeside Middle School"),
     ] {
         let out = tenet(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");

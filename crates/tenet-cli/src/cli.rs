@@ -299,6 +299,9 @@ struct RowArgs {
     /// Only members of this group (its id)
     #[arg(long, value_name = "ID")]
     group: Option<String>,
+    /// Only owners and students of this school's class teams (its name)
+    #[arg(long, value_name = "NAME")]
+    school: Option<String>,
     /// Only allowed answers
     #[arg(long, conflicts_with = "denied")]
     allowed: bool,
@@ -859,6 +862,7 @@ fn row_filter(engine: &Engine, args: &RowArgs, format: Format) -> Result<output:
     let mut filter = output::RowFilter {
         role: args.role.clone(),
         group: args.group.clone(),
+        school: args.school.clone(),
         allowed: if args.allowed {
             Some(true)
         } else if args.denied {
@@ -888,6 +892,20 @@ fn row_filter(engine: &Engine, args: &RowArgs, format: Format) -> Result<output:
         let hint = dir.suggest_group(group).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
         eprintln!("error: unknown group `{group}`{hint}");
         return Err(exit::INPUT);
+    }
+    if let Some(school) = &args.school {
+        let schools = dir.schools();
+        if !schools.iter().any(|s| s.eq_ignore_ascii_case(school.trim())) {
+            let hint = match tenet::unstable::suggest::closest(school, schools.iter().copied()) {
+                Some(s) => format!(" (did you mean `{s}`?)"),
+                None if schools.is_empty() => {
+                    " (no class team names a school: give class teams a `school` in the directory, or import School Data Sync files)".into()
+                }
+                None => format!(" (the schools are: {})", schools.join(", ")),
+            };
+            eprintln!("error: no class team belongs to the school `{school}`{hint}");
+            return Err(exit::INPUT);
+        }
     }
     if let Some(code) = &args.reason {
         let known = table.model().decisions.values().any(|d| {

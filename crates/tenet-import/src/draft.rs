@@ -93,6 +93,8 @@ pub struct GroupDraft {
 pub struct ClassDraft {
     pub id: String,
     pub name: Option<String>,
+    /// The school's name (its id when the school file doesn't name it).
+    pub school: Option<String>,
     /// Lower-case UPNs of the class team's owners (the class's teachers).
     pub owners: IndexSet<String>,
     /// Lower-case UPNs of its students.

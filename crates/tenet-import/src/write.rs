@@ -148,6 +148,7 @@ pub fn into_raw_directory(draft: Draft) -> RawDirectory {
         .map(|c| RawClassTeam {
             id: c.id,
             name: c.name,
+            school: c.school,
             owners: c.owners.into_iter().map(upn).collect(),
             students: c.students.into_iter().map(upn).collect(),
         })

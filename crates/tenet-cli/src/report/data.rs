@@ -45,7 +45,7 @@ pub struct OutcomeData {
 
 #[derive(Debug, Serialize)]
 pub struct GroupData {
-    /// `group` or `class team`.
+    /// `group`, `class team` or `school`.
     pub kind: &'static str,
     pub name: String,
 }
@@ -59,7 +59,8 @@ pub struct UserData {
     pub n: String,
     /// Indexes into `roles`.
     pub r: Vec<usize>,
-    /// Indexes into `groups`: the groups the user is in, then the class teams they own or learn in.
+    /// Indexes into `groups`: the groups the user is in, the class teams they own or learn in,
+    /// then their schools.
     pub g: Vec<usize>,
     /// Per decision, three numbers: the outcome index (-1: not asked), answers allowed, answers denied.
     pub c: Vec<i64>,
@@ -121,6 +122,9 @@ impl Data {
             dir.groups().map(|(_, g)| GroupData { kind: "group", name: g.name.clone() }).collect();
         let first_team = groups.len();
         groups.extend(dir.class_teams().map(|(_, t)| GroupData { kind: "class team", name: t.name.clone() }));
+        let first_school = groups.len();
+        let schools = dir.schools();
+        groups.extend(schools.iter().map(|s| GroupData { kind: "school", name: s.to_string() }));
 
         // Outcomes, interned by address: every answer borrows its outcome from the table.
         let mut outcomes: Vec<OutcomeData> = Vec::new();
@@ -156,6 +160,12 @@ impl Data {
                 .iter()
                 .map(|g| g.index())
                 .chain(user.owns.iter().chain(&user.student_of).map(|t| first_team + t.index()))
+                .chain(
+                    dir.schools_of(user)
+                        .into_iter()
+                        .filter_map(|s| schools.binary_search(&s).ok())
+                        .map(|i| first_school + i),
+                )
                 .collect();
             let mut c = Vec::with_capacity(verdicts.len() * 3);
             for v in verdicts {

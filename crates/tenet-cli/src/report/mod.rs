@@ -68,7 +68,8 @@ pub fn write(
 <form id="filters" onsubmit="return false">
 <label>Search <input id="f-search" type="search" placeholder="name or UPN"></label>
 <label>Role <select id="f-role"><option value="">any</option></select></label>
-<label>Group by <select id="f-group"><option value="">nothing</option><option value="role">role</option><option value="group">group</option><option value="class team">class team</option></select></label>
+<label>School <select id="f-school"><option value="">any</option></select></label>
+<label>Group by <select id="f-group"><option value="">nothing</option><option value="school">school</option><option value="role">role</option><option value="group">group</option><option value="class team">class team</option></select></label>
 <label>Decision <select id="f-decision"><option value="">any</option></select></label>
 <label>Verdict <select id="f-verdict"><option value="">any</option><option value="denied">denied at least once</option><option value="allowed">never denied</option></select></label>
 <label>Reason <select id="f-reason"><option value="">any</option></select></label>

@@ -26,6 +26,10 @@
   addOptions($("f-role"), D.roles.map((r, i) => [String(i), r]));
   addOptions($("f-decision"), decisions.map((d, i) => [String(i), d]));
   addOptions(
+    $("f-school"),
+    D.groups.map((g, i) => [String(i), g.name]).filter((_, i) => D.groups[i].kind === "school")
+  );
+  addOptions(
     $("f-reason"),
     reasons.map((r, i) => [String(i), `${r.code} (${r.decision})`]).filter((_, i) => reasons[i].kind === "blocker")
   );
@@ -53,6 +57,7 @@
   function filtered() {
     const q = $("f-search").value.trim().toLowerCase();
     const role = $("f-role").value;
+    const school = $("f-school").value;
     const d = $("f-decision").value;
     const want = $("f-verdict").value;
     const reason = $("f-reason").value;
@@ -61,6 +66,7 @@
     D.users.forEach((u, i) => {
       if (q && !u.u.toLowerCase().includes(q) && !u.n.toLowerCase().includes(q)) return;
       if (role !== "" && !u.r.includes(Number(role))) return;
+      if (school !== "" && !u.g.includes(Number(school))) return;
       if (!verdictOk(u, d, want)) return;
       if (reason !== "" && !hasReason(u, Number(reason))) return;
       if (by === "") rows.push([i, ""]);
@@ -81,7 +87,9 @@
       return a + n === 0 ? 3 : n === 0 ? 2 : a === 0 ? 0 : 1; // denied first
     };
     const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-    rows.sort((x, y) => cmp(x[1], y[1]) || (state.desc ? -1 : 1) * cmp(key(x[0]), key(y[0])) || x[0] - y[0]);
+    // Users in no group of the kind come last.
+    const none = (g) => (g.startsWith("(") ? 1 : 0);
+    rows.sort((x, y) => none(x[1]) - none(y[1]) || cmp(x[1], y[1]) || (state.desc ? -1 : 1) * cmp(key(x[0]), key(y[0])) || x[0] - y[0]);
     return rows;
   }
 
@@ -229,7 +237,7 @@
     })
   );
 
-  for (const id of ["f-search", "f-role", "f-decision", "f-verdict", "f-reason", "f-group"]) {
+  for (const id of ["f-search", "f-role", "f-school", "f-decision", "f-verdict", "f-reason", "f-group"]) {
     $(id).addEventListener("input", () => update(true));
     if (id !== "f-search") $(id).addEventListener("change", () => update(true));
   }

@@ -170,6 +170,8 @@ struct State {
     formats: Vec<String>,
     /// School / org ids; `None` until a school.csv / orgs.csv with a good header is read.
     schools: Option<HashMap<String, Origin>>,
+    /// School and org names by id, for the class teams' schools.
+    school_names: HashMap<String, String>,
     orgs: Option<HashMap<String, Origin>>,
     // v1
     teachers: HashMap<String, Person>,
@@ -236,6 +238,7 @@ fn school(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
         return duplicate(f, r.at("SIS ID"), message, "each school needs one row: remove the repeated row");
     }
     schools.insert(id.to_string(), r.origin());
+    st.school_names.insert(id.to_string(), r.get("Name").to_string());
     f.use_one();
 }
 
@@ -247,32 +250,39 @@ fn org(st: &mut State, _draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
         return duplicate(f, r.at("sourcedId"), message, "each org needs one row: remove the repeated row");
     }
     orgs.insert(id.to_string(), r.origin());
+    st.school_names.insert(id.to_string(), r.get("name").to_string());
     f.use_one();
 }
 
 /// The columns of a class row: v1 section.csv or v2.1 classes.csv.
 struct ClassColumns {
+    /// v1 (sections) or v2.1 (classes).
+    v1: bool,
     id: &'static str,
     name: &'static str,
+    school: &'static str,
     what: &'static str,
 }
 
 impl ClassColumns {
-    const V1: ClassColumns = ClassColumns { id: "SIS ID", name: "Section Name", what: "section" };
-    const V21: ClassColumns = ClassColumns { id: "sourcedId", name: "title", what: "class" };
+    const V1: ClassColumns =
+        ClassColumns { v1: true, id: "SIS ID", name: "Section Name", school: "School SIS ID", what: "section" };
+    const V21: ClassColumns =
+        ClassColumns { v1: false, id: "sourcedId", name: "title", school: "orgSourcedId", what: "class" };
 }
 
 /// A section (v1) or class (v2.1) row: one class team, named by its first row; a repeated id is
 /// a rejected row naming the first.
 fn class_row(
-    seen: &mut HashMap<String, Origin>,
-    shown: &[String],
+    st: &mut State,
     draft: &mut Draft,
     r: &Row<'_>,
     f: &mut FileReport,
     cols: ClassColumns,
     warnings: Vec<Problem>,
 ) {
+    let (shown, school_names) = (&st.shown, &st.school_names);
+    let seen = if cols.v1 { &mut st.sections } else { &mut st.classes };
     let (id, what) = (r.get(cols.id), cols.what);
     if let Some(first) = seen.get(id).copied() {
         let message = format!("duplicate {what}: {} `{id}` is already on {}", cols.id, place(shown, first, r.file));
@@ -282,6 +292,11 @@ fn class_row(
     let class = draft.class_mut(id);
     if class.name.is_none() {
         class.name = Some(r.get(cols.name).to_string());
+    }
+    let school = r.get(cols.school).trim();
+    if class.school.is_none() && !school.is_empty() {
+        let named = school_names.get(school).map(|n| n.trim()).filter(|n| !n.is_empty());
+        class.school = Some(named.unwrap_or(school).to_string());
     }
     seen.insert(id.to_string(), r.origin());
     finish(f, warnings);

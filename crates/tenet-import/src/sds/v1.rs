@@ -44,7 +44,7 @@ pub(super) fn v1_person(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut 
 
 pub(super) fn v1_section(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
     let warnings: Vec<Problem> = unknown_school(st, r, "School SIS ID").into_iter().collect();
-    class_row(&mut st.sections, &st.shown, draft, r, f, ClassColumns::V1, warnings);
+    class_row(st, draft, r, f, ClassColumns::V1, warnings);
 }
 
 pub(super) fn v1_owner(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {

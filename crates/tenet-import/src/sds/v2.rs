@@ -147,7 +147,7 @@ pub(super) fn v2_role(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut Fi
 
 pub(super) fn v2_class(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
     let warnings: Vec<Problem> = unknown_org(st, r, "orgSourcedId").into_iter().collect();
-    class_row(&mut st.classes, &st.shown, draft, r, f, ClassColumns::V21, warnings);
+    class_row(st, draft, r, f, ClassColumns::V21, warnings);
 }
 
 pub(super) fn v2_enrollment(st: &mut State, draft: &mut Draft, r: &Row<'_>, f: &mut FileReport) {
