@@ -6,6 +6,7 @@
 mod edit;
 pub mod locate;
 mod raw;
+mod stream;
 mod validate;
 
 pub use raw::{Assumption, RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLink, RawUser, privacy_of_text};

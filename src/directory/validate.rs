@@ -31,7 +31,11 @@ pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Di
                     .help("write the values out: an alias repeats all of what its anchor names"),
             ]
         })?;
-        serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?
+        // Event by event when it can (see `stream`); serde_yaml for the rest, errors included.
+        match super::stream::from_str(text) {
+            Ok(raw) => raw,
+            Err(_) => serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?,
+        }
     };
     validate(file, text.clone(), raw)
 }

@@ -1,0 +1,307 @@
+//! Reads a directory file straight from the YAML parser's events, one at a time: the fast path
+//! of [`super::load`]. `serde_yaml` first collects every event of the document (measured: its
+//! event list was three quarters of the peak memory of `tenet check`, about 9× the file), so a
+//! district of 100,000 users took about a gigabyte to load.
+//!
+//! This path is strict on purpose. It reads only what it can read exactly as `serde_yaml` does:
+//! block and flow collections, quoted scalars, plain scalars whose type is unambiguous. It gives
+//! up on anything else (an error of any kind, an anchor, an alias, a tag, a plain scalar that
+//! could be a number or a boolean where text is wanted), and the caller then reads the file with
+//! `serde_yaml`, whose messages and locations are the ones the README documents. A test checks
+//! that whatever this path reads, `serde_yaml` reads the same.
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
+
+/// Why the fast path gave up (not shown to anyone: the caller reads the file again).
+#[derive(Debug)]
+pub struct GaveUp(String);
+
+impl std::fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GaveUp {}
+
+impl de::Error for GaveUp {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        GaveUp(message.to_string())
+    }
+}
+
+fn gave_up<T>(why: &str) -> Result<T, GaveUp> {
+    Err(GaveUp(why.to_string()))
+}
+
+/// Deserializes the one document of `text`, or gives up.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, GaveUp> {
+    let mut events = Events { parser: Parser::new_from_str(text) };
+    events.expect(|e| matches!(e, Event::StreamStart), "no stream start")?;
+    events.expect(|e| matches!(e, Event::DocumentStart), "no document")?;
+    let value = T::deserialize(&mut events)?;
+    events.expect(|e| matches!(e, Event::DocumentEnd), "more than one value")?;
+    events.expect(|e| matches!(e, Event::StreamEnd), "more than one document")?;
+    Ok(value)
+}
+
+struct Events<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+}
+
+impl Events<'_> {
+    fn next(&mut self) -> Result<Event, GaveUp> {
+        self.parser.next_token().map(|(event, _)| event).map_err(|e| GaveUp(e.to_string()))
+    }
+
+    fn peek(&mut self) -> Result<&Event, GaveUp> {
+        self.parser.peek().map(|(event, _)| event).map_err(|e| GaveUp(e.to_string()))
+    }
+
+    fn expect(&mut self, ok: impl Fn(&Event) -> bool, why: &str) -> Result<(), GaveUp> {
+        if ok(&self.next()?) { Ok(()) } else { gave_up(why) }
+    }
+
+    /// The next event, a scalar without anchor or tag.
+    fn scalar(&mut self) -> Result<(String, TScalarStyle), GaveUp> {
+        match self.next()? {
+            Event::Scalar(text, style, 0, None) => Ok((text, style)),
+            _ => gave_up("not a plain value"),
+        }
+    }
+
+    /// Skips one value, however nested.
+    fn skip(&mut self) -> Result<(), GaveUp> {
+        let mut depth = 0usize;
+        loop {
+            match self.next()? {
+                Event::Scalar(_, _, 0, None) if depth == 0 => return Ok(()),
+                Event::Scalar(_, _, 0, None) => {}
+                Event::SequenceStart(0, None) | Event::MappingStart(0, None) => depth += 1,
+                Event::SequenceEnd | Event::MappingEnd => {
+                    depth = depth.checked_sub(1).ok_or_else(|| GaveUp("unbalanced".into()))?;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                _ => return gave_up("an anchor, alias or tag"),
+            }
+        }
+    }
+}
+
+/// A plain scalar YAML reads as null.
+fn is_null(text: &str, style: TScalarStyle) -> bool {
+    style == TScalarStyle::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// A plain scalar that YAML could read as something other than text: a null, a boolean (YAML
+/// 1.1 spellings included) or a number (decimal, octal, hexadecimal, binary, float, infinity,
+/// not-a-number). Text is read here only when there is no doubt: `7B Math` is text, `7` or
+/// `+12065550101` is left to `serde_yaml`.
+fn could_be_other_than_text(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    if matches!(lower.as_str(), "" | "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n") {
+        return true;
+    }
+    let unsigned = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
+    if unsigned.is_empty() {
+        return false;
+    }
+    if matches!(unsigned, ".inf" | ".nan") || ["0x", "0o", "0b"].iter().any(|p| unsigned.starts_with(p)) {
+        return true;
+    }
+    let (mantissa, exponent) = match unsigned.split_once('e') {
+        Some((m, e)) => (m, Some(e)),
+        None => (unsigned, None),
+    };
+    let mantissa_ok = mantissa.bytes().any(|b| b.is_ascii_digit())
+        && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'_' || b == b'.')
+        && mantissa.matches('.').count() <= 1;
+    let exponent_ok = exponent.is_none_or(|e| {
+        let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+impl<'de> de::Deserializer<'de> for &mut Events<'_> {
+    type Error = GaveUp;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, GaveUp> {
+        gave_up("a value of no fixed type")
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        match self.scalar()? {
+            (t, TScalarStyle::Plain) if matches!(t.as_str(), "true" | "True" | "TRUE") => visitor.visit_bool(true),
+            (t, TScalarStyle::Plain) if matches!(t.as_str(), "false" | "False" | "FALSE") => visitor.visit_bool(false),
+            _ => gave_up("not a boolean"),
+        }
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        match self.scalar()? {
+            (t, TScalarStyle::Plain) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+                visitor.visit_u32(t.parse().map_err(|_| GaveUp("out of range".into()))?)
+            }
+            _ => gave_up("not a whole number"),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        match self.scalar()? {
+            (t, TScalarStyle::Plain) if could_be_other_than_text(&t) => gave_up("maybe not text"),
+            (t, _) => visitor.visit_string(t),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        match self.scalar()? {
+            (t, TScalarStyle::Plain) if could_be_other_than_text(&t) => gave_up("maybe not a name"),
+            (t, _) => visitor.visit_string(t),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        if let Event::Scalar(text, style, 0, None) = self.peek()?
+            && is_null(text, *style)
+        {
+            self.next()?;
+            return visitor.visit_none();
+        }
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        self.expect(|e| matches!(e, Event::SequenceStart(0, None)), "not a list")?;
+        visitor.visit_seq(Items(self))
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        self.expect(|e| matches!(e, Event::MappingStart(0, None)), "not a mapping")?;
+        visitor.visit_map(Entries(self))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, GaveUp> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        i8 i16 i32 i64 i128 u8 u16 u64 u128 f32 f64 char bytes byte_buf unit unit_struct
+        newtype_struct tuple tuple_struct enum
+    }
+}
+
+/// The items of a list, up to its end.
+struct Items<'e, 'a>(&'e mut Events<'a>);
+
+impl<'de> SeqAccess<'de> for Items<'_, '_> {
+    type Error = GaveUp;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, GaveUp> {
+        if matches!(self.0.peek()?, Event::SequenceEnd) {
+            self.0.next()?;
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.0).map(Some)
+    }
+}
+
+/// The entries of a mapping, up to its end.
+struct Entries<'e, 'a>(&'e mut Events<'a>);
+
+impl<'de> MapAccess<'de> for Entries<'_, '_> {
+    type Error = GaveUp;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, GaveUp> {
+        if matches!(self.0.peek()?, Event::MappingEnd) {
+            self.0.next()?;
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.0).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, GaveUp> {
+        seed.deserialize(&mut *self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::RawDirectory;
+    use super::from_str;
+
+    /// Whatever the fast path reads, `serde_yaml` reads the same.
+    fn agrees(text: &str) -> bool {
+        match from_str::<RawDirectory>(text) {
+            Ok(fast) => {
+                let slow: RawDirectory = serde_yaml::from_str(text).expect("serde_yaml reads what the fast path reads");
+                assert_eq!(
+                    serde_json::to_value(&fast).expect("JSON"),
+                    serde_json::to_value(&slow).expect("JSON"),
+                    "{text}"
+                );
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[test]
+    fn the_example_and_generated_districts_take_the_fast_path_and_read_the_same() {
+        assert!(agrees(include_str!("../../policies/examples/lakeside/directory.yaml")));
+        for (users, seed) in [(300, 1), (2000, 7)] {
+            let d = crate::unstable::generate::district(crate::unstable::generate::Spec { users, seed });
+            assert!(agrees(&d.directory_yaml().expect("YAML")), "{users} users");
+        }
+    }
+
+    #[test]
+    fn unusual_but_valid_yaml_reads_the_same_or_goes_to_serde_yaml() {
+        let fast = [
+            "users: []\n",
+            "users:\n- {upn: a@x.edu, roles: [teacher, 'x y'], enabled: false, invites_sent: 7}\n",
+            "---\nusers:\n  - upn: \"a@x.edu\"   # a comment\n    name: >-\n      Ann\n      Lee\n...\n",
+            "guardians:\n  - name: Kim\n    phone: '+12065550101'\n    email: ~\n    students: [{upn: s@x.edu, relationship: parent}]\n",
+            "class_teams:\n  - id: c1\n    name: 7B Math\n    school: \"North\"\n    owners: []\n    students: []\n",
+            "users:\n  - upn: a@x.edu\n    name: 2025-01-01\n    roles: [1st-grade, e.g.]\n",
+        ];
+        for text in fast {
+            assert!(agrees(text), "the fast path reads {text}");
+        }
+        // Left to serde_yaml: numbers and booleans where text is wanted, anchors, tags, errors.
+        let slow = [
+            "users:\n  - upn: 123\n",
+            "users:\n  - upn: a@x.edu\n    name: 1e5\n",
+            "users:\n  - upn: a@x.edu\n    name: .5\n",
+            "users:\n  - upn: a@x.edu\n    name: 0x1F\n",
+            "users:\n  - upn: a@x.edu\n    name: yes\n",
+            "users:\n  - upn: a@x.edu\n    roles: &r [a]\n  - upn: b@x.edu\n    roles: *r\n",
+            "users:\n  - upn: !!str a@x.edu\n",
+            "guardians:\n  - name: K\n    phone: +12065550101\n    students: []\n",
+            "users:\n  - upn: a@x.edu\n    licences: [A3]\n",
+            "users: [\n",
+            "users: []\n---\nusers: []\n",
+        ];
+        for text in slow {
+            assert!(!agrees(text), "the fast path gives up on {text}");
+        }
+    }
+}
