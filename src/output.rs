@@ -77,12 +77,15 @@ impl<'a> AnswerJson<'a> {
     }
 }
 
+/// The names of the facts a rule reads.
+type FactNames = Arc<[Arc<str>]>;
+
 /// An answer's provenance with its cause first: the facts its blockers read (for an allowed
 /// answer, the deciding rule's), in blocker order, then every other consulted fact.
 struct Cause {
     provenance: Vec<Provenance>,
     /// The names of the facts each of the answer's rules read, by the rule's code and location.
-    read: Vec<(Arc<str>, Arc<str>, Vec<String>)>,
+    read: Vec<(Arc<str>, Arc<str>, FactNames)>,
 }
 
 impl Cause {

@@ -456,9 +456,8 @@ impl<'t> Answer<'t> {
 
     /// The names of the facts the rule behind `reason` (one of this answer's) reads, as
     /// [`Self::provenance`] names them: a blocker's cause.
-    pub fn facts_read(&self, reason: &eval::Reason) -> Vec<String> {
-        let m = &self.table.model;
-        eval::facts_read(m, reason).into_iter().map(|f| m.fact_name(f)).collect()
+    pub fn facts_read(&self, reason: &eval::Reason) -> Arc<[Arc<str>]> {
+        self.table.explainer.facts_read(reason)
     }
 
     /// Every setting and attribute the decision consulted, with its value and source, derived

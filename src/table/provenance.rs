@@ -37,6 +37,9 @@ impl Rendered {
     }
 }
 
+/// A rule as a reason names it: decision, code, location.
+type RuleKey = (Arc<str>, Arc<str>, Arc<str>);
+
 /// A consulted fact and its name as provenance shows it.
 type Named = (Fact, Arc<str>);
 
@@ -58,6 +61,9 @@ pub(crate) struct Explainer {
     /// `false` and `true`, and each relationship, as JSON and as shown.
     bools: [(Arc<serde_json::Value>, Arc<str>); 2],
     relationships: Vec<(Arc<serde_json::Value>, Arc<str>)>,
+    /// The names of the facts each rule reads, by (decision, code, location): every reason an
+    /// answer can give, so an explanation finds a blocker's cause with one probe.
+    reads: HashMap<RuleKey, Arc<[Arc<str>]>>,
 }
 
 impl Explainer {
@@ -122,7 +128,31 @@ impl Explainer {
             .map(|(f, _)| (*f, Arc::from(eval::fact_source(model, UserId::default(), *f))))
             .filter(|(_, s)| **s != *guardian_source)
             .collect();
-        Self { facts, constant, policy, direct, guardian_source, guardian_sources, bools, relationships }
+        let mut reads = HashMap::new();
+        for (i, d) in model.decisions.values().enumerate() {
+            let id: crate::model::DecisionId = i;
+            let reasons = d.rules.iter().filter_map(|rule| match rule {
+                crate::model::Rule::Deny(v) | crate::model::Rule::Warn(v) => {
+                    Some(eval::verdict_reason(model, id, v, |_| String::new()))
+                }
+                crate::model::Rule::Allow { via, span, .. } => {
+                    Some(eval::allow_reason(model, id, via.as_deref(), *span))
+                }
+                crate::model::Rule::Require { .. } => None,
+            });
+            for r in reasons.chain([eval::no_allow_reason(model, id)]) {
+                let names: Arc<[Arc<str>]> =
+                    eval::facts_read(model, &r).into_iter().map(|f| Arc::from(model.fact_name(f))).collect();
+                reads.insert((r.decision, r.code, r.location), names);
+            }
+        }
+        Self { facts, constant, policy, direct, guardian_source, guardian_sources, bools, relationships, reads }
+    }
+
+    /// The names of the facts the rule behind `reason` reads (see [`eval::facts_read`]).
+    pub fn facts_read(&self, reason: &eval::Reason) -> Arc<[Arc<str>]> {
+        let key = (reason.decision.clone(), reason.code.clone(), reason.location.clone());
+        self.reads.get(&key).cloned().unwrap_or_else(|| Arc::from([]))
     }
 
     /// The provenance of `decision` for a user (and guardian), in the order the decision

@@ -111,6 +111,9 @@ pub struct Counting<W> {
 impl<W: Write> Write for Counting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.out.write(buf)?;
+        if self.bar.is_hidden() {
+            return Ok(n);
+        }
         self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
         self.bytes += n as u64;
         if self.bytes - self.shown_at >= 1 << 16 {
