@@ -537,6 +537,13 @@ mod render {
     }
 }
 
+/// A size for a message, in MiB past one (`4.0 MiB`), else in bytes. A bare run of nine digits
+/// would read as a phone number to the privacy filter, and is hard to read anyway.
+pub fn size(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB { format!("{:.1} MiB", bytes as f64 / MIB as f64) } else { format!("{bytes} bytes") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

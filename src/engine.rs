@@ -195,7 +195,7 @@ fn read_text(path: &Path, limit: usize) -> Result<Source, Diagnostic> {
     if bytes.len() > limit {
         return Err(Diagnostic::error(
             Code::InputTooLarge,
-            format!("`{}` is over the limit of {limit} bytes", path.display()),
+            format!("`{}` is over the limit of {}", path.display(), crate::diagnostic::size(limit)),
         )
         .help("split the policy set into several files, or check that this is the file you meant"));
     }

@@ -15,7 +15,11 @@ pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Di
         return Err(vec![
             Diagnostic::error(
                 Code::InputTooLarge,
-                format!("directory file is {} bytes, over the limit of {MAX_DIRECTORY_BYTES}", text.len()),
+                format!(
+                    "directory file is {}, over the limit of {}",
+                    crate::diagnostic::size(text.len()),
+                    crate::diagnostic::size(MAX_DIRECTORY_BYTES)
+                ),
             )
             .at(Span::new(file, 0, 0), "this file"),
         ]);

@@ -26,7 +26,11 @@ pub fn parse(file: FileId, text: &str) -> Result<ast::File, Vec<Diagnostic>> {
         return Err(vec![
             Diagnostic::error(
                 Code::InputTooLarge,
-                format!("policy file is {} bytes, over the limit of {MAX_FILE_BYTES}", text.len()),
+                format!(
+                    "policy file is {}, over the limit of {}",
+                    crate::diagnostic::size(text.len()),
+                    crate::diagnostic::size(MAX_FILE_BYTES)
+                ),
             )
             .at(Span::new(file, 0, 0), "this file")
             .help("split the policy set into several files"),

@@ -94,6 +94,9 @@ fn oversized_policy_files_are_rejected_before_parsing() {
     let text = "// padding\n".repeat(tenet::unstable::syntax::MAX_FILE_BYTES / 11 + 1);
     let errs = tenet::unstable::syntax::parse(tenet::unstable::source::FileId(0), &text).unwrap_err();
     assert_eq!(errs[0].code, Code::InputTooLarge);
+    // The sizes read as sizes (a bare nine-digit number would be hidden as a phone number).
+    let shown = tenet::render_human(&errs, &Default::default(), false);
+    assert!(shown.contains("over the limit of 4.0 MiB") && !shown.contains("hidden"), "{shown}");
 }
 
 #[test]
