@@ -39,6 +39,7 @@ for n in "${sizes[@]}"; do
     [ "$n" -le 100000 ] || continue
     run "summary" "$tenet" summary --policies "$d"
     run "who --decision parents_app" "$tenet" who --policies "$d" --decision parents_app
+    run "report --fixes 0" "$tenet" report --policies "$d" --out "$work/r$n.html" --fixes 0
     run "report" "$tenet" report --policies "$d" --out "$work/r$n.html"
     printf '  %-28s %8s MB\n' "report size" "$(($(stat -c %s "$work/r$n.html") / 1000000))"
     if command -v chromium >/dev/null; then

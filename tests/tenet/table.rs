@@ -144,6 +144,35 @@ fn a_reader_that_goes_away_ends_every_command_quietly() {
         &["who", "--decision", "start_chat_with_guardian"],
         &["who", "--decision", "start_chat_with_guardian", "--format", "csv"],
         &["who", "--decision", "start_chat_with_guardian", "--format", "json"],
+        &["decide", "--user", "ana.rivera@lakeside.edu", "--decision", "parents_app", "--format", "json"],
+        &[
+            "table",
+            "--import",
+            "tests/fixtures/exports/lakeside/teams",
+            "--import",
+            "tests/fixtures/exports/lakeside/graph",
+            "--import",
+            "tests/fixtures/exports/lakeside/sds-v2.1",
+            "--format",
+            "ndjson",
+        ],
+        &[
+            "import",
+            "--from",
+            "tests/fixtures/exports/lakeside/teams",
+            "--from",
+            "tests/fixtures/exports/lakeside/sds-v2.1",
+        ],
+        &[
+            "import",
+            "--from",
+            "tests/fixtures/exports/lakeside/teams",
+            "--from",
+            "tests/fixtures/exports/lakeside/sds-v2.1",
+            "--format",
+            "json",
+        ],
+        &["diff", "--before", "policies/examples/lakeside", "--after", "policies/examples/lakeside"],
     ];
     for args in commands {
         let out = read_then_close(args, 10);
