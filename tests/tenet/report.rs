@@ -79,6 +79,28 @@ fn the_report_counts_what_the_table_lists_loads_nothing_and_hides_contacts() {
 }
 
 #[test]
+fn a_report_on_an_import_lists_its_sources() {
+    let dir = Scratch::empty("report-import");
+    let out = dir.0.join("r.html");
+    let imports: Vec<String> = ["teams", "graph", "sds-v2.1", "supplement"]
+        .iter()
+        .map(|d| format!("tests/fixtures/exports/lakeside/{d}"))
+        .collect();
+    let mut args = vec!["report", "--out", out.to_str().expect("UTF-8")];
+    for d in &imports {
+        args.extend(["--import", d.as_str()]);
+    }
+    let run = tenet(&args);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let html = std::fs::read_to_string(out).expect("written");
+    let sources = &html[html.find("id=\"import\"").expect("the sources section")..];
+    assert!(sources.contains("status-found") && sources.contains("Get-CsOnlineUser"), "{sources}");
+    assert!(html.contains("imported from tests/fixtures/exports/lakeside/teams"));
+    // The same counts as the hand-written district: the import decides like it.
+    assert_eq!(page_counts(&html), counted_from_the_table(&[]));
+}
+
+#[test]
 fn text_from_the_district_is_escaped_in_the_page() {
     let dir = Scratch::copy("policies/examples/lakeside", "report-escape");
     dir.edit("directory.yaml", |t| t.replace("name: Henry Adams", "name: \"</script><b id=x>Henry & 'Co'\""));

@@ -83,6 +83,7 @@ fn filter_names_that_match_nothing_are_errors_with_a_suggestion() {
         (vec!["table", "--user", "liam.chen@lakeside.ed"], "did you mean"),
         (vec!["table", "--decision", "parent_app"], "unknown decision"),
         (vec!["table", "--role", "principal"], "no user in the directory has the role `principal`"),
+        (vec!["summary", "--role", "teachers"], "did you mean `teacher`"),
         (vec!["table", "--reason", "CHAT_OF"], "no rule has the reason code `CHAT_OF`"),
         (vec!["table", "--school", "Lakeside Highschool"], "did you mean `Lakeside High School`"),
         (vec!["summary", "--school", "North"], "the schools are: Lakeside High School, Lakeside Middle School"),

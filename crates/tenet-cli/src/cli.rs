@@ -856,6 +856,14 @@ fn who(input: &Input, args: &RowArgs, format: WhoFormat) -> u8 {
     }
 }
 
+/// ` (did you mean `teacher`?)` for a role no user has, when one is close.
+fn role_hint(dir: &tenet::unstable::directory::Directory, role: &str) -> String {
+    let mut roles: Vec<&str> = dir.users().flat_map(|(_, u)| u.roles.iter().map(|r| &**r)).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    tenet::unstable::suggest::closest(role, roles).map(|r| format!(" (did you mean `{r}`?)")).unwrap_or_default()
+}
+
 /// The filter of `table`'s arguments, each name checked against the district.
 fn row_filter(engine: &Engine, args: &RowArgs, format: Format) -> Result<output::RowFilter, u8> {
     let table = engine.table();
@@ -883,7 +891,7 @@ fn row_filter(engine: &Engine, args: &RowArgs, format: Format) -> Result<output:
     if let Some(role) = &args.role
         && !dir.users().any(|(_, u)| u.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
     {
-        eprintln!("error: no user in the directory has the role `{role}`");
+        eprintln!("error: no user in the directory has the role `{role}`{}", role_hint(dir, role));
         return Err(exit::INPUT);
     }
     if let Some(group) = &args.group
@@ -1051,7 +1059,10 @@ fn fix_command(
                 .map(|(id, _)| id),
         );
         if ids.len() == before {
-            eprintln!("error: no user in the directory has the role `{role}`");
+            eprintln!(
+                "error: no user in the directory has the role `{role}`{}",
+                role_hint(&table.model().directory, role)
+            );
             return exit::INPUT;
         }
     }
