@@ -90,7 +90,8 @@ pub fn summarize(table: &DecisionTable, filter: &RowFilter) -> Summary {
         .map(|d| DecisionCount { decision: d.name.as_str().into(), per_guardian: d.has_guardian, ..Default::default() })
         .collect();
     let mut reasons: Vec<ReasonCount> = Vec::new();
-    let mut index: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
+    // By decision, code and kind: a `warn` and a `deny` may share a code.
+    let mut index: HashMap<(Arc<str>, Arc<str>, &'static str), usize> = HashMap::new();
     // Per reason, the last user counted: rows come in user order.
     let mut last_user: Vec<Option<UserHandle>> = Vec::new();
     let mut summary = Summary::default();
@@ -126,7 +127,7 @@ pub fn summarize(table: &DecisionTable, filter: &RowFilter) -> Summary {
         }
         let fired = o.blockers.iter().map(|r| (r, "blocker")).chain(o.warnings.iter().map(|r| (r, "warning")));
         for (r, kind) in fired {
-            let i = *index.entry((r.decision.clone(), r.code.clone())).or_insert_with(|| {
+            let i = *index.entry((r.decision.clone(), r.code.clone(), kind)).or_insert_with(|| {
                 reasons.push(ReasonCount {
                     code: r.code.clone(),
                     decision: r.decision.clone(),

@@ -38,6 +38,9 @@ fn gave_up<T>(why: &str) -> Result<T, GaveUp> {
 
 /// Deserializes the one document of `text`, or gives up.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, GaveUp> {
+    if !same_characters(text) {
+        return gave_up("a character the two parsers treat differently");
+    }
     let mut events = Events { parser: Parser::new_from_str(text) };
     events.expect(|e| matches!(e, Event::StreamStart), "no stream start")?;
     events.expect(|e| matches!(e, Event::DocumentStart), "no document")?;
@@ -45,6 +48,20 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, GaveUp> {
     events.expect(|e| matches!(e, Event::DocumentEnd), "more than one value")?;
     events.expect(|e| matches!(e, Event::StreamEnd), "more than one document")?;
     Ok(value)
+}
+
+/// Whether `text` holds only characters both YAML parsers read alike. libyaml (serde_yaml's)
+/// refuses control characters and reads U+0085, U+2028 and U+2029 as line breaks, where
+/// yaml-rust2 accepts the first and keeps the others as text; the two also differ on tabs
+/// between tokens. Any of them, anywhere, leaves the file to serde_yaml.
+fn same_characters(text: &str) -> bool {
+    if text.bytes().all(|b| matches!(b, b'\n' | b'\r' | b' '..=b'~')) {
+        return true;
+    }
+    !text.contains(['\u{2028}', '\u{2029}']) && text.chars().all(|c| {
+        matches!(c, '\n' | '\r' | ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FEFE}' | '\u{FF00}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    })
 }
 
 struct Events<'a> {
@@ -144,7 +161,10 @@ impl<'de> de::Deserializer<'de> for &mut Events<'_> {
 
     fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
         match self.scalar()? {
-            (t, TScalarStyle::Plain) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+            // `007` is text to serde_yaml, not 7.
+            (t, TScalarStyle::Plain)
+                if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) && (t.len() == 1 || !t.starts_with('0')) =>
+            {
                 visitor.visit_u32(t.parse().map_err(|_| GaveUp("out of range".into()))?)
             }
             _ => gave_up("not a whole number"),
@@ -299,6 +319,12 @@ mod tests {
             "users:\n  - upn: a@x.edu\n    licences: [A3]\n",
             "users: [\n",
             "users: []\n---\nusers: []\n",
+            "users:\n  - upn: a@x.edu\n    invites_sent: 007\n",
+            "users:\n  - upn:\t\"a@x.edu\"\n",
+            "users:\n  - upn: a@x.edu\n    name: \"Ann\u{85}Lee\"\n",
+            "users:\n  - upn: a@x.edu\n    name: \"Ann\u{2028}Lee\"\n",
+            "users:\n  - upn: a@x.edu\n    name: \"Ann\u{1b}Lee\"\n",
+            "users:\n  - upn: a@x.edu\n    name: \"Ann\u{feff}Lee\"\n",
         ];
         for text in slow {
             assert!(!agrees(text), "the fast path gives up on {text}");

@@ -18,9 +18,14 @@ fn district() -> Scratch {
 
 /// What `tenet ARGS` drew on a terminal (stdout to /dev/null), read back from `script`'s log.
 fn on_a_terminal(args: &str, log: &std::path::Path) -> String {
+    on_a_terminal_to(&format!("{args} > /dev/null"), log)
+}
+
+/// What `tenet ARGS` drew on a terminal, its output included.
+fn on_a_terminal_to(args: &str, log: &std::path::Path) -> String {
     let tenet = env!("CARGO_BIN_EXE_tenet");
     let status = Command::new("script")
-        .args(["-qec", &format!("{tenet} {args} > /dev/null"), log.to_str().expect("UTF-8")])
+        .args(["-qec", &format!("{tenet} {args}"), log.to_str().expect("UTF-8")])
         .current_dir(repo())
         .env("TERM", "xterm")
         .env_remove("NO_COLOR")
@@ -49,6 +54,11 @@ fn long_work_shows_its_phases_on_a_terminal_only() {
     let tail = check.rsplit("\u{1b}[2K").next().unwrap_or_default();
     assert!(!tail.contains("checking"), "{tail:?}");
 
+    // Rows on the same terminal: the line is cleared before the first row, never drawn between.
+    let rows = on_a_terminal_to(&format!("table {policies} --role teacher --decision parents_app"), &log);
+    assert!(rows.contains("compiling") && !rows.contains("writing"), "{rows:?}");
+    let header = rows.find("USER").expect("the table's header");
+    assert!(rows[header..].lines().all(|l| !l.contains("compiling")), "no progress after the first row");
     let quiet = on_a_terminal(&format!("table {policies} --format csv --quiet"), &log);
     for phase in ["reading", "checking", "compiling", "writing"] {
         assert!(!quiet.contains(phase), "--quiet draws nothing: {quiet:?}");

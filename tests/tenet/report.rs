@@ -103,13 +103,18 @@ fn a_report_on_an_import_lists_its_sources() {
 #[test]
 fn text_from_the_district_is_escaped_in_the_page() {
     let dir = Scratch::copy("policies/examples/lakeside", "report-escape");
-    dir.edit("directory.yaml", |t| t.replace("name: Henry Adams", "name: \"</script><b id=x>Henry & 'Co'\""));
+    dir.edit("directory.yaml", |t| {
+        t.replace("name: Henry Adams", "name: \"<!--<script></script><b id=x>Henry & 'Co'\"")
+    });
     let out = dir.0.join("r.html");
     let run = tenet(&["report", "--policies", dir.path(), "--out", out.to_str().expect("UTF-8")]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let html = std::fs::read_to_string(out).expect("written");
-    assert!(!html.contains("</script><b id=x>"), "a name closed the script element");
-    assert!(html.contains(r"<\/script><b id=x>Henry & 'Co'"), "the name is in the data, escaped for a script");
+    assert!(!html.contains("</script><b id=x>") && !html.contains("<!--<script>"), "a name closed the script element");
+    assert!(
+        html.contains(r"\u003c!--\u003cscript>\u003c/script>\u003cb id=x>Henry & 'Co'"),
+        "the name is in the data, escaped for a script"
+    );
 }
 
 #[test]
@@ -233,6 +238,17 @@ impl Driver {
         post(&self.url(&format!("element/{id}/value")), serde_json::json!({"text": text}));
     }
 
+    /// Waits (up to 5 s) for the page's script to finish drawing.
+    fn page_ready(&self) -> bool {
+        (0..50).any(|_| {
+            let done = self.run("return document.body.dataset.ready === 'true'") == serde_json::json!(true);
+            if !done {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            done
+        })
+    }
+
     fn rows(&self) -> u64 {
         self.run("return Number(document.body.dataset.rows)").as_u64().expect("the page counts its rows")
     }
@@ -256,14 +272,7 @@ fn the_report_renders_and_filters_in_a_real_browser() {
     let _ = report(&dir.0, &[]);
     let page = format!("file://{}", dir.0.join("report.html").display());
     post(&driver.url("url"), serde_json::json!({"url": page}));
-    let ready = (0..50).any(|_| {
-        let done = driver.run("return document.body.dataset.ready === 'true'") == serde_json::json!(true);
-        if !done {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        done
-    });
-    assert!(ready, "the page's script ran");
+    assert!(driver.page_ready(), "the page's script ran");
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     driver.screenshot(&shots.join("report.png"));
 
@@ -334,4 +343,17 @@ fn the_report_renders_and_filters_in_a_real_browser() {
     driver.click("#f-group option[value='school']");
     let headings = driver.run("return [...document.querySelectorAll('#matrix tr.group')].map(r => r.textContent)");
     assert_eq!(headings, serde_json::json!(["Lakeside High School", "Lakeside Middle School", "(in no school)"]));
+
+    // A name written to break the page out of its data still draws as text.
+    let odd = Scratch::copy("policies/examples/lakeside", "report-browser-odd");
+    odd.edit("directory.yaml", |t| t.replace("name: Henry Adams", "name: \"<!--<script></script><b>Henry\""));
+    let out = odd.0.join("odd.html");
+    let run = tenet(&["report", "--policies", odd.path(), "--out", out.to_str().expect("UTF-8")]);
+    assert_eq!(run.status.code(), Some(0));
+    post(&driver.url("url"), serde_json::json!({"url": format!("file://{}", out.display())}));
+    assert!(driver.page_ready(), "the page's script still ran");
+    let names =
+        driver.run("return [...document.querySelectorAll('#matrix tbody td:nth-child(2)')].map(c => c.textContent)");
+    assert!(names.as_array().expect("names").iter().any(|n| n == "<!--<script></script><b>Henry"), "{names}");
+    assert_eq!(driver.run("return document.querySelectorAll('#matrix b').length"), serde_json::json!(0));
 }

@@ -522,9 +522,9 @@ fn check(input: &Input, format: Format) -> u8 {
     let no_directory = matches!(srcs.directory, DirectorySource::None);
     // The missing piece first: without a directory every user a file names is unknown.
     if no_directory && format == Format::Text {
-        eprintln!(
+        progress.suspend(|| eprintln!(
             "note: no directory file was given or found (no `directory.yaml` in or below the given directories), so the directory is empty"
-        );
+        ));
     }
     if let (Some(d), None) = (srcs.directory.file(), &input.directory)
         && !input
@@ -534,7 +534,7 @@ fn check(input: &Input, format: Format) -> u8 {
         && input.import.is_empty()
         && format == Format::Text
     {
-        eprintln!("note: using the directory file `{}`, found below the given folders", d.name);
+        progress.suspend(|| eprintln!("note: using the directory file `{}`, found below the given folders", d.name));
     }
     progress.phase("checking");
     let (model, mut report) = check_sources(srcs);
@@ -736,12 +736,13 @@ fn table(input: &Input, args: &RowArgs, format: TableFormat) -> u8 {
         Err(code) => return code,
     };
     let table = engine.table();
-    let filter = match row_filter(&engine, args, json_errors) {
+    let filter = match progress.suspend(|| row_filter(&engine, args, json_errors)) {
         Ok(f) => f,
         Err(code) => return code,
     };
     let rows = match format {
         TableFormat::Profiles => {
+            drop(progress);
             stdout(&table.dump());
             return exit::OK;
         }
@@ -818,7 +819,7 @@ fn report(input: &Input, out: &std::path::Path, fixes: usize, explanations: usiz
         written.users,
         match written.explanations_left_out {
             0 => String::new(),
-            n => format!("; {n} denied answers have no embedded explanation (raise --explanations)"),
+            n => format!("; {n} denied cells (user × decision) have no embedded explanation (raise --explanations)"),
         }
     );
     exit::OK

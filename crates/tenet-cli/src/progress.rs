@@ -71,10 +71,18 @@ impl Progress {
         }))
     }
 
-    /// `out`, counting the lines and bytes written through it into the progress line.
+    /// `out` (standard output), counting the lines and bytes written through it into the
+    /// progress line. When standard output is the terminal too, the rows themselves show the
+    /// progress: the line is cleared, so the two never share the screen.
     pub fn writing<W: Write>(&self, what: &str, out: W) -> Counting<W> {
-        self.phase("writing");
-        Counting { out, bar: self.bar.clone(), what: what.to_string(), lines: 0, bytes: 0, shown_at: 0 }
+        let bar = if std::io::stdout().is_terminal() {
+            self.bar.finish_and_clear();
+            ProgressBar::hidden()
+        } else {
+            self.phase("writing");
+            self.bar.clone()
+        };
+        Counting { out, bar, what: what.to_string(), lines: 0, bytes: 0, shown_at: 0 }
     }
 }
 

@@ -64,6 +64,9 @@ pub struct UserData {
     pub g: Vec<usize>,
     /// Per decision, three numbers: the outcome index (-1: not asked), answers allowed, answers denied.
     pub c: Vec<i64>,
+    /// Indexes into `summary.reasons` of every blocker in any of the user's denied answers
+    /// (a cell shows only its first denied answer: another guardian's may be denied otherwise).
+    pub b: Vec<usize>,
 }
 
 /// A verified fix for one user, shown with the blocker it removes.
@@ -111,9 +114,17 @@ impl Data {
         for r in &mut summary.reasons {
             r.message = privacy.hide(&r.message).into();
         }
-        let reason_index: HashMap<(Arc<str>, Arc<str>), usize> =
-            summary.reasons.iter().enumerate().map(|(i, r)| ((r.decision.clone(), r.code.clone()), i)).collect();
-        let index_of = |r: &tenet::Reason| reason_index.get(&(r.decision.clone(), r.code.clone())).copied();
+        let reason_index: HashMap<(Arc<str>, Arc<str>, &'static str), usize> = summary
+            .reasons
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.decision.clone(), r.code.clone(), r.kind), i))
+            .collect();
+        let index_of = |r: &tenet::Reason, kind: &'static str| {
+            reason_index.get(&(r.decision.clone(), r.code.clone(), kind)).copied()
+        };
+        let blocker = |r: &tenet::Reason| index_of(r, "blocker");
+        let warning = |r: &tenet::Reason| index_of(r, "warning");
 
         // Roles and groups, indexed.
         let mut roles: Vec<Arc<str>> = Vec::new();
@@ -136,13 +147,15 @@ impl Data {
                     channel: o.channel.clone(),
                     code: o.reason.code.clone(),
                     message: privacy.hide(&o.reason.message).into(),
-                    blockers: o.blockers.iter().filter_map(index_of).collect(),
-                    warnings: o.warnings.iter().filter_map(index_of).collect(),
+                    blockers: o.blockers.iter().filter_map(blocker).collect(),
+                    warnings: o.warnings.iter().filter_map(warning).collect(),
                 });
                 outcomes.len() - 1
             })
         };
         let mut users = Vec::with_capacity(dir.user_count());
+        // Each user's row in `users`, by user index.
+        let mut row_of = vec![usize::MAX; dir.user_count()];
         let _ = summary::for_each_user(table, &all, |u, verdicts| {
             let user = table.user_at(u);
             let r = user
@@ -173,7 +186,8 @@ impl Data {
                 c.push(i64::from(v.allowed));
                 c.push(i64::from(v.denied));
             }
-            users.push(UserData { u: user.upn.clone(), n: user.display_name().to_string(), r, g, c });
+            row_of[u.index()] = users.len();
+            users.push(UserData { u: user.upn.clone(), n: user.display_name().to_string(), r, g, c, b: Vec::new() });
             Ok(())
         });
 
@@ -185,7 +199,12 @@ impl Data {
         let mut first_decided: HashMap<usize, Asked> = HashMap::new();
         let denied = RowFilter { allowed: Some(false), ..Default::default() };
         let _ = output::for_each_row(table, &denied, |a| {
-            if let Some(i) = index_of(&a.outcome.reason) {
+            if let Some(row) = users.get_mut(row_of[a.user.index()]) {
+                row.b.extend(a.outcome.blockers.iter().filter_map(blocker));
+                row.b.sort_unstable();
+                row.b.dedup();
+            }
+            if let Some(i) = blocker(&a.outcome.reason) {
                 first_decided.entry(i).or_insert_with(|| {
                     (a.user().upn.clone(), a.decision_name().to_string(), a.guardian().map(|g| g.id.to_string()))
                 });

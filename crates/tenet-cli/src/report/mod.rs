@@ -83,8 +83,10 @@ pub fn write(
     guardians_section(&mut page, &data);
     import_section(&mut page, table, import);
     page += r#"</main><script type="application/json" id="data">"#;
-    // `</` can't appear inside a script element: JSON allows `<\/` for it.
-    page += &serde_json::to_string(&data).map_err(std::io::Error::other)?.replace("</", "<\\/");
+    // No `<` inside the script element: `</script>` would end it and `<!--` would change how
+    // the browser looks for its end. In JSON `<` is only ever inside a string, where `\u003c`
+    // means the same.
+    page += &serde_json::to_string(&data).map_err(std::io::Error::other)?.replace('<', "\\u003c");
     let _ = writeln!(page, "</script><script>{SCRIPT}</script></body></html>");
     out.write_all(page.as_bytes())?;
     out.flush()?;

@@ -38,13 +38,8 @@
 
   // A user's cell for decision d: [outcome, allowed, denied].
   const cell = (u, d) => [u.c[3 * d], u.c[3 * d + 1], u.c[3 * d + 2]];
-  const hasReason = (u, r) => {
-    for (let d = 0; d < decisions.length; d++) {
-      const o = u.c[3 * d];
-      if (o >= 0 && (D.outcomes[o].blockers.includes(r) || D.outcomes[o].warnings.includes(r))) return true;
-    }
-    return false;
-  };
+  // Every blocker of any of the user's denied answers, not only the answers the cells show.
+  const hasReason = (u, r) => u.b.includes(r);
   const verdictOk = (u, d, want) => {
     const denied = (i) => u.c[3 * i + 2] > 0;
     const asked = (i) => u.c[3 * i + 1] + u.c[3 * i + 2] > 0;
@@ -226,13 +221,7 @@
   document.querySelectorAll("button.who").forEach((b) =>
     b.addEventListener("click", () => {
       const r = Number(b.dataset.reason);
-      const hit = [];
-      D.users.forEach((u) => {
-        for (let d = 0; d < decisions.length; d++) {
-          const o = u.c[3 * d];
-          if (o >= 0 && D.outcomes[o].blockers.includes(r)) return void hit.push(`${u.n} (${u.u})`);
-        }
-      });
+      const hit = D.users.filter((u) => hasReason(u, r)).map((u) => `${u.n} (${u.u})`);
       b.nextElementSibling.textContent = hit.slice(0, 200).join(", ") + (hit.length > 200 ? ` and ${hit.length - 200} more` : "");
     })
   );
