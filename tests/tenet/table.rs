@@ -263,6 +263,7 @@ fn who_lists_the_users_of_a_decision_with_verdict_and_reason() {
     let listed = v.as_array().expect("an array");
     assert!(listed.iter().all(|u| u["denied"].as_u64() > Some(0)));
     assert!(listed.iter().any(|u| u["user"] == "ana.rivera@lakeside.edu" && u["allowed"] == 2));
+    assert!(String::from_utf8_lossy(&json.stdout).starts_with("[\n{\"user\":"), "the user comes first");
     // One decision, exactly.
     assert_eq!(tenet(&["who"]).status.code(), Some(2));
     assert_eq!(

@@ -105,6 +105,24 @@ fn reason<'t>(v: &Verdict<'t>) -> (&'t str, &'t str) {
     summary::reason(v).map_or(("", ""), |r| (&r.code, &r.message))
 }
 
+/// One line of `who --format json`, its fields in the order people read them.
+#[derive(serde::Serialize)]
+struct WhoJson<'a> {
+    user: &'a str,
+    name: &'a str,
+    roles: &'a [std::sync::Arc<str>],
+    verdict: String,
+    allowed: u32,
+    denied: u32,
+    reason: WhoReason<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct WhoReason<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
 /// Writes the users `filter` passes for `decision`, one line each; returns how many. `allowed`
 /// keeps only users allowed for every question asked (`Some(true)`) or denied for at least one
 /// (`Some(false)`); the filter's own `allowed` should be `None`, so mixed verdicts stay whole.
@@ -176,15 +194,15 @@ pub fn who(
                 }
                 let user = table.user_at(u);
                 let (code, message) = reason(v);
-                let row = serde_json::json!({
-                    "user": user.upn,
-                    "name": user.display_name(),
-                    "roles": user.roles,
-                    "verdict": verdict(v),
-                    "allowed": v.allowed,
-                    "denied": v.denied,
-                    "reason": { "code": code, "message": message },
-                });
+                let row = WhoJson {
+                    user: &user.upn,
+                    name: user.display_name(),
+                    roles: &user.roles,
+                    verdict: verdict(v),
+                    allowed: v.allowed,
+                    denied: v.denied,
+                    reason: WhoReason { code, message },
+                };
                 out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
                 serde_json::to_writer(&mut *out, &row).map_err(output::json_io)?;
                 n += 1;
