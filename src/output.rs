@@ -5,7 +5,6 @@ use crate::eval::{Provenance, Reason};
 use crate::table::{Answer, DecisionHandle, DecisionTable, UserHandle};
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 /// One answer as JSON: what `tenet decide --format json` prints and the server returns.
 #[derive(Debug, Serialize)]
@@ -47,7 +46,7 @@ pub struct ReasonJson<'a> {
 }
 
 impl<'a> ReasonJson<'a> {
-    fn new(r: &'a Reason, cause: &Cause) -> Self {
+    fn new(r: &'a Reason, cause: &Cause<'_>) -> Self {
         Self {
             code: &r.code,
             message: &r.message,
@@ -77,29 +76,23 @@ impl<'a> AnswerJson<'a> {
     }
 }
 
-/// The names of the facts a rule reads.
-type FactNames = Arc<[Arc<str>]>;
-
 /// An answer's provenance with its cause first: the facts its blockers read (for an allowed
 /// answer, the deciding rule's), in blocker order, then every other consulted fact.
-struct Cause {
+struct Cause<'t> {
+    answer: Answer<'t>,
     provenance: Vec<Provenance>,
-    /// The names of the facts each of the answer's rules read, by the rule's code and location.
-    read: Vec<(Arc<str>, Arc<str>, FactNames)>,
 }
 
-impl Cause {
-    fn of(d: &Answer<'_>) -> Self {
+impl<'t> Cause<'t> {
+    fn of(d: &Answer<'t>) -> Self {
         let o = d.outcome;
         let consulted = d.provenance();
-        let rules = std::iter::once(&o.reason).chain(&o.blockers).chain(&o.warnings);
-        let read: Vec<_> = rules.map(|r| (r.code.clone(), r.location.clone(), d.facts_read(r))).collect();
         let causes: &[Reason] = if o.allowed { std::slice::from_ref(&o.reason) } else { &o.blockers };
         let mut taken = vec![false; consulted.len()];
         let mut order = Vec::with_capacity(consulted.len());
         for r in causes {
-            for name in read.iter().find(|(c, l, _)| *c == r.code && *l == r.location).map_or(&[][..], |x| &x.2) {
-                if let Some(i) = consulted.iter().position(|p| *p.setting == **name)
+            for name in d.facts_read(r).iter() {
+                if let Some(i) = consulted.iter().position(|p| p.setting == *name)
                     && !taken[i]
                 {
                     taken[i] = true;
@@ -110,13 +103,13 @@ impl Cause {
         order.extend((0..consulted.len()).filter(|&i| !taken[i]));
         let mut slots: Vec<Option<Provenance>> = consulted.into_iter().map(Some).collect();
         let provenance = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        Self { provenance, read }
+        Self { answer: *d, provenance }
     }
 
-    /// The indexes into `provenance` of the facts `r` read.
+    /// The indexes into `provenance` of the facts `r` (one of the answer's rules) read.
     fn facts_of(&self, r: &Reason) -> Vec<usize> {
-        let names = self.read.iter().find(|(c, l, _)| *c == r.code && *l == r.location).map_or(&[][..], |x| &x.2);
-        names.iter().filter_map(|n| self.provenance.iter().position(|p| *p.setting == **n)).collect()
+        let names = self.answer.facts_read(r);
+        names.iter().filter_map(|n| self.provenance.iter().position(|p| p.setting == *n)).collect()
     }
 }
 

@@ -154,15 +154,9 @@ pub fn summarize(table: &DecisionTable, filter: &RowFilter) -> Summary {
         Ok(())
     });
     fold(&mut seen, &mut decisions);
-    reasons.sort_by(|a, b| {
-        (a.kind, std::cmp::Reverse(a.users), std::cmp::Reverse(a.answers), &a.decision, &a.code).cmp(&(
-            b.kind,
-            std::cmp::Reverse(b.users),
-            std::cmp::Reverse(b.answers),
-            &b.decision,
-            &b.code,
-        ))
-    });
+    // Blockers before warnings ("blocker" < "warning"), each by users stopped, then answers.
+    let rank = |r: &ReasonCount| (r.kind, std::cmp::Reverse(r.users), std::cmp::Reverse(r.answers));
+    reasons.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| (&a.decision, &a.code).cmp(&(&b.decision, &b.code))));
     summary.decisions = decisions;
     summary.reasons = reasons;
     summary

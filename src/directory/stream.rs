@@ -183,10 +183,7 @@ impl<'de> de::Deserializer<'de> for &mut Events<'_> {
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {
-        match self.scalar()? {
-            (t, TScalarStyle::Plain) if could_be_other_than_text(&t) => gave_up("maybe not a name"),
-            (t, _) => visitor.visit_string(t),
-        }
+        self.deserialize_str(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, GaveUp> {

@@ -1,5 +1,6 @@
-//! What the report shows, gathered from the table in two streaming passes (the summary, then
-//! every user's verdicts) and serialized compactly: the page draws the matrix, the drill-down
+//! What the report shows, gathered from the table in three streaming passes (the summary, every
+//! user's verdicts, then the denied answers for explanations, blockers and whom to fix) and
+//! serialized compactly: the page draws the matrix, the drill-down
 //! and the blockers' user lists from it, so nothing is written once per cell.
 
 use super::Options;

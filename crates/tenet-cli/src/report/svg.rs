@@ -10,6 +10,13 @@ const LABEL: usize = 300;
 const BAR: usize = 420;
 const COUNT: usize = 170;
 
+/// The `<svg>` element's opening tag.
+fn open(id: &str, label: &str, width: usize, height: usize) -> String {
+    format!(
+        r#"<svg class="chart" id="{id}" role="img" aria-label="{label}" viewBox="0 0 {width} {height}" width="{width}" height="{height}">"#
+    )
+}
+
 /// One horizontal bar per decision: users allowed for every question (green) and users denied
 /// at least once (red).
 pub fn decisions(s: &Summary) -> String {
@@ -17,9 +24,7 @@ pub fn decisions(s: &Summary) -> String {
     let most = rows.iter().map(|d| d.users_allowed + d.users_denied).max().unwrap_or(1).max(1);
     let height = ROW * rows.len() + 30;
     let width = LABEL + BAR + COUNT;
-    let mut out = format!(
-        r#"<svg class="chart" id="chart-decisions" role="img" aria-label="Users allowed and denied per decision" viewBox="0 0 {width} {height}" width="{width}" height="{height}">"#
-    );
+    let mut out = open("chart-decisions", "Users allowed and denied per decision", width, height);
     for (i, d) in rows.iter().enumerate() {
         let y = i * ROW;
         let ok = d.users_allowed * BAR / most;
@@ -55,9 +60,7 @@ pub fn blockers(s: &Summary, n: usize) -> String {
     let most = rows.iter().map(|r| r.users).max().unwrap_or(1).max(1);
     let height = ROW * rows.len().max(1);
     let width = LABEL + BAR + COUNT;
-    let mut out = format!(
-        r#"<svg class="chart" id="chart-blockers" role="img" aria-label="Users stopped per blocker" viewBox="0 0 {width} {height}" width="{width}" height="{height}">"#
-    );
+    let mut out = open("chart-blockers", "Users stopped per blocker", width, height);
     for (i, r) in rows.iter().enumerate() {
         let y = i * ROW;
         let _ = write!(
