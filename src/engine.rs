@@ -6,7 +6,7 @@ use crate::directory::{self, Directory};
 use crate::privacy::Privacy;
 use crate::source::{FileId, Source, SourceMap};
 use crate::table::{Answer, DecisionTable, QueryError};
-use crate::{ast, bundled, compile, syntax};
+use crate::{ast, bundle, bundled, compile, syntax};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -364,6 +364,23 @@ impl Engine {
             Ok(model) => Ok(Engine { table: Arc::new(compile::compile(Arc::new(model))) }),
             Err((sources, diagnostics)) => Err(Report { sources, diagnostics }),
         }
+    }
+
+    /// Writes this engine as a bundle (see [`crate::bundle`]): checked and compiled, to load in
+    /// milliseconds with [`Self::from_bundle`].
+    pub fn write_bundle(&self, out: &mut impl std::io::Write) -> std::io::Result<bundle::Info> {
+        bundle::write(&self.table, out)
+    }
+
+    /// The engine a bundle holds, without checking or compiling again; with what its header
+    /// says. Another version's bundle, a truncated or a damaged one is an error.
+    pub fn from_bundle(bytes: &[u8]) -> Result<(Engine, bundle::Info), bundle::BundleError> {
+        bundle::read(bytes).map(|(table, info)| (Engine { table }, info))
+    }
+
+    /// [`Self::from_bundle`], reading the file.
+    pub fn from_bundle_file(path: &Path) -> Result<(Engine, bundle::Info), bundle::BundleError> {
+        bundle::read_file(path).map(|(table, info)| (Engine { table }, info))
     }
 
     /// The bundled example district.

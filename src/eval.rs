@@ -29,7 +29,7 @@ pub const NO_ALLOW_RULE: &str = "NO_ALLOW_RULE";
 pub const ALLOW: &str = "ALLOW";
 
 /// A rule that decided, blocked or warned.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Reason {
     /// The rule's reason code (`CONSUMER_OFF_TENANT`), or `ALLOW` / `NO_ALLOW_RULE`.
     pub code: Arc<str>,
@@ -42,7 +42,7 @@ pub struct Reason {
 }
 
 /// What a decision came to for one (user, guardian).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// Whether the decision allows.
     pub allowed: bool,
@@ -57,7 +57,7 @@ pub struct Outcome {
 }
 
 /// How a user came to hold an instance of a policy type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum Via {
     /// Assigned to the user directly.
     Direct,
@@ -68,7 +68,7 @@ pub enum Via {
 }
 
 /// The effective instance of one policy type for one user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Effective {
     /// The instance the user holds.
     pub instance: InstanceId,

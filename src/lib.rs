@@ -7,6 +7,7 @@
 pub use engine::{DirectorySource, Engine, Report, Sources};
 pub use eval::{Outcome, Provenance, Reason};
 pub use table::{Answer, DecisionHandle, DecisionTable, GuardianHandle, QueryError, UserHandle};
+pub use unstable::bundle::{self, BundleError};
 pub use unstable::diagnostic::{Diagnostic, Severity, render_human};
 pub use unstable::fix::{self, Fix, Suggestion};
 pub use unstable::output;

@@ -19,7 +19,7 @@ pub type DecisionId = usize;
 /// Name of the built-in enum of guardian relationships.
 pub const RELATIONSHIP_ENUM: &str = "Relationship";
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Ty {
     Bool,
     Int,
@@ -29,7 +29,7 @@ pub enum Ty {
 }
 
 /// A typed value. Sets are sorted and free of duplicates so equal sets compare equal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Bool(bool),
     Int(i64),
@@ -50,7 +50,7 @@ impl Value {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EnumDef {
     pub name: String,
     pub variants: Vec<String>,
@@ -58,7 +58,7 @@ pub struct EnumDef {
     pub span: Option<Span>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Setting {
     pub name: String,
     pub ty: Ty,
@@ -67,14 +67,14 @@ pub struct Setting {
 }
 
 /// Settings of a policy type or configuration object.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     pub name: String,
     pub settings: IndexMap<String, Setting>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Instance {
     /// `Global` or the custom name without its `Tag:` prefix.
     pub name: String,
@@ -92,7 +92,7 @@ impl Instance {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GroupAssignment {
     /// Index into [`Directory::groups`].
     pub group: GroupId,
@@ -109,7 +109,7 @@ impl GroupAssignment {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PolicyType {
     pub schema: Schema,
     pub direct_only: bool,
@@ -132,7 +132,7 @@ impl PolicyType {
 }
 
 /// Where a tenant configuration value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConfigSource {
     Default,
     Tenant(Span),
@@ -140,14 +140,14 @@ pub enum ConfigSource {
     AsOf(jiff::civil::Date),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     pub schema: Schema,
     pub values: Vec<(Value, ConfigSource)>,
 }
 
 /// Directory attributes of the user a decision is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum UserAttr {
     Enabled,
     Roles,
@@ -159,14 +159,14 @@ pub enum UserAttr {
 }
 
 /// Tenant-wide facts derived from the directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum DirectoryAttr {
     EnabledRoles,
     DisabledRoles,
 }
 
 /// Attributes of the guardian a decision is about, some relative to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum GuardianAttr {
     HasEmail,
     HasPhone,
@@ -220,7 +220,7 @@ named!(GuardianAttr, relationship {
 });
 
 /// Something a condition reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Fact {
     Tenant { config: ConfigId, setting: SettingId },
     Policy { ptype: TypeId, setting: SettingId },
@@ -229,7 +229,7 @@ pub enum Fact {
     Guardian(GuardianAttr),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Expr {
     Const(Value),
     Fact(Fact),
@@ -256,14 +256,14 @@ impl Expr {
 }
 
 /// A piece of an admin-facing message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MessagePart {
     Text(String),
     /// The identity of the user's effective instance of this policy type.
     Policy(TypeId),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub code: Arc<str>,
     pub message: Vec<MessagePart>,
@@ -272,7 +272,7 @@ pub struct Verdict {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Rule {
     Require { decision: DecisionId, span: Span },
     Deny(Verdict),
@@ -280,7 +280,7 @@ pub enum Rule {
     Allow { via: Option<Arc<str>>, when: Option<Expr>, span: Span },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Decision {
     pub name: String,
     pub has_guardian: bool,
@@ -291,7 +291,7 @@ pub struct Decision {
 }
 
 /// What an expectation asserts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Expected {
     /// Allowed, through the given channel if one is named.
     Allow { via: Option<Arc<str>> },
@@ -300,7 +300,7 @@ pub enum Expected {
 }
 
 /// A policy test: `expect "upn" decision ["guardian"] allow|deny ...`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Expectation {
     pub user: UserId,
     pub decision: DecisionId,
@@ -310,8 +310,11 @@ pub struct Expectation {
 }
 
 /// A checked policy set bound to its directory. Immutable once built.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Model {
+    /// Stored beside the model in a bundle, the directory file's text left out (see
+    /// [`crate::bundle`]).
+    #[serde(skip)]
     pub sources: SourceMap,
     /// Shared: a what-if or a fix clones the model, and most changes leave the directory alone.
     pub directory: Arc<Directory>,

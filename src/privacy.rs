@@ -27,7 +27,7 @@ pub const HIDDEN: &str = "<contact hidden>";
 const BLANK: u8 = b'*';
 
 /// What may be shown: the tenant's user domains and the guardians' known emails.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Privacy {
     show: bool,
     user_domains: HashSet<Box<str>>,

@@ -15,7 +15,9 @@ pub const ORIGIN_COMMENT: &str = "  // from ";
 
 /// One loaded policy or data file: its display name (a path relative to where the user pointed
 /// tenet) and its full text.
-#[derive(Clone)]
+/// Stored (in a bundle) as its name and text: the rest is worked out again on first use.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(from = "StoredSource", into = "StoredSource")]
 pub struct Source {
     /// The name diagnostics show: a path relative to where tenet was pointed.
     pub name: Arc<str>,
@@ -25,6 +27,25 @@ pub struct Source {
     lines: Arc<OnceLock<Vec<usize>>>,
     /// For a file `tenet import` wrote: the origin of each line that names one, by line.
     origins: Arc<OnceLock<std::collections::HashMap<usize, Arc<str>>>>,
+}
+
+/// What a bundle keeps of a [`Source`].
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSource {
+    name: Arc<str>,
+    text: Arc<str>,
+}
+
+impl From<StoredSource> for Source {
+    fn from(s: StoredSource) -> Self {
+        Self { name: s.name, text: s.text, lines: Arc::default(), origins: Arc::default() }
+    }
+}
+
+impl From<Source> for StoredSource {
+    fn from(s: Source) -> Self {
+        Self { name: s.name, text: s.text }
+    }
 }
 
 impl Source {
@@ -106,11 +127,11 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 /// Index of a file in a [`SourceMap`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileId(pub u32);
 
 /// A byte range in one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     /// The file.
     pub file: FileId,
@@ -142,7 +163,7 @@ fn clamp_u32(n: usize) -> u32 {
 }
 
 /// All files of one policy set (and its directory), addressed by [`FileId`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SourceMap {
     files: Vec<Source>,
     /// Which contact details the files hold, to hide them wherever the files are quoted.
@@ -164,6 +185,15 @@ impl SourceMap {
     /// Every file, with its id.
     pub fn files(&self) -> impl Iterator<Item = (FileId, &Source)> {
         self.files.iter().enumerate().map(|(i, s)| (FileId(clamp_u32(i)), s))
+    }
+
+    /// These files with `file`'s text left out (its name stays, and so do the ids).
+    pub fn without_text(&self, file: FileId) -> SourceMap {
+        let mut out = self.clone();
+        if let Some(source) = out.files.get_mut(file.0 as usize) {
+            *source = Source::new(source.name.clone(), "");
+        }
+        out
     }
 
     /// What of these files' text may be shown (see [`crate::privacy`]).

@@ -16,6 +16,8 @@ pub mod as_of;
 #[path = "ast.rs"]
 #[allow(missing_docs)]
 pub mod ast;
+#[path = "bundle.rs"]
+pub mod bundle;
 #[path = "change/mod.rs"]
 pub mod change;
 #[path = "check/mod.rs"]

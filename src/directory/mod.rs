@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 pub const MAX_DIRECTORY_BYTES: usize = 2 * 1024 * 1024 * 1024 - 1;
 
 /// A guardian's relationship to a student, as School Data Sync defines the roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Relationship {
     Parent,
     Guardian,
@@ -84,7 +84,7 @@ impl fmt::Display for Relationship {
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
         pub struct $name(u32);
 
         impl $name {
@@ -112,7 +112,7 @@ ids! {
     GuardianId;
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     /// As written in the directory.
     pub upn: String,
@@ -145,7 +145,7 @@ impl User {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Group {
     pub id: String,
     pub name: String,
@@ -156,7 +156,7 @@ pub struct Group {
     pub raw: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ClassTeam {
     pub id: String,
     pub name: String,
@@ -170,7 +170,7 @@ pub struct ClassTeam {
 }
 
 /// One guardian–student link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GuardianLink {
     pub student: UserId,
     pub relationship: Relationship,
@@ -178,7 +178,7 @@ pub struct GuardianLink {
 
 /// A parent or guardian: an external contact. Email and phone are personal data of a minor's
 /// family: they are never put into logs or diagnostics messages.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Guardian {
     /// The id used in queries: the explicit `id`, else the email, lower-cased.
     pub id: Box<str>,
@@ -212,7 +212,7 @@ impl fmt::Debug for Guardian {
 pub type NameMap<T> = IndexMap<String, T, foldhash::fast::RandomState>;
 
 /// A validated directory. Keys are lower-cased UPNs, group ids, class ids and guardian ids.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
     users: NameMap<User>,
     groups: NameMap<Group>,
@@ -226,6 +226,7 @@ pub struct Directory {
     /// Finds spans in the file, on demand.
     locator: Locator,
     /// Indexes for "did you mean", built on first use (an unknown name) and kept.
+    #[serde(skip)]
     suggestions: Arc<Suggestions>,
 }
 
@@ -239,10 +240,14 @@ struct Suggestions {
 /// Finds where a field path (`users[3].upn`) is in the directory file. The index of every value
 /// is built on first use only — that is, when a diagnostic needs a location — so a large
 /// directory that checks clean never pays for it.
-#[derive(Clone, Default)]
+/// Stored (in a bundle) without the file's text: a bundle's directory is checked already, and
+/// its diagnostics were reported when it was built.
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Locator {
     file: FileId,
+    #[serde(skip)]
     text: Arc<str>,
+    #[serde(skip)]
     locations: Arc<OnceLock<Locations>>,
 }
 
@@ -430,6 +435,51 @@ impl Directory {
     /// a server, whose request path must stay short.
     pub fn index_suggestions(&self) {
         let _ = (self.suggest_user(""), self.suggest_group(""));
+    }
+
+    /// The directory file, when the directory was read from one: its text is in the locator.
+    pub(crate) fn file(&self) -> Option<FileId> {
+        (!self.locator.text.is_empty()).then_some(self.locator.file)
+    }
+
+    /// Makes a directory read from a bundle whole again: every role and licence name shared
+    /// (one allocation per name, not per user), and every id an entry holds checked to name an
+    /// entry, so a query can't be sent out of bounds. Says what doesn't fit.
+    pub(crate) fn loaded(mut self) -> Result<Self, String> {
+        let mut names: std::collections::HashSet<Arc<str>> = Default::default();
+        let mut share = |list: &mut Vec<Arc<str>>| {
+            for name in list.iter_mut() {
+                match names.get(name) {
+                    Some(shared) => *name = shared.clone(),
+                    None => {
+                        names.insert(name.clone());
+                    }
+                }
+            }
+        };
+        for user in self.users.values_mut() {
+            share(&mut user.roles);
+            share(&mut user.licenses);
+        }
+        let (users, groups, teams, guardians) =
+            (self.users.len(), self.groups.len(), self.class_teams.len(), self.guardians.len());
+        fn fits(mut ids: impl Iterator<Item = usize>, count: usize) -> bool {
+            ids.all(|i| i < count)
+        }
+        let users_fit = self.users.values().all(|u| {
+            fits(u.blocked.iter().chain(&u.guardians).map(|g| g.index()), guardians)
+                && fits(u.groups.iter().map(|g| g.index()), groups)
+                && fits(u.owns.iter().chain(&u.student_of).map(|c| c.index()), teams)
+        });
+        let groups_fit = self.groups.values().all(|g| fits(g.members.iter().map(|u| u.index()), users));
+        let teams_fit =
+            self.class_teams.values().all(|t| fits(t.owners.iter().chain(&t.students).map(|u| u.index()), users));
+        let guardians_fit = self.guardians.values().all(|g| fits(g.links.iter().map(|l| l.student.index()), users));
+        if users_fit && groups_fit && teams_fit && guardians_fit {
+            Ok(self)
+        } else {
+            Err("an entry of the directory names an entry that is not there".into())
+        }
     }
 
     /// Where a user is in the directory file.

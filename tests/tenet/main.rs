@@ -4,6 +4,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod agreement;
+mod bundle;
 mod cli;
 mod diagnostics;
 mod examples;

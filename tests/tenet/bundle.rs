@@ -1,0 +1,191 @@
+//! Compiled bundles: a bundle decides and explains exactly like its sources, and a bundle from
+//! another version, cut short or damaged is an error that says which, never a wrong answer.
+
+use crate::support::{assert_agreement, generated};
+use sha2::{Digest as _, Sha256};
+use tenet::{BundleError, Engine};
+
+const HEADER: usize = 68;
+
+fn bundle(engine: &Engine) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let info = engine.write_bundle(&mut bytes).unwrap();
+    assert_eq!(info.bytes, bytes.len() as u64);
+    assert_eq!(info.checksum.len(), 64);
+    bytes
+}
+
+fn load(bytes: &[u8]) -> Result<Engine, BundleError> {
+    Engine::from_bundle(bytes).map(|(engine, _)| engine)
+}
+
+/// Every answer, its provenance and the table's listing, as text: what two engines must share.
+fn everything(engine: &Engine) -> String {
+    let table = engine.table();
+    let mut out = table.dump();
+    for answer in table.all() {
+        out.push_str(&tenet::output::explain(&answer));
+        out.push_str(&serde_json::to_string(&tenet::output::AnswerJson::new(&answer)).unwrap());
+    }
+    for (u, d, g) in table.every_query() {
+        let a = table.decide_handles(u, d, g).unwrap();
+        out.push_str(&format!("{} {:?}\n", a.allowed(), a.outcome.reason.code));
+    }
+    out
+}
+
+fn same(before: &Engine, after: &Engine) {
+    let (b, a) = (everything(before), everything(after));
+    assert!(b == a, "the bundle answers differently:\n{}", first_difference(&b, &a));
+    let before_dir = &before.table().model().directory;
+    let after_dir = &after.table().model().directory;
+    assert_eq!(format!("{:?}", before.table()), format!("{:?}", after.table()));
+    assert_eq!(before_dir.user_count(), after_dir.user_count());
+    for ((_, x), (_, y)) in before_dir.guardians().zip(after_dir.guardians()) {
+        assert_eq!((&x.email, &x.phone, &x.id), (&y.email, &y.phone, &y.id));
+    }
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    let line = a.lines().zip(b.lines()).find(|(x, y)| x != y);
+    format!("{line:?}")
+}
+
+#[test]
+fn the_example_from_a_bundle_decides_and_explains_like_its_sources() {
+    let (engine, _) = Engine::bundled().unwrap();
+    let loaded = load(&bundle(&engine)).unwrap();
+    same(&engine, &loaded);
+    // The second witness on the loaded model: the reference evaluator agrees with the loaded table.
+    assert!(assert_agreement(&loaded) > 100);
+    // Queries by name and suggestions work on the loaded directory.
+    let answer = loaded.decide("henry.adams@lakeside.edu", "chat_with_guardians", None).unwrap();
+    assert!(!answer.allowed());
+    let unknown = loaded.decide("henry.adams@lakeside.ed", "chat_with_guardians", None).unwrap_err();
+    assert!(unknown.to_string().contains("did you mean"), "{unknown}");
+}
+
+#[test]
+fn generated_districts_from_a_bundle_decide_like_their_sources() {
+    for seed in 1..3 {
+        let engine = generated(seed, 120);
+        let loaded = load(&bundle(&engine)).unwrap();
+        same(&engine, &loaded);
+        assert!(assert_agreement(&loaded) > 0);
+    }
+}
+
+#[test]
+fn a_bundle_keeps_the_date_and_the_changes_it_was_built_with() {
+    let sources = tenet::Sources::bundled();
+    let day = jiff::civil::date(2025, 10, 1);
+    let (dated, _) = Engine::build_as_of(sources, Some(day)).unwrap();
+    same(&dated, &load(&bundle(&dated)).unwrap());
+    let (engine, _) = Engine::bundled().unwrap();
+    let script =
+        tenet::Source::new("change.ps1", "Set-CsTeamsMessagingPolicy -Identity Global -AllowUserChat $false\n");
+    let changed = engine.with_changes(script).unwrap();
+    same(&changed, &load(&bundle(&changed)).unwrap());
+}
+
+#[test]
+fn a_bundle_leaves_out_the_directory_files_text() {
+    let (engine, _) = Engine::bundled().unwrap();
+    let bytes = bundle(&engine);
+    // A guardian's phone is in the bundle once (its directory entry), not twice (the file's
+    // text as well): count a comment only the directory file has.
+    let text = String::from_utf8_lossy(&bytes);
+    let sources = tenet::Sources::bundled();
+    let directory = &sources.directory.file().unwrap().text;
+    let comment = directory.lines().find(|l| l.trim_start().starts_with('#')).unwrap();
+    assert!(!text.contains(comment.trim()), "the directory file's text is in the bundle");
+}
+
+#[test]
+fn a_bundle_from_another_version_is_refused() {
+    let (engine, _) = Engine::bundled().unwrap();
+    let mut bytes = bundle(&engine);
+    bytes[12..28].copy_from_slice(b"0.0.9\0\0\0\0\0\0\0\0\0\0\0");
+    let e = load(&bytes).unwrap_err();
+    assert!(matches!(&e, BundleError::Version { version, .. } if version == "0.0.9"), "{e:?}");
+    assert!(e.to_string().contains("built by tenet 0.0.9"), "{e}");
+    assert!(e.help().contains("tenet build"));
+    let mut bytes = bundle(&engine);
+    bytes[8] = bytes[8].wrapping_add(1);
+    assert!(matches!(load(&bytes), Err(BundleError::Version { .. })));
+}
+
+#[test]
+fn a_truncated_bundle_is_refused_at_any_length() {
+    let (engine, _) = Engine::bundled().unwrap();
+    let bytes = bundle(&engine);
+    assert!(matches!(load(&[]), Err(BundleError::NotABundle)));
+    for len in [1, 7, 8, 40, HEADER - 1, HEADER, HEADER + 1, bytes.len() / 2, bytes.len() - 1] {
+        match load(&bytes[..len]) {
+            Err(BundleError::Truncated { expected, found }) => {
+                assert_eq!(found, len as u64);
+                assert!(expected > found);
+            }
+            other => panic!("{len} bytes: {other:?}"),
+        }
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(load(&longer), Err(BundleError::Damaged(why)) if why.contains("1 bytes after")));
+}
+
+#[test]
+fn a_damaged_bundle_is_refused() {
+    let (engine, _) = Engine::bundled().unwrap();
+    let bytes = bundle(&engine);
+    for at in [HEADER, HEADER + 100, bytes.len() / 2, bytes.len() - 1] {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x20;
+        let e = load(&damaged).unwrap_err();
+        assert!(matches!(&e, BundleError::Damaged(why) if why.contains("checksum")), "{e:?}");
+    }
+    let mut damaged = bytes.clone();
+    damaged[40] ^= 1;
+    assert!(matches!(load(&damaged), Err(BundleError::Damaged(_))));
+    let sources = tenet::Sources::bundled();
+    let yaml = sources.directory.file().unwrap().text.as_bytes();
+    assert!(matches!(load(yaml), Err(BundleError::NotABundle)));
+}
+
+/// Rewrites the checksum, as a bundle damaged before it was summed would have it.
+fn resummed(mut bytes: Vec<u8>) -> Vec<u8> {
+    let digest = Sha256::digest(&bytes[HEADER..]);
+    bytes[36..HEADER].copy_from_slice(&digest);
+    bytes
+}
+
+#[test]
+fn a_bundle_damaged_before_its_checksum_never_panics() {
+    // Whatever a byte changed to, loading says it is damaged or gives an engine whose every
+    // query and explanation answers without panicking.
+    let engine = generated(7, 40);
+    let bytes = bundle(&engine);
+    let payload = bytes.len() - HEADER;
+    let mut refused = 0;
+    for i in 0..300 {
+        let at = HEADER + (i * 7919) % payload;
+        let mut damaged = bytes.clone();
+        damaged[at] = damaged[at].wrapping_add(1 + (i % 251) as u8);
+        match load(&resummed(damaged)) {
+            Err(BundleError::Damaged(_)) => refused += 1,
+            Err(e) => panic!("byte {at}: {e:?}"),
+            Ok(loaded) => {
+                everything(&loaded);
+            }
+        }
+    }
+    assert!(refused > 0);
+}
+
+#[test]
+fn a_bundle_file_that_is_missing_or_not_a_file_is_an_io_error() {
+    let e = Engine::from_bundle_file(std::path::Path::new("no/such.bundle")).unwrap_err();
+    assert!(matches!(e, BundleError::Io(_)), "{e:?}");
+    let e = Engine::from_bundle_file(std::path::Path::new(".")).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+}
