@@ -21,7 +21,8 @@
 
 use crate::model::Model;
 use crate::source::SourceMap;
-use crate::table::{Compiled, DecisionTable};
+use crate::table::DecisionTable;
+use crate::table::stored::LoadedTable;
 use sha2::{Digest as _, Sha256};
 use std::io::{Read as _, Write};
 use std::path::Path;
@@ -55,7 +56,7 @@ pub enum BundleError {
         format: u32,
     },
     /// The file ends early (a copy cut short, a disk full).
-    #[error("truncated: {found} bytes where the header promises {expected}")]
+    #[error("truncated: {} where its header promises {}", size(*.found), size(*.expected))]
     Truncated {
         /// The length the header gives, header included.
         expected: u64,
@@ -121,6 +122,14 @@ pub fn write(table: &DecisionTable, out: &mut impl Write) -> std::io::Result<Inf
     })
 }
 
+/// Whether `path` is a regular file that starts with the bundle mark.
+pub fn is_bundle(path: &Path) -> bool {
+    let mut mark = [0u8; MAGIC.len()];
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut mark)).is_ok()
+        && mark == MAGIC
+}
+
 /// Reads a bundle file: only a regular file (a device or a pipe would never end).
 pub fn read_file(path: &Path) -> Result<(Arc<DecisionTable>, Info), BundleError> {
     let io = |e: std::io::Error| BundleError::Io(format!("`{}`: {e}", path.display()));
@@ -138,12 +147,12 @@ pub fn read_file(path: &Path) -> Result<(Arc<DecisionTable>, Info), BundleError>
 pub fn read(bytes: &[u8]) -> Result<(Arc<DecisionTable>, Info), BundleError> {
     let info = header(bytes)?;
     let payload = &bytes[HEADER..];
-    let (sources, mut model, compiled): (SourceMap, Model, Compiled) =
+    let (sources, mut model, table): (SourceMap, Model, LoadedTable) =
         postcard::from_bytes(payload).map_err(|e| BundleError::Damaged(format!("its contents can't be read ({e})")))?;
     model.sources = sources;
     let directory = Arc::unwrap_or_clone(model.directory).loaded().map_err(BundleError::Damaged)?;
     model.directory = Arc::new(directory);
-    compiled.fits(&model).map_err(BundleError::Damaged)?;
+    let compiled = table.fitted(&model).map_err(BundleError::Damaged)?;
     Ok((Arc::new(DecisionTable::new(Arc::new(model), compiled)), info))
 }
 
@@ -175,6 +184,11 @@ fn header(bytes: &[u8]) -> Result<Info, BundleError> {
         return Err(BundleError::Damaged("its checksum doesn't match its contents".into()));
     }
     Ok(Info { version, format, checksum: hex(&digest), bytes: found })
+}
+
+/// A length for a message (a bare run of digits could be hidden as a phone number).
+fn size(bytes: u64) -> String {
+    crate::diagnostic::size(usize::try_from(bytes).unwrap_or(usize::MAX))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -75,6 +75,7 @@ codes! {
     SnapshotSyntax = "E0601", "snapshot-syntax";
     ChangeScript = "E0602", "change-script";
     ChangeRefused = "E0603", "change-refused";
+    Bundle = "E0701", "bundle";
 }
 
 /// A labelled span. The primary label is where the problem is; secondary ones give context

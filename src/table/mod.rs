@@ -6,6 +6,7 @@
 
 pub(crate) mod key;
 mod provenance;
+pub(crate) mod stored;
 
 pub(crate) use key::GuardianKey;
 use provenance::Explainer;
@@ -80,9 +81,9 @@ pub struct DecisionTable {
     explainer: Explainer,
 }
 
-/// What the compiler works out, handed to [`DecisionTable::new`]; also what a bundle stores
-/// (see [`crate::bundle`]), field for field as [`DecisionTable::stored`] lends it.
-#[derive(Debug, serde::Deserialize)]
+/// What the compiler works out, handed to [`DecisionTable::new`]; a bundle stores it (see
+/// [`stored`]).
+#[derive(Debug)]
 pub(crate) struct Compiled {
     /// Per decision (by id): where its outcomes are.
     pub columns: Vec<DecisionColumn>,
@@ -117,89 +118,6 @@ impl DecisionTable {
             outcomes: c.outcomes,
             explainer,
         }
-    }
-}
-
-/// The table's compiled parts, lent for writing a bundle: the fields of [`Compiled`], in order.
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct StoredTable<'t> {
-    columns: &'t [DecisionColumn],
-    used_types: &'t [TypeId],
-    user_profile: &'t [u32],
-    user_effective: &'t [u32],
-    effective_sets: &'t [Box<[Effective]>],
-    profile_count: usize,
-    cells: &'t [u32],
-    outcomes: &'t [Outcome],
-}
-
-impl DecisionTable {
-    /// The compiled parts, for a bundle.
-    pub(crate) fn stored(&self) -> StoredTable<'_> {
-        StoredTable {
-            columns: &self.columns,
-            used_types: &self.used_types,
-            user_profile: &self.user_profile,
-            user_effective: &self.user_effective,
-            effective_sets: &self.effective_sets,
-            profile_count: self.profile_count,
-            cells: &self.cells,
-            outcomes: &self.outcomes,
-        }
-    }
-}
-
-impl Compiled {
-    /// Whether these parts fit `model`: every index a query or an explanation follows is in
-    /// range, so parts read from a bundle can't send a query out of bounds. Says what doesn't fit.
-    pub(crate) fn fits(&self, model: &Model) -> Result<(), String> {
-        let dir = &model.directory;
-        let users = dir.user_count();
-        if self.columns.len() != model.decisions.len() {
-            return Err(format!("{} decision columns for {} decisions", self.columns.len(), model.decisions.len()));
-        }
-        if self.user_profile.len() != users || self.user_effective.len() != users {
-            return Err(format!("profiles for {} users, the directory has {users}", self.user_profile.len()));
-        }
-        if let Some(p) = self.user_profile.iter().find(|p| **p as usize >= self.profile_count) {
-            return Err(format!("profile {p} of {}", self.profile_count));
-        }
-        if self.user_effective.iter().any(|e| *e as usize >= self.effective_sets.len()) {
-            return Err("a user's effective instances are missing".into());
-        }
-        if !self.used_types.is_sorted() || self.used_types.iter().any(|t| *t >= model.policy_types.len()) {
-            return Err("the consulted policy types are not the model's".into());
-        }
-        for set in &self.effective_sets {
-            if set.len() != self.used_types.len() {
-                return Err("a set of effective instances has the wrong length".into());
-            }
-            for (t, e) in self.used_types.iter().zip(set.iter()) {
-                let bad_group = matches!(e.via, eval::Via::Group(g, _) if g.index() >= dir.group_count());
-                if e.instance >= model.policy_types[*t].instances.len() || bad_group {
-                    return Err("an effective instance is not the model's".into());
-                }
-            }
-        }
-        for (column, decision) in self.columns.iter().zip(model.decisions.values()) {
-            let rows = column.row_of_profile.iter().map(|r| *r as usize + 1).max().unwrap_or(0);
-            let cells = rows.checked_mul(column.keys.len()).and_then(|n| n.checked_add(column.offset));
-            let index_fits = !column.guardian
-                || (column.index.len() > column.mask as usize
-                    && column.index.iter().all(|i| (*i as usize) < column.keys.len() || *i == u32::MAX));
-            if column.guardian != decision.has_guardian
-                || column.row_of_profile.len() != self.profile_count
-                || column.keys.is_empty()
-                || cells.is_none_or(|n| n > self.cells.len())
-                || !index_fits
-            {
-                return Err(format!("the column of `{}` does not fit its cells", decision.name));
-            }
-        }
-        if self.cells.iter().any(|c| *c as usize >= self.outcomes.len()) {
-            return Err("a cell names an outcome that is not there".into());
-        }
-        Ok(())
     }
 }
 

@@ -189,3 +189,95 @@ fn a_bundle_file_that_is_missing_or_not_a_file_is_an_io_error() {
     let e = Engine::from_bundle_file(std::path::Path::new(".")).unwrap_err();
     assert!(e.to_string().contains("not a regular file"), "{e}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The command line: `tenet build` and `--bundle`
+
+fn tenet(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn build_writes_a_bundle_every_command_answers_from_like_the_sources() {
+    let scratch = crate::support::Scratch::empty("build");
+    let dir = scratch.0.as_path();
+    let example = crate::support::repo().join("policies/examples/lakeside");
+    let example = example.to_str().unwrap();
+    let built = tenet(&["build", "--policies", example, "--out", "district.bundle"], dir);
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    assert!(text(&built.stderr).contains("wrote `district.bundle`: 22 users"), "{}", text(&built.stderr));
+    assert!(!dir.join("district.bundle.partial").exists());
+    let henry = ["--user", "henry.adams@lakeside.edu", "--decision", "chat_with_guardians"];
+    for (command, extra) in [
+        ("decide", &henry[..]),
+        ("explain", &henry[..]),
+        ("table", &["--format", "csv"][..]),
+        ("summary", &[][..]),
+        ("who", &["--decision", "chat_with_guardians", "--denied"][..]),
+        ("snapshot", &[][..]),
+        ("test", &[][..]),
+    ] {
+        let from_sources: Vec<&str> =
+            [command, "--policies", example].into_iter().chain(extra.iter().copied()).collect();
+        let from_bundle: Vec<&str> =
+            [command, "--bundle", "district.bundle"].into_iter().chain(extra.iter().copied()).collect();
+        let (a, b) = (tenet(&from_sources, dir), tenet(&from_bundle, dir));
+        assert_eq!(a.status.code(), b.status.code(), "{command}: {}", text(&b.stderr));
+        assert!(a.stdout == b.stdout, "{command} answers differently from the bundle");
+        assert!(!a.stdout.is_empty(), "{command} printed nothing");
+    }
+    let checked = tenet(&["check", "--bundle", "district.bundle"], dir);
+    assert!(checked.status.success());
+    assert!(text(&checked.stderr).contains("22 users, 12 decisions, sha256 "), "{}", text(&checked.stderr));
+    let diff = tenet(&["diff", "--before", "district.bundle", "--after", example], dir);
+    assert_eq!(diff.status.code(), Some(0), "{}", text(&diff.stderr));
+}
+
+#[test]
+fn a_bad_bundle_on_the_command_line_is_a_located_error() {
+    let scratch = crate::support::Scratch::empty("bad-bundle");
+    let dir = scratch.0.as_path();
+    let built = tenet(&["build", "--out", "good.bundle"], dir);
+    assert!(built.status.success());
+    let bytes = std::fs::read(dir.join("good.bundle")).unwrap();
+    std::fs::write(dir.join("cut.bundle"), &bytes[..bytes.len() - 10]).unwrap();
+    std::fs::write(dir.join("text.bundle"), "users: []\n").unwrap();
+    let mut old = bytes.clone();
+    old[12..17].copy_from_slice(b"0.0.1");
+    std::fs::write(dir.join("old.bundle"), &old).unwrap();
+    let mut flipped = bytes;
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 1;
+    std::fs::write(dir.join("flipped.bundle"), &flipped).unwrap();
+    for (file, says) in [
+        ("cut.bundle", "is truncated"),
+        ("text.bundle", "is not a tenet bundle"),
+        ("old.bundle", "built by tenet 0.0.1"),
+        ("flipped.bundle", "checksum doesn't match"),
+        ("missing.bundle", "No such file"),
+    ] {
+        let out = tenet(&["decide", "--bundle", file, "--user", "a@b.c", "--decision", "parents_app"], dir);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let err = text(&out.stderr);
+        assert!(err.contains("E0701") && err.contains(says) && err.contains("help:"), "{file}: {err}");
+        let json = tenet(&["check", "--bundle", file, "--format", "json"], dir);
+        assert_eq!(json.status.code(), Some(1));
+        assert!(text(&json.stdout).contains("\"E0701\""), "{}", text(&json.stdout));
+    }
+    // --bundle stands alone.
+    let both = tenet(&["decide", "--bundle", "good.bundle", "--policies", ".", "--user", "a", "--decision", "b"], dir);
+    assert_eq!(both.status.code(), Some(2));
+    // A write that can't happen leaves nothing behind.
+    let unwritable = tenet(&["build", "--out", "no/such/folder/x.bundle"], dir);
+    assert_eq!(unwritable.status.code(), Some(1));
+    assert!(text(&unwritable.stderr).contains("can't write"), "{}", text(&unwritable.stderr));
+}

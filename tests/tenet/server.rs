@@ -847,3 +847,38 @@ fn what_if_over_http_answers_like_the_cli_and_refuses_at_the_line() {
     let (status, v) = server.json("POST", "/v1/what-if", r#"{"script": "x"}"#);
     assert_eq!((status, v["error"]["code"].as_str()), (400, Some("BAD_REQUEST")));
 }
+
+/// `tenet build` of the scratch tenant into `out`.
+fn build_bundle(dir: &Scratch, out: &Path) {
+    let status = Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .arg("build")
+        .args(args(&dir.policy_args()))
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn watch_swaps_a_rebuilt_bundle_and_keeps_serving_through_a_damaged_one() {
+    let dir = Scratch::policies("bundle");
+    let bundle = dir.join("district.bundle");
+    build_bundle(&dir, &bundle);
+    let server = Server::start(&["--watch", "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(presence(&server), "ALLOW");
+    // A replica sees the new bundle when the builder renames it into place.
+    set_privacy(&dir, true, false);
+    build_bundle(&dir, &bundle);
+    wait_ready(&server, |v| v["generation"].as_u64().unwrap_or(0) >= 1);
+    assert_eq!(presence(&server), "PRIVACY_MODE_ON");
+    // A bundle cut short is refused, and the last good table still serves.
+    let bytes = std::fs::read(&bundle).unwrap();
+    std::fs::write(&bundle, &bytes[..bytes.len() / 2]).unwrap();
+    let v = wait_ready(&server, |v| v["reloads"]["failed"].as_u64().unwrap_or(0) >= 1);
+    assert!(v["last_reload_error"].as_str().unwrap().contains("truncated"), "{v}");
+    assert_eq!(presence(&server), "PRIVACY_MODE_ON");
+    assert!(server.log.lock().unwrap().iter().any(|l| l.starts_with("loaded the bundle")), "{:?}", server.log);
+}

@@ -103,15 +103,15 @@ enum Command {
     /// Every decision that differs between two policy sets, imports or snapshots, with why;
     /// exit 0 when none does, 3 when some do
     Diff {
-        /// The state before: a snapshot file, or policy files and folders and a directory
-        /// `.yaml` (repeatable)
+        /// The state before: a snapshot file, a bundle, or policy files and folders and a
+        /// directory `.yaml` (repeatable)
         #[arg(long, value_name = "PATH", required_unless_present = "before_import")]
         before: Vec<PathBuf>,
         /// The state before, imported from exports under DIR (repeatable)
         #[arg(long, value_name = "DIR")]
         before_import: Vec<PathBuf>,
-        /// The state after: a snapshot file, or policy files and folders and a directory `.yaml`
-        /// (repeatable)
+        /// The state after: a snapshot file, a bundle, or policy files and folders and a
+        /// directory `.yaml` (repeatable)
         #[arg(long, value_name = "PATH", required_unless_present = "after_import")]
         after: Vec<PathBuf>,
         /// The state after, imported from exports under DIR (repeatable)
@@ -153,6 +153,15 @@ enum Command {
         /// Request log format on stderr
         #[arg(long, value_enum, default_value_t = LogFormat::Human)]
         log_format: LogFormat,
+    },
+    /// Check and compile the district once and write it as one bundle file: every command that
+    /// decides (`decide`, `explain`, `table`, `serve`, …) loads it with --bundle in milliseconds
+    Build {
+        #[command(flatten)]
+        input: Input,
+        /// The file to write, such as `district.bundle` (replaced whole, never half written)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Write a synthetic district (tenant.tenet + directory.yaml) for the Teams pack
     Gen {
@@ -233,6 +242,9 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Input {
+    /// A bundle `tenet build` wrote: decide on it, without checking or compiling again
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["policies", "directory", "import", "pack", "as_of"])]
+    bundle: Option<PathBuf>,
     /// Policy files or directories; repeat for several (default: the bundled example district;
     /// with --import, the bundled Teams pack)
     #[arg(long = "policies", value_name = "PATH")]
@@ -398,6 +410,7 @@ pub fn run() -> ExitCode {
             diff(&before, &before_import, &after, &after_import, &options, format)
         }
         Command::Gen { users, seed, out } => generate(users, seed, &out),
+        Command::Build { input, out } => build(&input, &out),
         Command::Serve { input, addr, max_body, max_batch, watch, token_file, log_format } => {
             let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false);
             let _ = match log_format {
@@ -511,6 +524,9 @@ fn io_failure(errors: Vec<Diagnostic>, format: Format) -> u8 {
 }
 
 fn check(input: &Input, format: Format) -> u8 {
+    if let Some(path) = &input.bundle {
+        return check_bundle(path, format);
+    }
     let progress = progress();
     let srcs = match gather(input, &progress) {
         Ok(s) => s,
@@ -558,6 +574,92 @@ fn check(input: &Input, format: Format) -> u8 {
         );
     }
     if errors > 0 { exit::INPUT } else { exit::OK }
+}
+
+/// `check --bundle`: the bundle loads (version, length, checksum, contents), and what it holds.
+fn check_bundle(path: &std::path::Path, format: Format) -> u8 {
+    let (engine, info) = match load_bundle(path, format, &progress()) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let directory = &engine.table().model().directory;
+    match format {
+        Format::Text => eprintln!(
+            "bundle `{}`: built by tenet {}, {} users, {} decisions, sha256 {}: it loads",
+            path.display(),
+            info.version,
+            directory.user_count(),
+            engine.table().model().decisions.len(),
+            info.checksum
+        ),
+        Format::Json => stdout(&format!(
+            "{}\n",
+            serde_json::json!({ "diagnostics": [], "bundle": {
+                "version": info.version, "format": info.format, "sha256": info.checksum, "bytes": info.bytes,
+                "users": directory.user_count(), "decisions": engine.table().model().decisions.len() } })
+        )),
+    }
+    exit::OK
+}
+
+/// Loads a bundle, printing why it can't be loaded.
+fn load_bundle(
+    path: &std::path::Path,
+    format: Format,
+    progress: &Progress,
+) -> Result<(Engine, tenet::bundle::Info), u8> {
+    progress.phase("loading the bundle");
+    Engine::from_bundle_file(path).map_err(|e| progress.suspend(|| io_failure(vec![bundle_error(path, &e)], format)))
+}
+
+/// The diagnostic of a bundle that doesn't load.
+fn bundle_error(path: &std::path::Path, e: &tenet::BundleError) -> Diagnostic {
+    let message = match e {
+        tenet::BundleError::Io(_) => e.to_string(),
+        _ => format!("the bundle `{}` is {e}", path.display()),
+    };
+    Diagnostic::error(tenet::unstable::diagnostic::Code::Bundle, message).help(e.help())
+}
+
+/// `tenet build`: checks and compiles the district, then writes the bundle beside its place and
+/// renames it there, so a reader (a server watching the file) sees the old bundle or the new one.
+fn build(input: &Input, out: &std::path::Path) -> u8 {
+    let progress = progress();
+    let engine = match engine_reporting(input, Format::Text, &progress) {
+        Ok((engine, _)) => engine,
+        Err(code) => return code,
+    };
+    progress.phase("writing the bundle");
+    let mut partial = out.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let written = std::fs::File::create(&partial).and_then(|file| {
+        let mut writer = std::io::BufWriter::new(file);
+        let info = engine.write_bundle(&mut writer)?;
+        writer.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
+        std::fs::rename(&partial, out)?;
+        Ok(info)
+    });
+    drop(progress);
+    match written {
+        Ok(info) => {
+            let table = engine.table();
+            eprintln!(
+                "wrote `{}`: {} users, {} decisions, {}, sha256 {}",
+                out.display(),
+                table.model().directory.user_count(),
+                table.model().decisions.len(),
+                tenet::unstable::diagnostic::size(usize::try_from(info.bytes).unwrap_or(usize::MAX)),
+                info.checksum
+            );
+            exit::OK
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            eprintln!("error: can't write `{}`: {e}", out.display());
+            exit::INPUT
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -676,6 +778,9 @@ fn engine_reporting(
     format: Format,
     progress: &Progress,
 ) -> Result<(Engine, Option<tenet_import::ImportReport>), u8> {
+    if let Some(path) = &input.bundle {
+        return load_bundle(path, format, progress).map(|(engine, _)| (engine, None));
+    }
     let (srcs, import) = gather_reporting(input, progress).map_err(|g| progress.suspend(|| g.print(format)))?;
     if matches!(srcs.directory, DirectorySource::None) {
         progress.suspend(|| {
@@ -1132,8 +1237,19 @@ fn diff_side(
             format,
         ));
     }
+    let bundle = match (paths, imports) {
+        ([file], []) if tenet::bundle::is_bundle(file) => Some(file.clone()),
+        _ if paths.iter().any(|p| tenet::bundle::is_bundle(p)) => {
+            return Err(io_failure(
+                vec![snapshot::failure_diagnostic("a bundle is one side of a diff on its own: give it alone")],
+                format,
+            ));
+        }
+        _ => None,
+    };
     let input = Input {
-        policies: paths.iter().filter(|p| !is_yaml(p)).cloned().collect(),
+        policies: if bundle.is_some() { Vec::new() } else { paths.iter().filter(|p| !is_yaml(p)).cloned().collect() },
+        bundle,
         directory: directories.first().map(|d| (*d).clone()),
         import: imports.to_vec(),
         pack: None,
@@ -1412,14 +1528,27 @@ fn stage(
 }
 
 fn serve(input: Input, settings: crate::server::Settings, watch: bool) -> u8 {
-    let engine = match engine(&input, Format::Text) {
+    let loaded = match &input.bundle {
+        Some(path) => load_bundle(path, Format::Text, &progress()).map(|(engine, info)| {
+            crate::server::log(&format!("loaded the bundle `{}`: sha256 {}", path.display(), info.checksum));
+            engine
+        }),
+        None => engine(&input, Format::Text),
+    };
+    let engine = match loaded {
         Ok(e) => e,
         Err(code) => return code,
     };
     let mut watched: Vec<PathBuf> = input.policies.clone();
     watched.extend(input.directory.clone());
     watched.extend(input.import.iter().cloned());
+    watched.extend(input.bundle.clone());
     let rebuild: crate::server::Rebuild = std::sync::Arc::new(move || {
+        if let Some(path) = &input.bundle {
+            let (engine, info) = Engine::from_bundle_file(path).map_err(|e| bundle_error(path, &e).message)?;
+            crate::server::log(&format!("loaded the bundle `{}`: sha256 {}", path.display(), info.checksum));
+            return Ok(engine);
+        }
         // A server reloads in the background: no progress line.
         let srcs = gather(&input, &Progress::new(true)).map_err(Gather::text)?;
         Engine::build_as_of(srcs, input.as_of).map(|(e, _)| e).map_err(|report| {

@@ -162,7 +162,7 @@ async fn received(signal: &mut SignalStream) {
 }
 
 /// A line on stderr; a closed stderr is no reason to stop serving.
-fn log(line: &str) {
+pub(crate) fn log(line: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "{line}");
 }
