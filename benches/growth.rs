@@ -4,7 +4,9 @@
 //! Run with `cargo bench --bench growth` (all sizes) or `cargo bench --bench growth -- 100000`.
 //! Each size runs in a fresh process (this binary again), so its peak RSS (`VmHWM`) is its own.
 //! A counting allocator (crate `cap`) gives exact heap figures for what is live after each
-//! phase. Prints one Markdown table row per size.
+//! phase. Prints one Markdown table row per size. The last two columns write the built table
+//! as a bundle (in memory) and time loading it back: what `tenet serve --bundle` pays instead of
+//! the build.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
@@ -32,9 +34,9 @@ fn main() {
     let chosen: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.replace(['_', ','], "").parse().ok()).collect();
     let sizes = if chosen.is_empty() { SIZES.to_vec() } else { chosen };
     println!(
-        "| users | generate | check | compile | build (check + compile) | peak RSS | input heap | resident: model + table | table only | profiles | cells |"
+        "| users | generate | check | compile | build (check + compile) | peak RSS | input heap | resident: model + table | table only | profiles | cells | bundle | load from bundle |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let exe = std::env::current_exe().expect("the bench knows its own path");
     for users in sizes {
         let status = std::process::Command::new(&exe).env(ONE_SIZE, users.to_string()).status();
@@ -68,21 +70,33 @@ fn measure(users: usize) {
     let resident = ALLOCATOR.allocated();
     let table_only = resident - before_table;
     let per_user = |bytes: usize| bytes as f64 / users as f64;
+    let peak = peak_rss();
+    let engine = tenet::Engine::from(Arc::new(table));
+    let mut bundle = Vec::new();
+    engine.write_bundle(&mut bundle).expect("the bundle is written");
+    let (profiles, cells) = (engine.table().profile_count(), engine.table().cell_count());
+    drop(engine);
+    let t = Instant::now();
+    let loaded = tenet::Engine::from_bundle(&bundle).expect("the bundle loads");
+    let load = t.elapsed();
+    drop(loaded);
     println!(
-        "| {users} | {:.2} s | {:.2} s | {:.2} s | {:.2} s | {} | {} ({:.0} B/user) | {} ({:.0} B/user) | {} ({:.1} B/user) | {} | {} |",
+        "| {users} | {:.2} s | {:.2} s | {:.2} s | {:.2} s | {} | {} ({:.0} B/user) | {} ({:.0} B/user) | {} ({:.1} B/user) | {} | {} | {} | {:.2} s |",
         generate.as_secs_f64(),
         check.as_secs_f64(),
         compile.as_secs_f64(),
         (check + compile).as_secs_f64(),
-        peak_rss().map_or_else(|| "n/a".to_string(), mb),
+        peak.map_or_else(|| "n/a".to_string(), mb),
         mb(input),
         per_user(input),
         mb(resident),
         per_user(resident),
         mb(table_only),
         per_user(table_only),
-        table.profile_count(),
-        table.cell_count(),
+        profiles,
+        cells,
+        mb(bundle.len()),
+        load.as_secs_f64(),
     );
 }
 

@@ -116,7 +116,7 @@ pub struct PolicyType {
     pub instances: IndexMap<String, Instance>,
     pub global: InstanceId,
     /// Direct assignments by user index.
-    pub direct: HashMap<UserId, (InstanceId, Span)>,
+    pub direct: HashMap<UserId, (InstanceId, Span), foldhash::fast::RandomState>,
     /// Group assignments, best precedence first.
     pub groups: Vec<GroupAssignment>,
 }

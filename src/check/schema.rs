@@ -67,7 +67,7 @@ pub(super) fn declare_schemas(cx: &mut Cx, files: &[ast::File]) {
                     direct_only: def.direct_only.is_some(),
                     instances: IndexMap::new(),
                     global: 0,
-                    direct: HashMap::new(),
+                    direct: HashMap::default(),
                     groups: Vec::new(),
                 },
             );
