@@ -150,6 +150,7 @@ pub fn read(bytes: &[u8]) -> Result<(Arc<DecisionTable>, Info), BundleError> {
     let (sources, mut model, table): (SourceMap, Model, LoadedTable) =
         postcard::from_bytes(payload).map_err(|e| BundleError::Damaged(format!("its contents can't be read ({e})")))?;
     model.sources = sources;
+    model.fits().map_err(BundleError::Damaged)?;
     let directory = Arc::unwrap_or_clone(model.directory).loaded().map_err(BundleError::Damaged)?;
     model.directory = Arc::new(directory);
     let compiled = table.fitted(&model).map_err(BundleError::Damaged)?;

@@ -410,3 +410,150 @@ impl fmt::Display for ShowValue<'_> {
         }
     }
 }
+
+/// Whether a model read from a bundle holds together: every index it holds names something,
+/// every instance and configuration has a value slot per setting, and `require` chains end. The
+/// checker builds models that do; a bundle damaged before it was summed might not, and the
+/// evaluators index without asking (see [`crate::bundle`]).
+impl Model {
+    pub(crate) fn fits(&self) -> Result<(), String> {
+        let users = self.directory.user_count();
+        let groups = self.directory.group_count();
+        let guardians = self.directory.guardian_count();
+        let relationship = self.enums.get_index(self.relationship_enum).map_or(0, |(_, e)| e.variants.len());
+        if relationship < Relationship::ALL.len() {
+            return Err("the relationship enum is not the built-in one".into());
+        }
+        for (_, e) in &self.enums {
+            if e.variants.is_empty() {
+                return Err(format!("enum `{}` has no values", e.name));
+            }
+        }
+        for (_, t) in &self.policy_types {
+            self.schema_fits(&t.schema)?;
+            let instances = t.instances.len();
+            let instance_fits = t.instances.values().all(|i| {
+                i.values.len() == t.schema.settings.len() && i.values.iter().flatten().all(|(v, _)| self.value_fits(v))
+            });
+            let direct_fits = t.direct.iter().all(|(u, (i, _))| u.index() < users && *i < instances);
+            let groups_fit = t.groups.iter().all(|g| g.group.index() < groups && g.instance < instances);
+            if !instance_fits || !direct_fits || !groups_fit || t.global >= instances {
+                return Err(format!("policy type `{}` does not hold together", t.schema.name));
+            }
+        }
+        for (_, c) in &self.configs {
+            self.schema_fits(&c.schema)?;
+            if c.values.len() != c.schema.settings.len() || !c.values.iter().all(|(v, _)| self.value_fits(v)) {
+                return Err(format!("configuration `{}` does not hold together", c.schema.name));
+            }
+        }
+        for (_, d) in &self.decisions {
+            let rules_fit = d.rules.iter().all(|rule| match rule {
+                Rule::Require { decision, .. } => *decision < self.decisions.len(),
+                Rule::Deny(v) | Rule::Warn(v) => {
+                    v.message.iter().all(|p| !matches!(p, MessagePart::Policy(t) if *t >= self.policy_types.len()))
+                        && v.fires.as_ref().is_none_or(|e| self.expr_fits(e, 0))
+                }
+                Rule::Allow { when, .. } => when.as_ref().is_none_or(|e| self.expr_fits(e, 0)),
+            });
+            if !rules_fit || !d.consulted.iter().all(|f| self.fact_fits(*f)) {
+                return Err(format!("decision `{}` does not hold together", d.name));
+            }
+        }
+        let expectations_fit = self.expectations.iter().all(|e| {
+            e.user.index() < users
+                && e.decision < self.decisions.len()
+                && e.guardian.is_none_or(|g| g.index() < guardians)
+        });
+        if !expectations_fit {
+            return Err("an expectation names what is not there".into());
+        }
+        self.requires_end()
+    }
+
+    fn schema_fits(&self, schema: &Schema) -> Result<(), String> {
+        if schema.settings.values().all(|s| self.ty_fits(&s.ty) && self.value_fits(&s.default)) {
+            Ok(())
+        } else {
+            Err(format!("the settings of `{}` do not hold together", schema.name))
+        }
+    }
+
+    fn ty_fits(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Enum(e) => *e < self.enums.len(),
+            Ty::Set(inner) => self.ty_fits(inner),
+            Ty::Bool | Ty::Int | Ty::Str => true,
+        }
+    }
+
+    fn value_fits(&self, value: &Value) -> bool {
+        match value {
+            Value::Enum(e, v) => self.enums.get_index(*e).is_some_and(|(_, d)| (*v as usize) < d.variants.len()),
+            Value::Set(items) => items.iter().all(|v| self.value_fits(v)),
+            Value::Bool(_) | Value::Int(_) | Value::Str(_) => true,
+        }
+    }
+
+    fn fact_fits(&self, fact: Fact) -> bool {
+        match fact {
+            Fact::Tenant { config, setting } => {
+                self.configs.get_index(config).is_some_and(|(_, c)| setting < c.schema.settings.len())
+            }
+            Fact::Policy { ptype, setting } => {
+                self.policy_types.get_index(ptype).is_some_and(|(_, t)| setting < t.schema.settings.len())
+            }
+            Fact::User(_) | Fact::Directory(_) | Fact::Guardian(_) => true,
+        }
+    }
+
+    /// Conditions nest no deeper than the parser lets them (see [`crate::syntax`]).
+    fn expr_fits(&self, expr: &Expr, depth: usize) -> bool {
+        depth < 256
+            && match expr {
+                Expr::Const(v) => self.value_fits(v),
+                Expr::Fact(f) => self.fact_fits(*f),
+                Expr::Not(e) => self.expr_fits(e, depth + 1),
+                Expr::And(es) | Expr::Or(es) => es.iter().all(|e| self.expr_fits(e, depth + 1)),
+                Expr::Cmp(_, a, b) => self.expr_fits(a, depth + 1) && self.expr_fits(b, depth + 1),
+            }
+    }
+
+    /// `require` chains end: no decision requires itself through others.
+    fn requires_end(&self) -> Result<(), String> {
+        // 0: not seen, 1: on the current path, 2: done.
+        let mut state = vec![0u8; self.decisions.len()];
+        let requires = |d: usize| -> Vec<usize> {
+            self.decisions[d]
+                .rules
+                .iter()
+                .filter_map(|r| match r {
+                    Rule::Require { decision, .. } => Some(*decision),
+                    _ => None,
+                })
+                .collect()
+        };
+        for start in 0..self.decisions.len() {
+            let mut stack = vec![(start, 0usize)];
+            while let Some((d, next)) = stack.pop() {
+                if next == 0 {
+                    if state[d] == 2 {
+                        continue;
+                    }
+                    state[d] = 1;
+                }
+                match requires(d).get(next) {
+                    Some(&r) if state[r] == 1 => return Err("a decision requires itself".into()),
+                    Some(&r) => {
+                        stack.push((d, next + 1));
+                        if state[r] == 0 {
+                            stack.push((r, 0));
+                        }
+                    }
+                    None => state[d] = 2,
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -28,8 +28,10 @@ fn everything(engine: &Engine) -> String {
         out.push_str(&serde_json::to_string(&tenet::output::AnswerJson::new(&answer)).unwrap());
     }
     for (u, d, g) in table.every_query() {
-        let a = table.decide_handles(u, d, g).unwrap();
-        out.push_str(&format!("{} {:?}\n", a.allowed(), a.outcome.reason.code));
+        match table.decide_handles(u, d, g) {
+            Ok(a) => out.push_str(&format!("{} {:?}\n", a.allowed(), a.outcome.reason.code)),
+            Err(e) => out.push_str(&format!("error {e}\n")),
+        }
     }
     out
 }
