@@ -105,12 +105,9 @@ pub fn write(table: &DecisionTable, out: &mut impl Write) -> std::io::Result<Inf
     };
     let payload = postcard::to_stdvec(&(&sources, model, table.stored())).map_err(std::io::Error::other)?;
     let digest: [u8; 32] = Sha256::digest(&payload).into();
-    let mut version = [0u8; VERSION_BYTES];
-    let len = VERSION.len().min(VERSION_BYTES);
-    version[..len].copy_from_slice(&VERSION.as_bytes()[..len]);
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT.to_le_bytes())?;
-    out.write_all(&version)?;
+    out.write_all(&stored_version())?;
     out.write_all(&(payload.len() as u64).to_le_bytes())?;
     out.write_all(&digest)?;
     out.write_all(&payload)?;
@@ -167,8 +164,9 @@ fn header(bytes: &[u8]) -> Result<Info, BundleError> {
     }
     let field = |at: usize, len: usize| &bytes[at..at + len];
     let format = u32::from_le_bytes(field(8, 4).try_into().unwrap_or_default());
-    let version = String::from_utf8_lossy(field(12, VERSION_BYTES)).trim_end_matches('\0').to_string();
-    if format != FORMAT || version != VERSION {
+    let stored = field(12, VERSION_BYTES);
+    let version = String::from_utf8_lossy(stored).trim_end_matches('\0').to_string();
+    if format != FORMAT || *stored != stored_version() {
         return Err(BundleError::Version { version, format });
     }
     let length = u64::from_le_bytes(field(28, 8).try_into().unwrap_or_default());
@@ -185,6 +183,15 @@ fn header(bytes: &[u8]) -> Result<Info, BundleError> {
         return Err(BundleError::Damaged("its checksum doesn't match its contents".into()));
     }
     Ok(Info { version, format, checksum: hex(&digest), bytes: found })
+}
+
+/// This version as the header stores it: its first 16 bytes, padded with zeros (a longer
+/// version is compared in the same form, so it still reads its own bundles).
+fn stored_version() -> [u8; VERSION_BYTES] {
+    let mut version = [0u8; VERSION_BYTES];
+    let len = VERSION.len().min(VERSION_BYTES);
+    version[..len].copy_from_slice(&VERSION.as_bytes()[..len]);
+    version
 }
 
 /// A length for a message (a bare run of digits could be hidden as a phone number).

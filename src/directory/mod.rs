@@ -221,13 +221,38 @@ pub struct Directory {
     /// Roles held by at least one enabled / disabled user (sorted).
     enabled_roles: Vec<String>,
     disabled_roles: Vec<String>,
-    /// What is assumed for lack of an export (already part of the role sets above).
+    /// What is assumed for lack of an export (already part of the role sets above). Stored in a
+    /// bundle field by field: the YAML shape skips empty lists, and a bundle's encoding reads
+    /// fields by position.
+    #[serde(with = "stored_assumptions")]
     assumed: Vec<Assumption>,
     /// Finds spans in the file, on demand.
     locator: Locator,
     /// Indexes for "did you mean", built on first use (an unknown name) and kept.
     #[serde(skip)]
     suggestions: Arc<Suggestions>,
+}
+
+/// [`Assumption`]s as a bundle stores them: every field, in order.
+mod stored_assumptions {
+    use super::Assumption;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Stored = (Vec<String>, Vec<String>, String);
+
+    pub fn serialize<S: Serializer>(assumed: &[Assumption], s: S) -> Result<S::Ok, S::Error> {
+        let stored: Vec<(&Vec<String>, &Vec<String>, &String)> =
+            assumed.iter().map(|a| (&a.enabled_roles, &a.facts, &a.because)).collect();
+        stored.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Assumption>, D::Error> {
+        let stored: Vec<Stored> = Vec::deserialize(d)?;
+        Ok(stored
+            .into_iter()
+            .map(|(enabled_roles, facts, because)| Assumption { enabled_roles, facts, because })
+            .collect())
+    }
 }
 
 /// The directory's names, indexed for suggestions (see [`crate::suggest`]).

@@ -141,6 +141,9 @@ impl Compiled {
         if self.user_profile.len() != users || self.user_effective.len() != users {
             return Err(format!("profiles for {} users, the directory has {users}", self.user_profile.len()));
         }
+        if self.profile_count > users.max(1) {
+            return Err(format!("{} profiles for {users} users", self.profile_count));
+        }
         if let Some(p) = self.user_profile.iter().find(|p| **p as usize >= self.profile_count) {
             return Err(format!("profile {p} of {}", self.profile_count));
         }

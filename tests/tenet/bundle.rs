@@ -283,3 +283,53 @@ fn a_bad_bundle_on_the_command_line_is_a_located_error() {
     assert_eq!(unwritable.status.code(), Some(1));
     assert!(text(&unwritable.stderr).contains("can't write"), "{}", text(&unwritable.stderr));
 }
+
+#[test]
+fn a_bundle_of_an_import_keeps_its_assumptions() {
+    // Without a supplement the import assumes who approves contact updates: the directory's
+    // `assumed` list has an entry with an empty role list, which a positional encoding must
+    // still read back in place.
+    let scratch = crate::support::Scratch::empty("import-bundle");
+    let dir = scratch.0.as_path();
+    let x = crate::support::repo().join("tests/fixtures/exports/lakeside");
+    let imports: Vec<String> = ["teams", "graph", "sds-v2.1"]
+        .iter()
+        .flat_map(|d| ["--import".to_string(), x.join(d).display().to_string()])
+        .collect();
+    let imports: Vec<&str> = imports.iter().map(String::as_str).collect();
+    let mut build = vec!["build", "--out", "import.bundle"];
+    build.extend(&imports);
+    let built = tenet(&build, dir);
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    for args in [&["table", "--format", "ndjson"][..], &["summary"][..]] {
+        let mut from_import = args.to_vec();
+        from_import.extend(&imports);
+        let mut from_bundle = args.to_vec();
+        from_bundle.extend(["--bundle", "import.bundle"]);
+        let (a, b) = (tenet(&from_import, dir), tenet(&from_bundle, dir));
+        assert!(b.status.success(), "{}", text(&b.stderr));
+        assert!(a.stdout == b.stdout, "{args:?} answers differently from the bundle");
+    }
+    let (table, _) = Engine::from_bundle_file(&dir.join("import.bundle")).unwrap();
+    let assumed = table.table().model().directory.assumed();
+    assert!(assumed.iter().any(|a| a.enabled_roles.is_empty()), "{assumed:?}");
+    // The table's JSON cites the assumption.
+    let ndjson = tenet(&["table", "--format", "ndjson", "--bundle", "import.bundle"], dir);
+    assert!(text(&ndjson.stdout).contains("assumed: "), "no assumption is cited");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_bundle_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let scratch = crate::support::Scratch::empty("bundle-mode");
+    let dir = scratch.0.as_path();
+    assert!(tenet(&["build", "--out", "x.bundle"], dir).status.success());
+    let mode = std::fs::metadata(dir.join("x.bundle")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // Policy paths and a bundle at once is a usage error, not a silent choice.
+    let both = tenet(&["check", ".", "--bundle", "x.bundle"], dir);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both.stderr));
+    let flag = tenet(&["table", "--bundle", "x.bundle", "--allow-rejects"], dir);
+    assert_eq!(flag.status.code(), Some(2));
+}

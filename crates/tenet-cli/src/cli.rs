@@ -243,7 +243,11 @@ enum Command {
 #[derive(Debug, Args)]
 struct Input {
     /// A bundle `tenet build` wrote: decide on it, without checking or compiling again
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["policies", "directory", "import", "pack", "as_of"])]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["policies", "directory", "import", "pack", "as_of", "parents_app_id", "approvals_app_id", "allow_rejects"]
+    )]
     bundle: Option<PathBuf>,
     /// Policy files or directories; repeat for several (default: the bundled example district;
     /// with --import, the bundled Teams pack)
@@ -395,6 +399,10 @@ pub fn run() -> ExitCode {
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     ExitCode::from(match cli.command {
         Command::Check { paths, mut input, format } => {
+            if input.bundle.is_some() && !paths.is_empty() {
+                eprintln!("error: give either policy paths or --bundle, not both");
+                return ExitCode::from(exit::USAGE);
+            }
             input.policies.splice(0..0, paths);
             check(&input, format)
         }
@@ -585,9 +593,10 @@ fn check_bundle(path: &std::path::Path, format: Format) -> u8 {
     let directory = &engine.table().model().directory;
     match format {
         Format::Text => eprintln!(
-            "bundle `{}`: built by tenet {}, {} users, {} decisions, sha256 {}: it loads",
+            "bundle `{}`: built by tenet {}, {}, {} users, {} decisions, sha256 {}: it loads",
             path.display(),
             info.version,
+            tenet::unstable::diagnostic::size(usize::try_from(info.bytes).unwrap_or(usize::MAX)),
             directory.user_count(),
             engine.table().model().decisions.len(),
             info.checksum
@@ -621,6 +630,15 @@ fn bundle_error(path: &std::path::Path, e: &tenet::BundleError) -> Diagnostic {
     Diagnostic::error(tenet::unstable::diagnostic::Code::Bundle, message).help(e.help())
 }
 
+/// A new file only its owner can read (on Unix): a bundle holds guardians' contact details.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// `tenet build`: checks and compiles the district, then writes the bundle beside its place and
 /// renames it there, so a reader (a server watching the file) sees the old bundle or the new one.
 fn build(input: &Input, out: &std::path::Path) -> u8 {
@@ -633,7 +651,7 @@ fn build(input: &Input, out: &std::path::Path) -> u8 {
     let mut partial = out.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    let written = std::fs::File::create(&partial).and_then(|file| {
+    let written = private_file(&partial).and_then(|file| {
         let mut writer = std::io::BufWriter::new(file);
         let info = engine.write_bundle(&mut writer)?;
         writer.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
@@ -894,7 +912,9 @@ fn report(input: &Input, out: &std::path::Path, fixes: usize, explanations: usiz
         Ok(e) => e,
         Err(code) => return code,
     };
-    let source = if !input.import.is_empty() {
+    let source = if let Some(bundle) = &input.bundle {
+        format!("the bundle {}", bundle.display())
+    } else if !input.import.is_empty() {
         format!("imported from {}", input.import.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
     } else if input.policies.is_empty() && input.directory.is_none() {
         "the bundled example district".to_string()

@@ -214,7 +214,7 @@ fn import_section(page: &mut String, table: &DecisionTable, import: Option<&Impo
             *page += "</tbody></table>";
         }
         None => {
-            *page += "<p>Decided on policy files and a directory file (not on an import run with --import).</p>";
+            *page += "<p>Decided on policy files and a directory file, or a bundle built from them (the import's report is not kept in a bundle).</p>";
         }
     }
     let assumed = table.model().directory.assumed();
