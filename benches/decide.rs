@@ -19,7 +19,7 @@ fn benches(c: &mut Criterion) {
         .users()
         .find_map(|(_, u)| {
             let h = table.user(&u.upn).ok()?;
-            table.guardians_of(h).first().map(|g| (u.upn.clone(), table.guardian_at(*g).id.clone()))
+            table.guardians_of(h).first().map(|g| (u.upn.clone(), table.guardian_at(*g).id().to_string()))
         })
         .expect("some user deals with a guardian");
 

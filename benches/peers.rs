@@ -286,7 +286,7 @@ pub fn cedar_entities_json(m: &Model) -> Json {
         out.push(json!({ "uid": uid("User", key), "attrs": attrs, "parents": parents }));
     }
     for (_, g) in d.guardians() {
-        let key = &*g.id;
+        let key = g.id();
         let linked: Vec<Json> = g.links.iter().map(|l| uid("User", d.user_key(l.student))).collect();
         let supported: Vec<Json> = g
             .links
@@ -298,8 +298,8 @@ pub fn cedar_entities_json(m: &Model) -> Json {
         out.push(json!({
             "uid": uid("Guardian", key),
             "attrs": {
-                "has_email": g.email.is_some(),
-                "has_phone": g.phone.is_some(),
+                "has_email": g.email().is_some(),
+                "has_phone": g.phone().is_some(),
                 "phone_e164": g.phone_e164,
                 "on_teams": g.on_teams,
                 "supported": entity_ref("GuardianSupport", key),
@@ -606,10 +606,10 @@ pub fn rego_data_json(m: &Model) -> Json {
                 .map(|l| json!({ "student": d.user_key(l.student), "relationship": l.relationship.as_str() }))
                 .collect();
             (
-                g.id.to_string(),
+                g.id().to_string(),
                 json!({
-                    "has_email": g.email.is_some(),
-                    "has_phone": g.phone.is_some(),
+                    "has_email": g.email().is_some(),
+                    "has_phone": g.phone().is_some(),
                     "phone_e164": g.phone_e164,
                     "on_teams": g.on_teams,
                     "links": links,
@@ -779,7 +779,7 @@ pub fn queries_for(table: &DecisionTable, users: &[String]) -> Vec<Query> {
         out.push(Query { user: u.clone(), decision: CHAT, guardian: None });
         let h = table.user(u).expect("a known user");
         for g in table.guardians_of(h) {
-            let id = table.guardian_at(g).id.to_string();
+            let id = table.guardian_at(g).id().to_string();
             out.push(Query { user: u.clone(), decision: CALL, guardian: Some(id) });
         }
     }

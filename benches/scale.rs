@@ -62,7 +62,7 @@ fn queries(c: &mut Criterion) {
         .filter_map(|t| {
             let u = table.user(t).ok()?;
             let g = table.guardians_of(u).into_iter().next()?;
-            Some((t.clone(), table.guardian_at(g).id.to_string()))
+            Some((t.clone(), table.guardian_at(g).id().to_string()))
         })
         .collect();
     g.throughput(Throughput::Elements(pairs.len() as u64));

@@ -501,8 +501,8 @@ impl Reference<'_> {
             .iter()
             .find(|l| dir.class_teams().any(|(_, c)| c.owners.contains(&self.user) && c.students.contains(&l.student)));
         match a {
-            GuardianAttr::HasEmail => Value::Bool(g.email.is_some()),
-            GuardianAttr::HasPhone => Value::Bool(g.phone.is_some()),
+            GuardianAttr::HasEmail => Value::Bool(g.email().is_some()),
+            GuardianAttr::HasPhone => Value::Bool(g.phone().is_some()),
             GuardianAttr::PhoneE164 => Value::Bool(g.phone_e164),
             GuardianAttr::OnTeams => Value::Bool(g.on_teams),
             GuardianAttr::Blocked => {

@@ -52,7 +52,7 @@ pub fn run(table: &DecisionTable) -> Vec<TestResult> {
             TestResult {
                 user: m.directory.user_at(x.user).upn.clone(),
                 decision: m.decisions[x.decision].name.clone(),
-                guardian: x.guardian.map(|g| m.directory.guardian_at(g).id.to_string()),
+                guardian: x.guardian.map(|g| m.directory.guardian_at(g).id().to_string()),
                 expected,
                 actual,
                 passed,

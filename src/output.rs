@@ -65,7 +65,7 @@ impl<'a> AnswerJson<'a> {
         Self {
             user: &d.user().upn,
             decision: d.decision_name(),
-            guardian: d.guardian().map(|g| &*g.id),
+            guardian: d.guardian().map(|g| g.id()),
             allowed: o.allowed,
             channel: o.channel.as_deref(),
             reason: ReasonJson::new(&o.reason, &cause),
@@ -141,7 +141,7 @@ pub fn explain(d: &Answer<'_>) -> String {
     let o = d.outcome;
     let mut s = String::new();
     let who = match d.guardian() {
-        Some(g) => format!("{} with guardian {}", d.user().upn, g.id),
+        Some(g) => format!("{} with guardian {}", d.user().upn, g.id()),
         None => d.user().upn.clone(),
     };
     let verdict = match (&o.allowed, &o.channel) {
@@ -203,7 +203,7 @@ pub fn table_text(decisions: &[Answer<'_>]) -> String {
             [
                 d.user().upn.clone(),
                 d.decision_name().to_string(),
-                d.guardian().map_or_else(|| "-".to_string(), |g| g.id.to_string()),
+                d.guardian().map_or_else(|| "-".to_string(), |g| g.id().to_string()),
                 summary(d),
             ]
         })
@@ -379,7 +379,7 @@ pub fn write_rows(
                     a.user().display_name().chars().count(),
                     roles(a).chars().count(),
                     a.decision_name().chars().count(),
-                    a.guardian().map_or(1, |g| g.id.chars().count()),
+                    a.guardian().map_or(1, |g| g.id().chars().count()),
                 ];
                 for (w, c) in widths.iter_mut().zip(cells) {
                     *w = (*w).max(c);
@@ -401,7 +401,7 @@ pub fn write_rows(
                     a.user().display_name(),
                     roles(a),
                     a.decision_name(),
-                    a.guardian().map_or("-", |g| &*g.id),
+                    a.guardian().map_or("-", |g| g.id()),
                     summary(a)
                 )
             })?;
@@ -432,7 +432,7 @@ pub fn write_rows(
                     a.user().display_name(),
                     &roles,
                     a.decision_name(),
-                    a.guardian().map_or("", |g| &*g.id),
+                    a.guardian().map_or("", |g| g.id()),
                     if o.allowed { "true" } else { "false" },
                     o.channel.as_deref().unwrap_or(""),
                     &o.reason.code,

@@ -153,8 +153,8 @@ pub fn changes_between(before: &DecisionTable, after: &DecisionTable, guardians:
         let guardian = a.guardian().map_or_else(
             || "-".to_string(),
             |g| match guardians {
-                Guardians::Pseudonyms => pseudonym(&g.id),
-                Guardians::Contacts => g.id.to_string(),
+                Guardians::Pseudonyms => pseudonym(g.id()),
+                Guardians::Contacts => g.id().to_string(),
             },
         );
         let key = (a.user().upn.clone(), a.decision_name().to_string(), guardian);
@@ -175,8 +175,8 @@ impl Snapshot {
                 let guardian = a.guardian().map_or_else(
                     || "-".to_string(),
                     |g| match guardians {
-                        Guardians::Pseudonyms => pseudonym(&g.id),
-                        Guardians::Contacts => g.id.to_string(),
+                        Guardians::Pseudonyms => pseudonym(g.id()),
+                        Guardians::Contacts => g.id().to_string(),
                     },
                 );
                 ((a.user().upn.clone(), a.decision_name().to_string(), guardian), Entry::of(a))

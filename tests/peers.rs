@@ -22,7 +22,7 @@ fn every_query(sides: &Sides) -> Vec<Query> {
         m.directory.user_keys().map(|u| Query { user: u.to_string(), decision: CHAT, guardian: None }).collect();
     for t in teachers(m) {
         for (_, g) in m.directory.guardians() {
-            let g = &g.id;
+            let g = &g.id();
             out.push(Query { user: t.clone(), decision: CALL, guardian: Some(g.to_string()) });
         }
     }

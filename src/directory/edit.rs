@@ -56,14 +56,14 @@ impl Directory {
     /// Gives `guardian` an email address (a stand-in: only its presence is decided on).
     pub(crate) fn add_guardian_email(&mut self, guardian: GuardianId) {
         if let Some((_, g)) = self.guardians.get_index_mut(guardian.index()) {
-            g.email = Some(ADDED_EMAIL.into());
+            g.set_email(ADDED_EMAIL);
         }
     }
 
     /// Gives `guardian` a mobile number in E.164 form (a stand-in, as for the email).
     pub(crate) fn add_guardian_e164_phone(&mut self, guardian: GuardianId) {
         if let Some((_, g)) = self.guardians.get_index_mut(guardian.index()) {
-            g.phone = Some(ADDED_PHONE.into());
+            g.set_phone(ADDED_PHONE);
             g.phone_e164 = true;
         }
     }

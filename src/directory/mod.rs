@@ -180,11 +180,13 @@ pub struct GuardianLink {
 /// family: they are never put into logs or diagnostics messages.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Guardian {
-    /// The id used in queries: the explicit `id`, else the email, lower-cased.
-    pub id: Box<str>,
-    pub name: Box<str>,
-    pub email: Option<Box<str>>,
-    pub phone: Option<Box<str>>,
+    /// Id, name, email and phone, one after the other in one allocation (a district has
+    /// millions of guardians): read them with [`Guardian::id`] and the like.
+    text: Box<str>,
+    /// Where the id, the name and the email end in `text`.
+    ends: [u32; 3],
+    has_email: bool,
+    has_phone: bool,
     pub phone_e164: bool,
     pub on_teams: bool,
     /// Usually one link: a boxed slice rather than a growable list (a district has millions).
@@ -193,13 +195,82 @@ pub struct Guardian {
     pub raw: usize,
 }
 
+impl Guardian {
+    /// A guardian record. `id` is the id used in queries: the explicit `id`, else the email,
+    /// lower-cased.
+    pub fn new(id: &str, name: &str, email: Option<&str>, phone: Option<&str>) -> Self {
+        let mut g = Self {
+            text: Box::default(),
+            ends: [0; 3],
+            has_email: false,
+            has_phone: false,
+            phone_e164: false,
+            on_teams: false,
+            links: Box::default(),
+            raw: 0,
+        };
+        g.set_text(id, name, email, phone);
+        g
+    }
+
+    fn set_text(&mut self, id: &str, name: &str, email: Option<&str>, phone: Option<&str>) {
+        let (e, p) = (email.unwrap_or(""), phone.unwrap_or(""));
+        let mut text = String::with_capacity(id.len() + name.len() + e.len() + p.len());
+        let mut end = |part: &str| {
+            text.push_str(part);
+            u32::try_from(text.len()).unwrap_or(u32::MAX)
+        };
+        self.ends = [end(id), end(name), end(e)];
+        text.push_str(p);
+        self.text = text.into_boxed_str();
+        (self.has_email, self.has_phone) = (email.is_some(), phone.is_some());
+    }
+
+    fn part(&self, from: usize, to: usize) -> &str {
+        // A damaged bundle can't make this panic: a part out of place reads empty.
+        self.text.get(from..to).unwrap_or("")
+    }
+
+    /// The id used in queries: the explicit `id`, else the email, lower-cased.
+    pub fn id(&self) -> &str {
+        self.part(0, self.ends[0] as usize)
+    }
+
+    /// The display name.
+    pub fn name(&self) -> &str {
+        self.part(self.ends[0] as usize, self.ends[1] as usize)
+    }
+
+    /// The email, if the record has one. Personal data: never logged.
+    pub fn email(&self) -> Option<&str> {
+        self.has_email.then(|| self.part(self.ends[1] as usize, self.ends[2] as usize))
+    }
+
+    /// The phone number as written, if the record has one. Personal data: never logged.
+    pub fn phone(&self) -> Option<&str> {
+        self.has_phone.then(|| self.part(self.ends[2] as usize, self.text.len()))
+    }
+
+    /// Replaces the email (a fix's stand-in).
+    pub(crate) fn set_email(&mut self, email: &str) {
+        let (id, name, phone) = (self.id().to_string(), self.name().to_string(), self.phone().map(str::to_string));
+        self.set_text(&id, &name, Some(email), phone.as_deref());
+    }
+
+    /// Replaces the phone number (a fix's stand-in).
+    pub(crate) fn set_phone(&mut self, phone: &str) {
+        let (id, name, email) = (self.id().to_string(), self.name().to_string(), self.email().map(str::to_string));
+        self.set_text(&id, &name, email.as_deref(), Some(phone));
+    }
+}
+
 impl fmt::Debug for Guardian {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Contact details are redacted so a stray `{:?}` can't leak them.
         f.debug_struct("Guardian")
-            .field("name", &self.name)
-            .field("has_email", &self.email.is_some())
-            .field("has_phone", &self.phone.is_some())
+            .field("name", &self.name())
+            .field("has_email", &self.has_email)
+            .field("has_phone", &self.has_phone)
             .field("phone_e164", &self.phone_e164)
             .field("on_teams", &self.on_teams)
             .field("links", &self.links)
@@ -419,7 +490,7 @@ impl Directory {
         }
         for (id, guardian) in &self.guardians {
             privacy.guardian_email(id);
-            if let Some(email) = &guardian.email {
+            if let Some(email) = guardian.email() {
                 privacy.guardian_email(email);
             }
         }

@@ -455,14 +455,16 @@ impl Validator {
             dir.guardians.insert(
                 id.clone(),
                 Guardian {
-                    name: g.name.unwrap_or_else(|| format!("guardian {i}")).into(),
-                    id: id.into(),
-                    email: email.map(String::into_boxed_str),
-                    phone: phone.map(String::into_boxed_str),
                     phone_e164,
                     on_teams: g.on_teams,
                     links: links.into(),
                     raw: i,
+                    ..Guardian::new(
+                        &id,
+                        g.name.as_deref().unwrap_or(&format!("guardian {i}")),
+                        email.as_deref(),
+                        phone.as_deref(),
+                    )
                 },
             );
         }

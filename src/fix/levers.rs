@@ -427,7 +427,7 @@ fn owner_step(model: &Model, user: UserId, team: ClassTeamId) -> Step {
 fn guardian_ways(model: &Model, t: &Target, a: GuardianAttr, value: &Value) -> Vec<Vec<Step>> {
     let Some(g) = t.guardian else { return Vec::new() };
     let dir = &model.directory;
-    let id = &dir.guardian_at(g).id;
+    let id = dir.guardian_at(g).id();
     let upn = &dir.user_at(t.user).upn;
     let sds = "School Data Sync parent files (contacts)".to_string();
     let step = match (a, value) {

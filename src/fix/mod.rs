@@ -233,7 +233,7 @@ fn compiled_changes(
     let outcome = after.outcome.clone();
     let upn = &q.model.directory.user_at(q.user).upn;
     let asked = &q.model.decisions[q.decision].name;
-    let guardian = q.guardian.map_or("-", |g| &*q.model.directory.guardian_at(g).id);
+    let guardian = q.guardian.map_or("-", |g| q.model.directory.guardian_at(g).id());
     let changes = changes_between(table, &after_table, Guardians::Contacts);
     let own = changes.iter().filter(|c| &c.key.0 == upn).count();
     let this = changes.iter().filter(|c| &c.key.0 == upn && &c.key.1 == asked && c.key.2 == guardian).count();

@@ -50,8 +50,8 @@ impl GuardianKey {
     }
 
     fn intrinsic(g: &Guardian) -> u32 {
-        u32::from(g.email.is_some())
-            | u32::from(g.phone.is_some()) << 1
+        u32::from(g.email().is_some())
+            | u32::from(g.phone().is_some()) << 1
             | u32::from(g.phone_e164) << 2
             | u32::from(g.on_teams) << 3
     }

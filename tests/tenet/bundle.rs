@@ -44,7 +44,7 @@ fn same(before: &Engine, after: &Engine) {
     assert_eq!(format!("{:?}", before.table()), format!("{:?}", after.table()));
     assert_eq!(before_dir.user_count(), after_dir.user_count());
     for ((_, x), (_, y)) in before_dir.guardians().zip(after_dir.guardians()) {
-        assert_eq!((&x.email, &x.phone, &x.id), (&y.email, &y.phone, &y.id));
+        assert_eq!((x.email(), x.phone(), x.id(), x.name()), (y.email(), y.phone(), y.id(), y.name()));
     }
 }
 

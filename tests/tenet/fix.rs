@@ -24,8 +24,9 @@ fn denied(engine: &Engine) -> Vec<(String, String, Option<String>)> {
         .every_query()
         .filter_map(|(u, d, g)| {
             let a = table.decide_handles(u, d, g).ok()?;
-            (!a.allowed())
-                .then(|| (a.user().upn.clone(), a.decision_name().to_string(), a.guardian().map(|g| g.id.to_string())))
+            (!a.allowed()).then(|| {
+                (a.user().upn.clone(), a.decision_name().to_string(), a.guardian().map(|g| g.id().to_string()))
+            })
         })
         .collect()
 }

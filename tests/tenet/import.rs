@@ -61,7 +61,7 @@ fn outcomes(engine: &Engine) -> BTreeMap<(String, String, Option<String>), serde
             let reason = |r: &tenet::output::ReasonJson<'_>| serde_json::json!([r.code, r.message, r.decision]);
             // Guardians by name: sources key a contact without email differently (an SDS id, or
             // the student and name for Graph), and Lakeside's guardian names are unique.
-            let key = (j.user.to_lowercase(), j.decision.to_string(), d.guardian().map(|g| g.name.to_string()));
+            let key = (j.user.to_lowercase(), j.decision.to_string(), d.guardian().map(|g| g.name().to_string()));
             let value = serde_json::json!({
                 "allowed": j.allowed,
                 "channel": j.channel,

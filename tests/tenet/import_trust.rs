@@ -424,7 +424,7 @@ fn without_a_supplement_what_is_assumed_is_stated_where_it_decides() {
     let imported = import(&dirs, &pack(), &Options::default());
     let engine = built(&imported);
     assert!(crate::support::assert_agreement(&engine) > 400);
-    let guardian = engine.table().model().directory.guardians().next().unwrap().1.id.to_string();
+    let guardian = engine.table().model().directory.guardians().next().unwrap().1.id().to_string();
     let d = engine.decide("ana.rivera@lakeside.edu", "guardian_can_start_chat", Some(&guardian)).unwrap();
     // Lines as words: a fact reads the same under a blocker's "because" and under "also consulted".
     let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");

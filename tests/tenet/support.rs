@@ -56,7 +56,7 @@ pub fn assert_agreement(engine: &Engine) -> usize {
             "user {} decision {} guardian {:?}",
             table.user_at(u).upn,
             model.decisions[d.index()].name,
-            g.map(|g| table.guardian_at(g).id.clone())
+            g.map(|g| table.guardian_at(g).id().to_string())
         );
         assert_eq!(compiled.outcome, &reference, "outcome differs for {who}\n{}", table.dump());
         let reference_prov = tenet::unstable::eval::provenance(model, u.id(), d.index(), g.map(|g| g.id()));

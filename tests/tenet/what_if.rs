@@ -96,7 +96,7 @@ fn reference_changes(before: &Engine, after: &Engine) -> BTreeSet<(String, Strin
         let old = tenet::unstable::eval::evaluate(b.model(), u.id(), d.index(), g.map(|g| g.id()));
         let new = tenet::unstable::eval::evaluate(a.model(), u.id(), d.index(), g.map(|g| g.id()));
         if recorded(&old) != recorded(&new) {
-            let guardian = g.map_or_else(|| "-".to_string(), |g| b.guardian_at(g).id.to_string());
+            let guardian = g.map_or_else(|| "-".to_string(), |g| b.guardian_at(g).id().to_string());
             out.insert((b.user_at(u).upn.clone(), b.model().decisions[d.index()].name.clone(), guardian));
         }
     }

@@ -207,7 +207,7 @@ impl Data {
             }
             if let Some(i) = blocker(&a.outcome.reason) {
                 first_decided.entry(i).or_insert_with(|| {
-                    (a.user().upn.clone(), a.decision_name().to_string(), a.guardian().map(|g| g.id.to_string()))
+                    (a.user().upn.clone(), a.decision_name().to_string(), a.guardian().map(|g| g.id().to_string()))
                 });
             }
             if last == Some((a.user, a.decision)) {
@@ -278,7 +278,7 @@ fn guardian_quality(dir: &Directory, show_contacts: bool) -> GuardianQuality {
     let name = |id: &str, g: &tenet::unstable::directory::Guardian| {
         if show_contacts {
             let mut s = id.to_string();
-            for c in [g.email.as_deref(), g.phone.as_deref()].into_iter().flatten() {
+            for c in [g.email(), g.phone()].into_iter().flatten() {
                 if c != id {
                     s += &format!(" · {c}");
                 }
@@ -293,11 +293,11 @@ fn guardian_quality(dir: &Directory, show_contacts: bool) -> GuardianQuality {
         (
             "mobile number not in E.164 form",
             "SMS invites and profile look-up need + country code and number",
-            |_, g| g.phone.is_some() && !g.phone_e164,
+            |_, g| g.phone().is_some() && !g.phone_e164,
         ),
-        ("no email address", "email from the Parents app and email invites need one", |_, g| g.email.is_none()),
+        ("no email address", "email from the Parents app and email invites need one", |_, g| g.email().is_none()),
         ("neither email nor mobile number", "Teams can't reach them at all", |_, g| {
-            g.email.is_none() && g.phone.is_none()
+            g.email().is_none() && g.phone().is_none()
         }),
         (
             "a relationship other than parent or guardian",
@@ -316,7 +316,7 @@ fn guardian_quality(dir: &Directory, show_contacts: bool) -> GuardianQuality {
             if test(dir, g) {
                 check.count += 1;
                 if check.listed.len() < LISTED {
-                    check.listed.push(name(&g.id, g));
+                    check.listed.push(name(g.id(), g));
                 }
             }
         }
