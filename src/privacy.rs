@@ -59,8 +59,14 @@ impl Privacy {
     }
 
     /// A guardian's email: hidden even at a user domain (a member of staff who is a parent).
+    /// Give every user first: only an email at a user domain needs remembering (any other is
+    /// hidden anyway), and a district's guardians are millions, nearly all at other domains.
     pub fn guardian_email(&mut self, email: &str) {
-        self.guardian_emails.insert(email.trim().to_ascii_lowercase().into());
+        let email = email.trim().to_ascii_lowercase();
+        let at_user_domain = email.rsplit_once('@').is_some_and(|(_, d)| self.user_domains.contains(d));
+        if at_user_domain {
+            self.guardian_emails.insert(email.into());
+        }
     }
 
     /// `text` with each contact detail replaced by [`HIDDEN`].
@@ -257,6 +263,17 @@ mod tests {
         p.user("ana.rivera@lakeside.edu");
         p.guardian_email("Staff.Parent@lakeside.edu");
         p.hide(text).into_owned()
+    }
+
+    #[test]
+    fn only_guardian_emails_at_user_domains_are_remembered() {
+        let mut p = Privacy::default();
+        p.user("ana.rivera@lakeside.edu");
+        p.guardian_email("maria.kim@example.com");
+        p.guardian_email(" Staff.Parent@Lakeside.edu ");
+        assert_eq!(p.guardian_emails.len(), 1);
+        assert_eq!(p.hide("maria.kim@example.com"), HIDDEN, "hidden all the same: not at a user domain");
+        assert_eq!(p.hide("staff.parent@lakeside.edu"), HIDDEN);
     }
 
     #[test]
