@@ -4,6 +4,7 @@
 //! the change on a copy and deciding again.
 
 use super::{ClassTeamId, Directory, GuardianId, Relationship, UserId};
+use indexmap::set::MutableValues as _;
 use std::sync::Arc;
 
 /// Stands in for an address the admin adds: never shown, and not anyone's.
@@ -55,14 +56,14 @@ impl Directory {
 
     /// Gives `guardian` an email address (a stand-in: only its presence is decided on).
     pub(crate) fn add_guardian_email(&mut self, guardian: GuardianId) {
-        if let Some((_, g)) = self.guardians.get_index_mut(guardian.index()) {
+        if let Some(g) = self.guardians.get_index_mut2(guardian.index()) {
             g.set_email(ADDED_EMAIL);
         }
     }
 
     /// Gives `guardian` a mobile number in E.164 form (a stand-in, as for the email).
     pub(crate) fn add_guardian_e164_phone(&mut self, guardian: GuardianId) {
-        if let Some((_, g)) = self.guardians.get_index_mut(guardian.index()) {
+        if let Some(g) = self.guardians.get_index_mut2(guardian.index()) {
             g.set_phone(ADDED_PHONE);
             g.phone_e164 = true;
         }
@@ -71,7 +72,7 @@ impl Directory {
     /// Sets the relationship of `guardian`'s link that decisions about `user` read (see
     /// [`Directory::relation`]) to `relationship`.
     pub(crate) fn set_relationship(&mut self, user: UserId, guardian: GuardianId, relationship: Relationship) {
-        let Some(g) = self.guardians.get_index(guardian.index()).map(|(_, g)| g) else { return };
+        let Some(g) = self.guardians.get_index(guardian.index()) else { return };
         let owns = &self.users.get_index(user.index()).map_or(&[][..], |(_, u)| &u.owns[..]);
         let teaches = |s: UserId| {
             self.users.get_index(s.index()).is_some_and(|(_, s)| s.student_of.iter().any(|c| owns.contains(c)))
@@ -82,7 +83,7 @@ impl Directory {
             .position(|l| l.student == user)
             .or_else(|| g.links.iter().position(|l| teaches(l.student)))
             .or((!g.links.is_empty()).then_some(0));
-        if let (Some(i), Some((_, g))) = (link, self.guardians.get_index_mut(guardian.index())) {
+        if let (Some(i), Some(g)) = (link, self.guardians.get_index_mut2(guardian.index())) {
             g.links[i].relationship = relationship;
         }
     }

@@ -278,6 +278,31 @@ impl fmt::Debug for Guardian {
     }
 }
 
+/// Guardians in directory order, found by id: a guardian hashes and compares as its id, so the
+/// set needs no key beside it (a district has millions of guardians).
+pub type GuardianSet = indexmap::IndexSet<Guardian, foldhash::fast::RandomState>;
+
+impl std::hash::Hash for Guardian {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+/// Two records are the same guardian when their ids are: the directory's key.
+impl PartialEq for Guardian {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for Guardian {}
+
+impl std::borrow::Borrow<str> for Guardian {
+    fn borrow(&self) -> &str {
+        self.id()
+    }
+}
+
 /// Entries by name, in directory order. Hashed with foldhash: names are probed on every query,
 /// and SipHash's resistance to chosen collisions buys nothing for a directory the admin wrote.
 pub type NameMap<T> = IndexMap<String, T, foldhash::fast::RandomState>;
@@ -288,7 +313,8 @@ pub struct Directory {
     users: NameMap<User>,
     groups: NameMap<Group>,
     class_teams: NameMap<ClassTeam>,
-    guardians: NameMap<Guardian>,
+    /// Keyed by their own id (see [`Guardian`]'s `Hash`): no second copy of it as a key.
+    guardians: GuardianSet,
     /// Roles held by at least one enabled / disabled user (sorted).
     enabled_roles: Vec<String>,
     disabled_roles: Vec<String>,
@@ -397,7 +423,7 @@ impl Directory {
 
     /// Every guardian, in directory order.
     pub fn guardians(&self) -> impl ExactSizeIterator<Item = (GuardianId, &Guardian)> + '_ {
-        self.guardians.values().enumerate().map(|(i, g)| (GuardianId::new(i), g))
+        self.guardians.iter().enumerate().map(|(i, g)| (GuardianId::new(i), g))
     }
 
     /// Every user's key (the UPN trimmed, ASCII letters lower-cased), in directory order.
@@ -453,7 +479,7 @@ impl Directory {
     /// The guardian of an id, if this directory has one there (an id from another directory,
     /// say a table's before a reload, may not).
     pub fn get_guardian(&self, id: GuardianId) -> Option<&Guardian> {
-        self.guardians.get_index(id.index()).map(|(_, g)| g)
+        self.guardians.get_index(id.index())
     }
 
     /// The guardian of an id this directory made.
@@ -488,8 +514,8 @@ impl Directory {
         for user in self.users.values() {
             privacy.user(&user.upn);
         }
-        for (id, guardian) in &self.guardians {
-            privacy.guardian_email(id);
+        for guardian in &self.guardians {
+            privacy.guardian_email(guardian.id());
             if let Some(email) = guardian.email() {
                 privacy.guardian_email(email);
             }
@@ -570,7 +596,7 @@ impl Directory {
         let groups_fit = self.groups.values().all(|g| fits(g.members.iter().map(|u| u.index()), users));
         let teams_fit =
             self.class_teams.values().all(|t| fits(t.owners.iter().chain(&t.students).map(|u| u.index()), users));
-        let guardians_fit = self.guardians.values().all(|g| fits(g.links.iter().map(|l| l.student.index()), users));
+        let guardians_fit = self.guardians.iter().all(|g| fits(g.links.iter().map(|l| l.student.index()), users));
         if users_fit && groups_fit && teams_fit && guardians_fit {
             Ok(self)
         } else {
@@ -612,7 +638,8 @@ impl Directory {
 
     /// The guardian of an id (ASCII letters in any case).
     pub fn guardian(&self, id: &str) -> Option<(GuardianId, &Guardian)> {
-        lookup(&self.guardians, id).map(|(i, g)| (GuardianId::new(i), g))
+        let found = self.guardians.get_full(id).or_else(|| self.guardians.get_full(self::key(id).as_str()));
+        found.map(|(i, g)| (GuardianId::new(i), g))
     }
 
     /// Guardians a user deals with, in directory order: those of the students of the class teams

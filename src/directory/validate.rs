@@ -432,7 +432,7 @@ impl Validator {
                     }
                 }
             }
-            if let Some(first) = dir.guardians.get(&id) {
+            if let Some(first) = dir.guardians.get(id.as_str()) {
                 let d = Diagnostic::error(
                     Code::DirectoryDuplicate,
                     format!("guardian {i} repeats the id of an earlier guardian"),
@@ -452,21 +452,18 @@ impl Validator {
                     student.guardians.push(gi);
                 }
             }
-            dir.guardians.insert(
-                id.clone(),
-                Guardian {
-                    phone_e164,
-                    on_teams: g.on_teams,
-                    links: links.into(),
-                    raw: i,
-                    ..Guardian::new(
-                        &id,
-                        g.name.as_deref().unwrap_or(&format!("guardian {i}")),
-                        email.as_deref(),
-                        phone.as_deref(),
-                    )
-                },
-            );
+            dir.guardians.insert(Guardian {
+                phone_e164,
+                on_teams: g.on_teams,
+                links: links.into(),
+                raw: i,
+                ..Guardian::new(
+                    &id,
+                    g.name.as_deref().unwrap_or(&format!("guardian {i}")),
+                    email.as_deref(),
+                    phone.as_deref(),
+                )
+            });
         }
     }
 
@@ -639,7 +636,7 @@ mod tests {
     fn debug_output_never_shows_contact_details() {
         let dir = load_str("users:\n  - upn: s@x.edu\nguardians:\n  - email: p@example.com\n    phone: \"+12065550101\"\n    students: [{upn: s@x.edu, relationship: parent}]\n")
             .unwrap_or_default();
-        let shown = format!("{dir:?} {:?}", dir.guardians.values().collect::<Vec<_>>());
+        let shown = format!("{dir:?} {:?}", dir.guardians.iter().collect::<Vec<_>>());
         assert!(!shown.contains("p@example.com") && !shown.contains("5550101"), "{shown}");
         assert!(shown.contains("guardians: 1"), "{shown}");
     }
