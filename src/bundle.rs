@@ -151,7 +151,8 @@ pub fn read(bytes: &[u8]) -> Result<(Arc<DecisionTable>, Info), BundleError> {
     let directory = Arc::unwrap_or_clone(model.directory).loaded().map_err(BundleError::Damaged)?;
     model.directory = Arc::new(directory);
     let compiled = table.fitted(&model).map_err(BundleError::Damaged)?;
-    Ok((Arc::new(DecisionTable::new(Arc::new(model), compiled)), info))
+    let table = DecisionTable::new(Arc::new(model), compiled).loaded_from_bundle(&info.checksum);
+    Ok((Arc::new(table), info))
 }
 
 /// Checks the header against the file: mark, version, length and checksum.

@@ -79,6 +79,8 @@ pub struct DecisionTable {
     outcomes: Vec<Outcome>,
     /// Provenance parts rendered once.
     explainer: Explainer,
+    /// The SHA-256 of the bundle the table was loaded from, if it was (see [`crate::bundle`]).
+    bundle: Option<Arc<str>>,
 }
 
 /// What the compiler works out, handed to [`DecisionTable::new`]; a bundle stores it (see
@@ -117,6 +119,7 @@ impl DecisionTable {
             cells: c.cells,
             outcomes: c.outcomes,
             explainer,
+            bundle: None,
         }
     }
 }
@@ -218,6 +221,18 @@ impl DecisionTable {
     /// The checked model the table was compiled from.
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// The SHA-256 of the bundle this table was loaded from, in hex; `None` for a table built
+    /// from sources. Replicas serving the same bundle say the same.
+    pub fn bundle_checksum(&self) -> Option<&str> {
+        self.bundle.as_deref()
+    }
+
+    /// The table loaded from the bundle whose checksum is `checksum`.
+    pub(crate) fn loaded_from_bundle(mut self, checksum: &str) -> Self {
+        self.bundle = Some(Arc::from(checksum));
+        self
     }
 
     /// Number of distinct profiles (rows).

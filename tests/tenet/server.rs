@@ -558,8 +558,9 @@ fn sighup_reloads_and_a_broken_reload_keeps_the_last_good_table() {
 
     set_privacy(&dir, true, false);
     server.signal("-HUP");
-    wait_ready(&server, |v| v["generation"] == 1);
+    let v = wait_ready(&server, |v| v["generation"] == 1);
     assert_eq!(presence(&server), "PRIVACY_MODE_ON");
+    assert!(v["bundle"].is_null(), "a table built from sources names no bundle: {v}");
 
     set_privacy(&dir, false, true);
     server.signal("-HUP");
@@ -872,8 +873,15 @@ fn watch_swaps_a_rebuilt_bundle_and_keeps_serving_through_a_damaged_one() {
     // A replica sees the new bundle when the builder renames it into place.
     set_privacy(&dir, true, false);
     build_bundle(&dir, &bundle);
-    wait_ready(&server, |v| v["generation"].as_u64().unwrap_or(0) >= 1);
+    let v = wait_ready(&server, |v| v["generation"].as_u64().unwrap_or(0) >= 1);
     assert_eq!(presence(&server), "PRIVACY_MODE_ON");
+    // /readyz names the bundle served by its checksum: the one `check --bundle` reports.
+    let checked = Command::new(env!("CARGO_BIN_EXE_tenet"))
+        .args(["check", "--bundle", bundle.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let checked: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(v["bundle"]["sha256"], checked["bundle"]["sha256"], "{v}");
     // A bundle cut short is refused, and the last good table still serves.
     let bytes = std::fs::read(&bundle).unwrap();
     std::fs::write(&bundle, &bytes[..bytes.len() / 2]).unwrap();

@@ -324,6 +324,7 @@ pub(super) fn readiness(s: &AppState) -> serde_json::Value {
         "users": t.model().directory.user_count(),
         "decisions": t.model().decisions.len(),
         "profiles": t.profile_count(),
+        "bundle": t.bundle_checksum().map(|sha256| serde_json::json!({ "sha256": sha256 })),
         "reloads": { "succeeded": served.succeeded, "failed": served.failed },
         "last_reload_error": served.last_error.as_deref(),
     })
