@@ -36,6 +36,9 @@ pub struct Privacy {
     show: bool,
     user_domains: Names,
     guardian_emails: Names,
+    /// Whether a guardian's email has been given: a user domain given after it is not added
+    /// (emails there stay hidden), since guardian emails at it were not remembered.
+    guardians_given: bool,
 }
 
 impl Privacy {
@@ -53,6 +56,7 @@ impl Privacy {
     pub fn user(&mut self, upn: &str) {
         if let Some((_, domain)) = upn.trim().rsplit_once('@')
             && !domain.is_empty()
+            && !self.guardians_given
         {
             self.user_domains.insert(domain.to_ascii_lowercase().into());
         }
@@ -61,12 +65,20 @@ impl Privacy {
     /// A guardian's email: hidden even at a user domain (a member of staff who is a parent).
     /// Give every user first: only an email at a user domain needs remembering (any other is
     /// hidden anyway), and a district's guardians are millions, nearly all at other domains.
+    /// Each email a message could find in the value is remembered, not only the whole value
+    /// (`p@lakeside.edu.` reads as `p@lakeside.edu` in a message).
     pub fn guardian_email(&mut self, email: &str) {
+        self.guardians_given = true;
         let email = email.trim().to_ascii_lowercase();
-        let at_user_domain = email.rsplit_once('@').is_some_and(|(_, d)| self.user_domains.contains(d));
-        if at_user_domain {
-            self.guardian_emails.insert(email.into());
-        }
+        let domains = &self.user_domains;
+        let at_user_domain = |part: &str| part.rsplit_once('@').is_some_and(|(_, d)| domains.contains(d));
+        let kept: Vec<Box<str>> = emails(&email)
+            .map(|r| &email[r])
+            .chain(std::iter::once(email.as_str()))
+            .filter(|part| at_user_domain(part))
+            .map(Box::from)
+            .collect();
+        self.guardian_emails.extend(kept);
     }
 
     /// `text` with each contact detail replaced by [`HIDDEN`].
@@ -263,6 +275,17 @@ mod tests {
         p.user("ana.rivera@lakeside.edu");
         p.guardian_email("Staff.Parent@lakeside.edu");
         p.hide(text).into_owned()
+    }
+
+    #[test]
+    fn a_guardian_email_is_hidden_however_a_message_cuts_it() {
+        let mut p = Privacy::default();
+        p.user("ana.rivera@lakeside.edu");
+        p.guardian_email("p@lakeside.edu.");
+        assert_eq!(p.hide("p@lakeside.edu."), format!("{HIDDEN}."));
+        // A user domain given after a guardian is not trusted: emails there stay hidden.
+        p.user("staff@district.edu");
+        assert_eq!(p.hide("x@district.edu"), HIDDEN);
     }
 
     #[test]

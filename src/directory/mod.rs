@@ -288,7 +288,8 @@ impl std::hash::Hash for Guardian {
     }
 }
 
-/// Two records are the same guardian when their ids are: the directory's key.
+/// Two records are the same guardian when their ids are: the directory's key. (Only the id:
+/// compare `email()`, `phone()` and the rest to compare the records.)
 impl PartialEq for Guardian {
     fn eq(&self, other: &Self) -> bool {
         self.id() == other.id()

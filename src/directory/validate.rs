@@ -452,7 +452,7 @@ impl Validator {
                     student.guardians.push(gi);
                 }
             }
-            dir.guardians.insert(Guardian {
+            let inserted = dir.guardians.insert(Guardian {
                 phone_e164,
                 on_teams: g.on_teams,
                 links: links.into(),
@@ -464,6 +464,8 @@ impl Validator {
                     phone.as_deref(),
                 )
             });
+            // The duplicate check above keeps ids apart: `gi` is this guardian's position.
+            debug_assert!(inserted);
         }
     }
 
