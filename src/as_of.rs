@@ -18,6 +18,14 @@ const SWITCHES: [Switch; 2] = [
     ("SmsInvitesRetired", "Microsoft retired SMS invites from 2025-06-30", |d| d >= date(2025, 6, 30)),
 ];
 
+/// The day `model` is evaluated as of, if [`apply`] set one (a bundle built with `--as-of`).
+pub fn day_of(model: &Model) -> Option<Date> {
+    model.configs.values().flat_map(|c| &c.values).find_map(|(_, source)| match source {
+        ConfigSource::AsOf(day) => Some(*day),
+        _ => None,
+    })
+}
+
 /// Sets the retirement switches of `model` as of `day`, overriding the tenant's values.
 pub fn apply(model: &mut Model, day: Date) -> Result<(), Diagnostic> {
     let Some(config) = model.configs.get_mut(CONFIG) else {

@@ -240,6 +240,12 @@ fn build_writes_a_bundle_every_command_answers_from_like_the_sources() {
     let checked = tenet(&["check", "--bundle", "district.bundle"], dir);
     assert!(checked.status.success());
     assert!(text(&checked.stderr).contains("22 users, 12 decisions, sha256 "), "{}", text(&checked.stderr));
+    let dated = tenet(&["build", "--as-of", "2025-10-01", "--out", "dated.bundle"], dir);
+    assert!(dated.status.success());
+    let checked = tenet(&["check", "--bundle", "dated.bundle"], dir);
+    assert!(text(&checked.stderr).contains("built by tenet 0.1.0 as of 2025-10-01"), "{}", text(&checked.stderr));
+    let json = tenet(&["check", "--bundle", "district.bundle", "--format", "json"], dir);
+    assert!(text(&json.stdout).contains("\"as_of\":null"), "{}", text(&json.stdout));
     let diff = tenet(&["diff", "--before", "district.bundle", "--after", example], dir);
     assert_eq!(diff.status.code(), Some(0), "{}", text(&diff.stderr));
 }

@@ -591,11 +591,13 @@ fn check_bundle(path: &std::path::Path, format: Format) -> u8 {
         Err(code) => return code,
     };
     let directory = &engine.table().model().directory;
+    let as_of = tenet::unstable::as_of::day_of(engine.table().model());
     match format {
         Format::Text => eprintln!(
-            "bundle `{}`: built by tenet {}, {}, {} users, {} decisions, sha256 {}: it loads",
+            "bundle `{}`: built by tenet {}{}, {}, {} users, {} decisions, sha256 {}: it loads",
             path.display(),
             info.version,
+            as_of.map(|d| format!(" as of {d}")).unwrap_or_default(),
             tenet::unstable::diagnostic::size(usize::try_from(info.bytes).unwrap_or(usize::MAX)),
             directory.user_count(),
             engine.table().model().decisions.len(),
@@ -605,7 +607,8 @@ fn check_bundle(path: &std::path::Path, format: Format) -> u8 {
             "{}\n",
             serde_json::json!({ "diagnostics": [], "bundle": {
                 "version": info.version, "format": info.format, "sha256": info.checksum, "bytes": info.bytes,
-                "users": directory.user_count(), "decisions": engine.table().model().decisions.len() } })
+                "users": directory.user_count(), "decisions": engine.table().model().decisions.len(),
+                "as_of": as_of.map(|d| d.to_string()) } })
         )),
     }
     exit::OK
