@@ -8,22 +8,7 @@
 # Each size: `tenet gen`, `tenet build`, then `tenet decide` and `tenet check --bundle` from the
 # bundle and `tenet decide` from the sources (wall-clock seconds and peak memory, GNU time), and
 # `tenet serve` from each: the seconds from start to its `listening on` line, three times.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-cargo build --release --quiet
-tenet="$root/target/release/tenet"
-sizes=("$@")
-[ "${#sizes[@]}" -gt 0 ] || sizes=(10000 100000)
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-run() {
-    local what="$1"
-    shift
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || true
-    read -r secs kb < <(tail -n 1 "$work/time")
-    printf '  %-28s %8s s %7s MB\n' "$what" "$secs" "$((kb / 1024))"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # Seconds from starting `tenet serve ARGS...` to its `listening on` line.
 ready() {
     local start now

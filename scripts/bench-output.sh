@@ -10,22 +10,7 @@
 # seconds and peak memory (GNU time, /usr/bin/time), and for the report its size and the time
 # from navigation to a drawn page that the page itself measures (`data-ready-ms`), read by
 # Chromium's --dump-dom (Debian: chromium), twice.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-cargo build --release --quiet
-tenet="$root/target/release/tenet"
-sizes=("$@")
-[ "${#sizes[@]}" -gt 0 ] || sizes=(10000 100000)
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-run() {
-    local what="$1"
-    shift
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || true
-    read -r secs kb < <(tail -n 1 "$work/time")
-    printf '  %-28s %8s s %7s MB\n' "$what" "$secs" "$((kb / 1024))"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 for n in "${sizes[@]}"; do
     echo "== $n users"
     "$tenet" gen --users "$n" --out "$work/d$n" 2>/dev/null

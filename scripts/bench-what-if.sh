@@ -11,15 +11,8 @@
 # fix` for one denied teacher and for every teacher (a build, the search, and a verification of
 # each suggestion: a compiled table and a diff for those that reach past the user). Prints
 # wall-clock seconds and peak memory; needs GNU time (/usr/bin/time).
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-cargo build --release --quiet
-tenet="$root/target/release/tenet"
-sizes=("$@")
-[ "${#sizes[@]}" -gt 0 ] || sizes=(10000 100000)
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+# Its own `run`: the first line of what the command printed, too.
 echo 'Set-CsExternalAccessPolicy -Identity Tag:P0 -EnableTeamsConsumerAccess $true' >"$work/same.ps1"
 echo 'Set-CsExternalAccessPolicy -Identity Tag:P0 -EnableTeamsConsumerAccess $false' >"$work/change.ps1"
 run() {
