@@ -327,7 +327,7 @@ fn effective_sets(model: &Model, used: &Used) -> (Vec<u32>, Vec<Box<[Effective]>
             let eff = if let Some((instance, _)) = ptype.direct.get(&u) {
                 Effective { instance: *instance, via: Via::Direct }
             } else {
-                let winner = user.groups.iter().filter_map(|g| best[slot][g.index()]).min();
+                let winner = user.groups().iter().filter_map(|g| best[slot][g.index()]).min();
                 match winner {
                     Some(i) => {
                         let a = &ptype.groups[i];
@@ -469,7 +469,7 @@ impl<'a> AttrSlot<'a> {
                 match attr {
                     UserAttr::Roles => user.roles.iter().for_each(|r| add(r)),
                     UserAttr::Licenses => user.licenses.iter().for_each(|l| add(l)),
-                    UserAttr::Groups => user.groups.iter().for_each(|g| add(&model.directory.group_at(*g).id)),
+                    UserAttr::Groups => user.groups().iter().for_each(|g| add(&model.directory.group_at(g).id)),
                     // Not a string set: the projection never keeps members of these.
                     _ => {}
                 }

@@ -332,9 +332,9 @@ pub fn effective(model: &Model, user: UserId, ptype: TypeId) -> Effective {
     // `groups` is kept in precedence order, so the first group the user is in wins. The user's
     // own few groups are compared with each assignment in turn (a scan of one short list, where
     // a look-up in every group's member list would miss the cache on each).
-    let mine = &model.directory.user_at(user).groups;
+    let mine = model.directory.user_at(user).groups();
     for a in &t.groups {
-        if mine.contains(&a.group) {
+        if mine.contains(a.group) {
             return Effective { instance: a.instance, via: Via::Group(a.group, a.rank) };
         }
     }
@@ -506,7 +506,7 @@ impl Reference<'_> {
             GuardianAttr::PhoneE164 => Value::Bool(g.phone_e164),
             GuardianAttr::OnTeams => Value::Bool(g.on_teams),
             GuardianAttr::Blocked => {
-                Value::Bool(self.guardian.is_some_and(|gi| m.directory.user_at(self.user).blocked.contains(&gi)))
+                Value::Bool(self.guardian.is_some_and(|gi| m.directory.user_at(self.user).blocked().contains(gi)))
             }
             GuardianAttr::Linked => Value::Bool(taught.is_some()),
             GuardianAttr::OfUser => Value::Bool(own.is_some()),

@@ -26,9 +26,9 @@ pub(crate) fn user_attr(model: &Model, u: UserId, a: UserAttr) -> Value {
         UserAttr::Enabled => Value::Bool(user.enabled),
         UserAttr::Roles => shared(&user.roles),
         UserAttr::Licenses => shared(&user.licenses),
-        UserAttr::Groups => strings(&mut user.groups.iter().map(|g| model.directory.group_at(*g).id.as_str())),
-        UserAttr::OwnsClassTeam => Value::Bool(!user.owns.is_empty()),
-        UserAttr::InClassTeam => Value::Bool(!user.student_of.is_empty()),
+        UserAttr::Groups => strings(&mut user.groups().iter().map(|g| model.directory.group_at(g).id.as_str())),
+        UserAttr::OwnsClassTeam => Value::Bool(!user.owns().is_empty()),
+        UserAttr::InClassTeam => Value::Bool(!user.student_of().is_empty()),
         UserAttr::InvitesSent => Value::Int(user.invites_sent),
     }
 }

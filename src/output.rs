@@ -289,7 +289,7 @@ impl RowFilter {
         (self.users.is_empty() || self.users.contains(&u))
             && self.role.as_deref().is_none_or(|r| user.roles.iter().any(|x| x.eq_ignore_ascii_case(r)))
             && self.group.as_deref().is_none_or(|g| {
-                user.groups.iter().any(|id| table.model().directory.group_at(*id).id.eq_ignore_ascii_case(g))
+                user.groups().iter().any(|id| table.model().directory.group_at(id).id.eq_ignore_ascii_case(g))
             })
             && self.school.as_deref().is_none_or(|s| {
                 table.model().directory.schools_of(user).iter().any(|x| x.eq_ignore_ascii_case(s.trim()))

@@ -3,7 +3,7 @@
 //! that `tenet fix` can verify such a suggestion the way it verifies a cmdlet line: by making
 //! the change on a copy and deciding again.
 
-use super::{ClassTeamId, Directory, GuardianId, Relationship, UserId};
+use super::{ClassTeamId, Directory, GuardianId, Id as _, Link, NameSet, Relationship, UserId};
 use indexmap::set::MutableValues as _;
 use std::sync::Arc;
 
@@ -26,8 +26,10 @@ impl Directory {
         if let Some((_, u)) = self.users.get_index_mut(user.index())
             && !u.licenses.iter().any(|l| &**l == license)
         {
-            u.licenses.push(Arc::from(license));
-            u.licenses.sort();
+            let mut licenses = u.licenses.to_vec();
+            licenses.push(Arc::from(license));
+            licenses.sort();
+            u.licenses = NameSet::from(licenses);
         }
     }
 
@@ -40,17 +42,16 @@ impl Directory {
             t.owners.sort_unstable();
         }
         if let Some((_, u)) = self.users.get_index_mut(user.index())
-            && !u.owns.contains(&team)
+            && !u.owns().contains(team)
         {
-            u.owns.push(team);
-            u.owns.sort_unstable();
+            u.links = u.links.with(Link::Owns, team.raw(), true);
         }
     }
 
     /// `user` unblocks `guardian`.
     pub(crate) fn unblock(&mut self, user: UserId, guardian: GuardianId) {
         if let Some((_, u)) = self.users.get_index_mut(user.index()) {
-            u.blocked.retain(|g| *g != guardian);
+            u.links = u.links.with(Link::Blocked, guardian.raw(), false);
         }
     }
 
@@ -73,9 +74,9 @@ impl Directory {
     /// [`Directory::relation`]) to `relationship`.
     pub(crate) fn set_relationship(&mut self, user: UserId, guardian: GuardianId, relationship: Relationship) {
         let Some(g) = self.guardians.get_index(guardian.index()) else { return };
-        let owns = &self.users.get_index(user.index()).map_or(&[][..], |(_, u)| &u.owns[..]);
+        let owns = self.users.get_index(user.index()).map(|(_, u)| u.owns()).unwrap_or_default();
         let teaches = |s: UserId| {
-            self.users.get_index(s.index()).is_some_and(|(_, s)| s.student_of.iter().any(|c| owns.contains(c)))
+            self.users.get_index(s.index()).is_some_and(|(_, s)| s.student_of().iter().any(|c| owns.contains(c)))
         };
         let link = g
             .links

@@ -98,7 +98,25 @@ macro_rules! ids {
                 self.0 as usize
             }
         }
+
+        impl Id for $name {
+            fn from_raw(raw: u32) -> Self {
+                Self(raw)
+            }
+
+            fn raw(self) -> u32 {
+                self.0
+            }
+        }
     )*};
+}
+
+/// An id type of the directory: what [`Ids`] reads out of an entry's packed links.
+pub trait Id: Copy {
+    /// The id of a stored number.
+    fn from_raw(raw: u32) -> Self;
+    /// The number stored for the id.
+    fn raw(self) -> u32;
 }
 
 ids! {
@@ -112,28 +130,22 @@ ids! {
     GuardianId;
 }
 
+/// Role or licence names, sorted, without duplicates. Shared: a district has millions of users
+/// and few distinct sets, so users with the same set hold the same allocation.
+pub type NameSet = Arc<[Arc<str>]>;
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     /// As written in the directory.
     pub upn: String,
     /// The display name, when the directory gives one (see [`User::display_name`]).
     pub name: Option<String>,
-    /// Sorted, without duplicates. Shared: a district has millions of entries and few names.
-    pub roles: Vec<Arc<str>>,
-    /// Sorted, without duplicates. Shared like `roles`.
-    pub licenses: Vec<Arc<str>>,
+    pub roles: NameSet,
+    pub licenses: NameSet,
     pub enabled: bool,
     pub invites_sent: i64,
-    /// Guardians this user has blocked, sorted.
-    pub blocked: Vec<GuardianId>,
-    /// Groups the user is a direct member of, sorted.
-    pub groups: Vec<GroupId>,
-    /// Class teams the user owns.
-    pub owns: Vec<ClassTeamId>,
-    /// Class teams the user is a student of.
-    pub student_of: Vec<ClassTeamId>,
-    /// Guardians linked to this user as a student, sorted.
-    pub guardians: Vec<GuardianId>,
+    /// Groups, class teams and guardians, read with [`User::groups`] and the like.
+    links: UserLinks,
     /// Position in the file's `users` list (see [`Directory::user_span`]).
     pub raw: usize,
 }
@@ -142,6 +154,184 @@ impl User {
     /// The display name, or the UPN when the directory gives none.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.upn)
+    }
+
+    /// Groups the user is a direct member of, sorted.
+    pub fn groups(&self) -> Ids<'_, GroupId> {
+        self.links.get(Link::Groups)
+    }
+
+    /// Class teams the user owns, sorted.
+    pub fn owns(&self) -> Ids<'_, ClassTeamId> {
+        self.links.get(Link::Owns)
+    }
+
+    /// Class teams the user is a student of, sorted.
+    pub fn student_of(&self) -> Ids<'_, ClassTeamId> {
+        self.links.get(Link::StudentOf)
+    }
+
+    /// Guardians linked to this user as a student, sorted.
+    pub fn guardians(&self) -> Ids<'_, GuardianId> {
+        self.links.get(Link::Guardians)
+    }
+
+    /// Guardians this user has blocked, sorted.
+    pub fn blocked(&self) -> Ids<'_, GuardianId> {
+        self.links.get(Link::Blocked)
+    }
+}
+
+/// The kinds of a user's links, in the order [`UserLinks`] packs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    Groups,
+    Owns,
+    StudentOf,
+    Guardians,
+    Blocked,
+}
+
+impl Link {
+    pub(crate) const ALL: [Link; 5] = [Link::Groups, Link::Owns, Link::StudentOf, Link::Guardians, Link::Blocked];
+}
+
+/// A user's links to groups, class teams and guardians: five sorted lists of ids packed into
+/// one allocation, one after the other (a district has millions of users, and five lists each
+/// cost five allocations and 120 bytes of headers).
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct UserLinks {
+    ids: Box<[u32]>,
+    /// Where each list but the last ends in `ids`.
+    ends: [u32; 4],
+}
+
+impl UserLinks {
+    /// Packs five lists (in [`Link::ALL`]'s order), each sorted and without duplicates.
+    pub(crate) fn new(lists: [&[u32]; 5]) -> Self {
+        let mut ids = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+        let mut ends = [0; 4];
+        for (k, list) in lists.iter().enumerate() {
+            let start = ids.len();
+            ids.extend_from_slice(list);
+            if !ids[start..].windows(2).all(|w| w[0] < w[1]) {
+                let mut sorted = ids.split_off(start);
+                sorted.sort_unstable();
+                sorted.dedup();
+                ids.extend(sorted);
+            }
+            if let Some(end) = ends.get_mut(k) {
+                *end = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            }
+        }
+        Self { ids: ids.into_boxed_slice(), ends }
+    }
+
+    fn range(&self, link: Link) -> std::ops::Range<usize> {
+        let k = link as usize;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        let end = self.ends.get(k).map_or(self.ids.len(), |e| *e as usize);
+        start..end
+    }
+
+    fn raw(&self, link: Link) -> &[u32] {
+        // A damaged bundle can't make this panic: a list out of place reads empty.
+        self.ids.get(self.range(link)).unwrap_or(&[])
+    }
+
+    fn get<T: Id>(&self, link: Link) -> Ids<'_, T> {
+        Ids { raw: self.raw(link), kind: std::marker::PhantomData }
+    }
+
+    /// Whether the lists are in place (a bundle's are checked when it is loaded).
+    fn in_place(&self) -> bool {
+        self.ends.windows(2).all(|w| w[0] <= w[1]) && self.ends[3] as usize <= self.ids.len()
+    }
+
+    /// The same links with `id` added to or removed from one list (an edit: rare, so the lists
+    /// are packed again).
+    fn with(&self, link: Link, id: u32, add: bool) -> Self {
+        let mut lists: [Vec<u32>; 5] = Link::ALL.map(|k| self.raw(k).to_vec());
+        let list = &mut lists[link as usize];
+        list.retain(|x| *x != id);
+        if add {
+            list.push(id);
+        }
+        Self::new([&lists[0], &lists[1], &lists[2], &lists[3], &lists[4]])
+    }
+}
+
+impl fmt::Debug for UserLinks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("UserLinks");
+        for link in Link::ALL {
+            d.field(&format!("{link:?}"), &self.raw(link));
+        }
+        d.finish()
+    }
+}
+
+/// The iterator of [`Ids`].
+pub type IdIter<'a, T> = std::iter::Map<std::iter::Copied<std::slice::Iter<'a, u32>>, fn(u32) -> T>;
+
+/// Ids of one kind from an entry's packed links (see [`User::groups`]): sorted, without
+/// duplicates.
+#[derive(Clone, Copy)]
+pub struct Ids<'a, T> {
+    raw: &'a [u32],
+    kind: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: Id> Ids<'a, T> {
+    /// The ids, in order.
+    pub fn iter(self) -> IdIter<'a, T> {
+        self.raw.iter().copied().map(T::from_raw)
+    }
+
+    /// How many there are.
+    pub fn len(self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Whether `id` is one of them.
+    pub fn contains(self, id: T) -> bool {
+        self.raw.binary_search(&id.raw()).is_ok()
+    }
+
+    /// The first, if any.
+    pub fn first(self) -> Option<T> {
+        self.raw.first().map(|r| T::from_raw(*r))
+    }
+
+    /// The ids, collected.
+    pub fn to_vec(self) -> Vec<T> {
+        self.iter().collect()
+    }
+}
+
+impl<T> Default for Ids<'_, T> {
+    fn default() -> Self {
+        Self { raw: &[], kind: std::marker::PhantomData }
+    }
+}
+
+impl<'a, T: Id> IntoIterator for Ids<'a, T> {
+    type Item = T;
+    type IntoIter = IdIter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T: Id + fmt::Debug> fmt::Debug for Ids<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -539,8 +729,12 @@ impl Directory {
 
     /// The schools of the class teams `user` owns or learns in, sorted, without duplicates.
     pub fn schools_of(&self, user: &User) -> Vec<&str> {
-        let mut out: Vec<&str> =
-            user.owns.iter().chain(&user.student_of).filter_map(|t| self.class_team_at(*t).school.as_deref()).collect();
+        let mut out: Vec<&str> = user
+            .owns()
+            .iter()
+            .chain(user.student_of())
+            .filter_map(|t| self.class_team_at(t).school.as_deref())
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -570,15 +764,23 @@ impl Directory {
     /// entry, so a query can't be sent out of bounds. Says what doesn't fit.
     pub(crate) fn loaded(mut self) -> Result<Self, String> {
         let mut names: std::collections::HashSet<Arc<str>> = Default::default();
-        let mut share = |list: &mut Vec<Arc<str>>| {
-            for name in list.iter_mut() {
-                match names.get(name) {
-                    Some(shared) => *name = shared.clone(),
-                    None => {
-                        names.insert(name.clone());
+        let mut sets: std::collections::HashSet<NameSet> = Default::default();
+        let mut share = |set: &mut NameSet| {
+            if let Some(shared) = sets.get(set) {
+                *set = shared.clone();
+                return;
+            }
+            if let Some(list) = Arc::get_mut(set) {
+                for name in list.iter_mut() {
+                    match names.get(name) {
+                        Some(shared) => *name = shared.clone(),
+                        None => {
+                            names.insert(name.clone());
+                        }
                     }
                 }
             }
+            sets.insert(set.clone());
         };
         for user in self.users.values_mut() {
             share(&mut user.roles);
@@ -590,9 +792,10 @@ impl Directory {
             ids.all(|i| i < count)
         }
         let users_fit = self.users.values().all(|u| {
-            fits(u.blocked.iter().chain(&u.guardians).map(|g| g.index()), guardians)
-                && fits(u.groups.iter().map(|g| g.index()), groups)
-                && fits(u.owns.iter().chain(&u.student_of).map(|c| c.index()), teams)
+            u.links.in_place()
+                && fits(u.blocked().iter().chain(u.guardians()).map(|g| g.index()), guardians)
+                && fits(u.groups().iter().map(|g| g.index()), groups)
+                && fits(u.owns().iter().chain(u.student_of()).map(|c| c.index()), teams)
         });
         let groups_fit = self.groups.values().all(|g| fits(g.members.iter().map(|u| u.index()), users));
         let teams_fit =
@@ -647,12 +850,12 @@ impl Directory {
     /// the user owns, and the user's own.
     pub fn guardians_of(&self, user: UserId) -> Vec<GuardianId> {
         let Some((_, u)) = self.users.get_index(user.index()) else { return Vec::new() };
-        let mut out = u.guardians.clone();
-        for c in &u.owns {
+        let mut out = u.guardians().to_vec();
+        for c in u.owns() {
             if let Some((_, team)) = self.class_teams.get_index(c.index()) {
                 for s in &team.students {
                     if let Some((_, student)) = self.users.get_index(s.index()) {
-                        out.extend_from_slice(&student.guardians);
+                        out.extend(student.guardians());
                     }
                 }
             }
@@ -666,7 +869,7 @@ impl Directory {
     /// in a class team the user owns, both or neither. The relationship is that of the link to
     /// the user, else of the first link to a student the user teaches, else of the first link.
     pub fn relation(&self, user: UserId, guardian: &Guardian) -> Relation {
-        let owns: &[ClassTeamId] = self.users.get_index(user.index()).map_or(&[], |(_, u)| &u.owns);
+        let owns = self.users.get_index(user.index()).map_or(Ids::default(), |(_, u)| u.owns());
         // A student is in few class teams and a teacher owns few: compare those lists rather
         // than scan the students of every class team the teacher owns.
         let teaches = |student: UserId| {
@@ -674,7 +877,7 @@ impl Directory {
                 && self
                     .users
                     .get_index(student.index())
-                    .is_some_and(|(_, s)| s.student_of.iter().any(|c| owns.contains(c)))
+                    .is_some_and(|(_, s)| s.student_of().iter().any(|c| owns.contains(c)))
         };
         let own = guardian.links.iter().find(|l| l.student == user);
         let taught = guardian.links.iter().find(|l| teaches(l.student));
@@ -698,5 +901,54 @@ fn lookup<'a, T>(map: &'a NameMap<T>, key: &str) -> Option<(usize, &'a T)> {
     match map.get_full(key) {
         Some((i, _, v)) => Some((i, v)),
         None => map.get_full(&self::key(key)).map(|(i, _, v)| (i, v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists(links: &UserLinks) -> Vec<Vec<u32>> {
+        Link::ALL.iter().map(|k| links.raw(*k).to_vec()).collect()
+    }
+
+    #[test]
+    fn links_pack_five_sorted_lists_into_one() {
+        let links = UserLinks::new([&[3, 1, 3], &[], &[2], &[5, 5], &[0, 7]]);
+        assert_eq!(lists(&links), [vec![1, 3], vec![], vec![2], vec![5], vec![0, 7]]);
+        assert_eq!(links.ids.len(), 6, "one allocation, every id once");
+        let user = User {
+            upn: "a@x.edu".into(),
+            name: None,
+            roles: NameSet::from([]),
+            licenses: NameSet::from([]),
+            enabled: true,
+            invites_sent: 0,
+            links,
+            raw: 0,
+        };
+        assert_eq!(user.groups().to_vec(), [GroupId::new(1), GroupId::new(3)]);
+        assert!(user.groups().contains(GroupId::new(3)) && !user.groups().contains(GroupId::new(2)));
+        assert!(user.owns().is_empty() && user.owns().first().is_none());
+        assert_eq!(user.student_of().first(), Some(ClassTeamId::new(2)));
+        assert_eq!(user.blocked().len(), 2);
+    }
+
+    #[test]
+    fn an_edit_adds_or_removes_one_id_and_keeps_the_rest() {
+        let links = UserLinks::new([&[1], &[4], &[], &[2], &[]]);
+        let added = links.with(Link::Owns, 0, true);
+        assert_eq!(lists(&added), [vec![1], vec![0, 4], vec![], vec![2], vec![]]);
+        let removed = added.with(Link::Guardians, 2, false);
+        assert_eq!(lists(&removed), [vec![1], vec![0, 4], vec![], vec![], vec![]]);
+        assert_eq!(removed.with(Link::Groups, 1, true), removed, "adding what is there changes nothing");
+    }
+
+    #[test]
+    fn links_out_of_place_read_empty_and_are_found_when_loaded() {
+        let damaged = UserLinks { ids: Box::new([1, 2]), ends: [5, 1, 1, 1] };
+        assert!(!damaged.in_place());
+        assert!(damaged.raw(Link::Groups).is_empty() && damaged.raw(Link::Owns).is_empty());
+        assert!(UserLinks::new([&[1], &[], &[], &[], &[2]]).in_place());
     }
 }

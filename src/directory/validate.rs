@@ -51,7 +51,13 @@ pub fn from_raw(file: FileId, raw: RawDirectory) -> Result<Directory, Vec<Diagno
 }
 
 fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
-    let mut v = Validator { locator: Locator::new(file, text), errors: Vec::new(), names: Default::default() };
+    let mut v = Validator {
+        locator: Locator::new(file, text),
+        errors: Vec::new(),
+        names: Default::default(),
+        sets: Default::default(),
+        links: Links::default(),
+    };
     let dir = v.build(raw);
     if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
 }
@@ -110,6 +116,58 @@ struct Validator {
     errors: Vec<Diagnostic>,
     /// Role and licence names, each stored once.
     names: foldhash::HashMap<String, Arc<str>>,
+    /// Sets of them, each stored once.
+    sets: foldhash::HashSet<NameSet>,
+    /// Users' links to groups, class teams and guardians, as they are found.
+    links: Links,
+}
+
+/// Users' links, gathered as validation finds them and packed once every entry is known (see
+/// [`UserLinks`]): a list of (user, id) pairs per kind of link, rather than five growing lists
+/// per user.
+#[derive(Default)]
+struct Links([Vec<(u32, u32)>; 5]);
+
+impl Links {
+    fn add(&mut self, link: Link, user: UserId, id: u32) {
+        self.0[link as usize].push((user.raw(), id));
+    }
+
+    /// Each user's links, packed. The pairs are bucketed by user with a counting sort, which
+    /// keeps them in the order they were found: ascending, as entries are read in order.
+    fn pack(self, users: usize) -> Vec<UserLinks> {
+        let buckets: Vec<(Vec<u32>, Vec<u32>)> = self
+            .0
+            .into_iter()
+            .map(|pairs| {
+                let pairs: Vec<(u32, u32)> = pairs.into_iter().filter(|(u, _)| (*u as usize) < users).collect();
+                let mut starts = vec![0u32; users + 1];
+                for (u, _) in &pairs {
+                    starts[*u as usize + 1] += 1;
+                }
+                for i in 0..users {
+                    starts[i + 1] += starts[i];
+                }
+                let mut next = starts.clone();
+                let mut ids = vec![0u32; pairs.len()];
+                for (u, id) in pairs {
+                    let slot = &mut next[u as usize];
+                    ids[*slot as usize] = id;
+                    *slot += 1;
+                }
+                (starts, ids)
+            })
+            .collect();
+        (0..users)
+            .map(|u| {
+                let list = |k: usize| {
+                    let (starts, ids) = &buckets[k];
+                    &ids[starts[u] as usize..starts[u + 1] as usize]
+                };
+                UserLinks::new([list(0), list(1), list(2), list(3), list(4)])
+            })
+            .collect()
+    }
 }
 
 impl Validator {
@@ -141,14 +199,12 @@ impl Validator {
         self.class_teams(&mut dir, raw.class_teams);
         self.guardians(&mut dir, raw.guardians);
         self.blocks(&mut dir, blocks);
-        // The lists were grown one entry at a time, and the maps reserve entries to match their
-        // hash tables (up to twice the entries); a district keeps millions of both.
-        for u in dir.users.values_mut() {
-            u.groups.shrink_to_fit();
-            u.owns.shrink_to_fit();
-            u.student_of.shrink_to_fit();
-            u.guardians.shrink_to_fit();
+        let links = std::mem::take(&mut self.links).pack(dir.users.len());
+        for (u, links) in dir.users.values_mut().zip(links) {
+            u.links = links;
         }
+        // The maps reserve entries to match their hash tables (up to twice the entries); a
+        // district keeps millions.
         dir.users.shrink_to_fit();
         dir.groups.shrink_to_fit();
         dir.class_teams.shrink_to_fit();
@@ -209,11 +265,7 @@ impl Validator {
                 licenses: self.name_set(&u.licenses),
                 enabled: u.enabled,
                 invites_sent: i64::from(u.invites_sent),
-                blocked: Vec::new(),
-                groups: Vec::new(),
-                owns: Vec::new(),
-                student_of: Vec::new(),
-                guardians: Vec::new(),
+                links: UserLinks::default(),
                 raw: i,
             };
             dir.users.insert(key, user);
@@ -221,8 +273,8 @@ impl Validator {
         blocks
     }
 
-    /// Trimmed names, shared, sorted and without duplicates or blanks.
-    fn name_set(&mut self, names: &[String]) -> Vec<Arc<str>> {
+    /// Trimmed names, sorted and without duplicates or blanks; the names and the set shared.
+    fn name_set(&mut self, names: &[String]) -> NameSet {
         let mut set: Vec<Arc<str>> = Vec::with_capacity(names.len());
         for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
             let shared = match self.names.get(name) {
@@ -233,7 +285,14 @@ impl Validator {
         }
         set.sort();
         set.dedup();
-        set
+        match self.sets.get(set.as_slice()) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared = NameSet::from(set);
+                self.sets.insert(shared.clone());
+                shared
+            }
+        }
     }
 
     /// Resolves a user reference, reporting unknown ones.
@@ -273,9 +332,7 @@ impl Validator {
             members.dedup();
             let gi = GroupId::new(dir.groups.len());
             for &u in &members {
-                if let Some((_, user)) = dir.users.get_index_mut(u.index()) {
-                    user.groups.push(gi);
-                }
+                self.links.add(Link::Groups, u, gi.raw());
             }
             dir.groups.insert(
                 key,
@@ -329,14 +386,10 @@ impl Validator {
             students.sort_unstable();
             students.dedup();
             for &u in &owners {
-                if let Some((_, user)) = dir.users.get_index_mut(u.index()) {
-                    user.owns.push(ci);
-                }
+                self.links.add(Link::Owns, u, ci.raw());
             }
             for &u in &students {
-                if let Some((_, user)) = dir.users.get_index_mut(u.index()) {
-                    user.student_of.push(ci);
-                }
+                self.links.add(Link::StudentOf, u, ci.raw());
             }
             dir.class_teams.insert(
                 key,
@@ -446,11 +499,7 @@ impl Validator {
             let phone_e164 = phone.as_deref().is_some_and(is_e164);
             let gi = GuardianId::new(dir.guardians.len());
             for link in &links {
-                if let Some((_, student)) = dir.users.get_index_mut(link.student.index())
-                    && student.guardians.last() != Some(&gi)
-                {
-                    student.guardians.push(gi);
-                }
+                self.links.add(Link::Guardians, link.student, gi.raw());
             }
             let inserted = dir.guardians.insert(Guardian {
                 phone_e164,
@@ -490,8 +539,8 @@ impl Validator {
             }
             blocked.sort_unstable();
             blocked.dedup();
-            if let Some((_, user)) = dir.users.get_index_mut(ui.index()) {
-                user.blocked = blocked;
+            for gi in blocked {
+                self.links.add(Link::Blocked, ui, gi.raw());
             }
         }
     }
@@ -581,7 +630,7 @@ mod tests {
         .unwrap_or_default();
         let (t, teacher) = dir.user("t@x.edu").unwrap_or_else(|| panic!("teacher missing"));
         assert_eq!(t, UserId::new(0));
-        assert_eq!(teacher.groups, vec![GroupId::new(0)]);
+        assert_eq!(teacher.groups().to_vec(), vec![GroupId::new(0)]);
         let (_, g) = dir.guardian("p@example.com").unwrap_or_else(|| panic!("guardian missing"));
         let (teacher, student) = (dir.relation(UserId::new(0), g), dir.relation(UserId::new(1), g));
         assert!(teacher.linked && !teacher.of_user);

@@ -230,8 +230,8 @@ fn policy_ways(model: &Model, t: &Target, ptype: TypeId, wanted: &[(usize, &Valu
     if !pt.direct_only && current.via != Via::Direct {
         let user = model.directory.user_at(t.user);
         for &i in fitting.iter().filter(|i| **i != pt.global) {
-            for g in user.groups.iter().take(3) {
-                let group = model.directory.group_at(*g);
+            for g in user.groups().iter().take(3) {
+                let group = model.directory.group_at(g);
                 ways.push(vec![cmdlet(
                     format!(
                         "Grant-Cs{name} -Group {} -PolicyName {} -Rank 1",
@@ -239,7 +239,7 @@ fn policy_ways(model: &Model, t: &Target, ptype: TypeId, wanted: &[(usize, &Valu
                         quote(&pt.instances[i].identity())
                     ),
                     format!("{page} > Group policy assignment"),
-                    Reach::Group(*g),
+                    Reach::Group(g),
                 )]);
             }
         }
@@ -410,7 +410,7 @@ fn user_ways(model: &Model, t: &Target, a: UserAttr, value: &Value) -> Vec<Vec<S
 /// A class team one of the guardian's students is in.
 fn class_team_of_guardian(model: &Model, g: GuardianId) -> Option<ClassTeamId> {
     let dir = &model.directory;
-    dir.guardian_at(g).links.iter().find_map(|l| dir.user_at(l.student).student_of.first().copied())
+    dir.guardian_at(g).links.iter().find_map(|l| dir.user_at(l.student).student_of().first())
 }
 
 fn owner_step(model: &Model, user: UserId, team: ClassTeamId) -> Step {

@@ -66,7 +66,7 @@ impl GuardianKey {
 
     /// The packed facts of `guardian` as seen by `user`.
     pub fn of(dir: &Directory, user: UserId, gi: GuardianId, g: &Guardian) -> u32 {
-        let blocked = dir.user_at(user).blocked.binary_search(&gi).is_ok();
+        let blocked = dir.user_at(user).blocked().contains(gi);
         Self::pack(Self::intrinsic(g), dir.relation(user, g), blocked)
     }
 

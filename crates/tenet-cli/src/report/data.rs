@@ -170,10 +170,10 @@ impl Data {
                 })
                 .collect();
             let g = user
-                .groups
+                .groups()
                 .iter()
                 .map(|g| g.index())
-                .chain(user.owns.iter().chain(&user.student_of).map(|t| first_team + t.index()))
+                .chain(user.owns().iter().chain(user.student_of()).map(|t| first_team + t.index()))
                 .chain(
                     dir.schools_of(user)
                         .into_iter()
@@ -305,7 +305,7 @@ fn guardian_quality(dir: &Directory, show_contacts: bool) -> GuardianQuality {
             |_, g| g.links.iter().any(|l| !matches!(l.relationship, Relationship::Parent | Relationship::Guardian)),
         ),
         ("linked to no student in a class team", "no teacher sees them in the Parents app", |d, g| {
-            g.links.iter().all(|l| d.user_at(l.student).student_of.is_empty())
+            g.links.iter().all(|l| d.user_at(l.student).student_of().is_empty())
         }),
     ];
     let mut quality =
