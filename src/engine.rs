@@ -231,8 +231,9 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     let mut map = SourceMap::default();
     let mut diagnostics = Vec::new();
     let mut files: Vec<ast::File> = Vec::new();
-    // What messages may show, when the directory did not load (else it says).
-    let mut broken_directory = None;
+    // What messages may show, when it is learned before the directory is whole (else the
+    // directory says).
+    let mut learned_privacy = None;
     for s in sources.policies {
         let text = s.text.clone();
         let id = map.add(s);
@@ -244,10 +245,11 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
     let directory = match sources.directory {
         DirectorySource::Data { data, named } => {
             let id = map.add(named.unwrap_or_else(|| Source::new("(directory in memory)", "")));
-            let learned = data.privacy();
+            // Learned from the entries as given: the same as the directory's own when they
+            // validate (every user and guardian kept), and all there is when they don't.
+            learned_privacy = Some(data.privacy());
             directory::from_raw(id, *data).unwrap_or_else(|mut e| {
                 diagnostics.append(&mut e);
-                broken_directory = Some(learned);
                 Directory::default()
             })
         }
@@ -258,14 +260,14 @@ pub fn check_sources(sources: Sources) -> (Option<crate::model::Model>, Report) 
                 Ok(d) => d,
                 Err(mut e) => {
                     diagnostics.append(&mut e);
-                    broken_directory = Some(directory::privacy_of_text(&text));
+                    learned_privacy = Some(directory::privacy_of_text(&text));
                     Directory::default()
                 }
             }
         }
         DirectorySource::None => Directory::default(),
     };
-    map.set_privacy(privacy(broken_directory.unwrap_or_else(|| directory.privacy()), &files));
+    map.set_privacy(privacy(learned_privacy.unwrap_or_else(|| directory.privacy()), &files));
     if diagnostics.iter().any(Diagnostic::is_error) {
         // Name resolution over a partial set would only add noise.
         crate::diagnostic::sort(&mut diagnostics);

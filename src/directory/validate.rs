@@ -5,6 +5,8 @@
 use super::*;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::FileId;
+use indexmap::map::Entry;
+use indexmap::set::MutableValues as _;
 use std::collections::BTreeSet;
 
 /// Parses and validates a directory file. `file` is its id in the caller's source map.
@@ -193,11 +195,19 @@ impl Validator {
 
     fn build(&mut self, raw: RawDirectory) -> Directory {
         let mut dir = Directory { locator: self.locator.clone(), ..Directory::default() };
-        let assumed = raw.assumed;
-        let blocks = self.users(&mut dir, raw.users);
-        self.groups(&mut dir, raw.groups);
-        self.class_teams(&mut dir, raw.class_teams);
-        self.guardians(&mut dir, raw.guardians);
+        let RawDirectory { users, groups, class_teams, guardians, assumed } = raw;
+        // Checking a phone number against the numbering plans is the slowest check there is
+        // (about a microsecond; a district has millions of guardians): it runs on another core
+        // while users, groups and class teams are read.
+        let (blocks, e164) = std::thread::scope(|scope| {
+            let e164 = (guardians.len() >= PARALLEL_PHONES).then(|| scope.spawn(|| e164_flags(&guardians)));
+            let blocks = self.users(&mut dir, users);
+            self.groups(&mut dir, groups);
+            self.class_teams(&mut dir, class_teams);
+            let e164 = e164.and_then(|e| e.join().ok()).unwrap_or_else(|| e164_flags(&guardians));
+            (blocks, e164)
+        });
+        self.guardians(&mut dir, guardians, &e164);
         self.blocks(&mut dir, blocks);
         let links = std::mem::take(&mut self.links).pack(dir.users.len());
         for (u, links) in dir.users.values_mut().zip(links) {
@@ -232,15 +242,19 @@ impl Validator {
                 );
                 continue;
             }
-            if let Some(first) = dir.users.get(&key) {
-                let first_span = self.span(&format!("users[{}].upn", first.raw));
-                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
-                    .at(self.span(&path()), format!("second definition (`{}`)", path()))
-                    .also(first_span, "first definition")
-                    .help("UPNs are compared without regard to case; merge the two entries");
-                self.errors.push(d);
-                continue;
-            }
+            // One look-up: the entry is where the user goes, or who came first.
+            let slot = match dir.users.entry(key) {
+                Entry::Vacant(slot) => slot,
+                Entry::Occupied(first) => {
+                    let first_span = self.span(&format!("users[{}].upn", first.get().raw));
+                    let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
+                        .at(self.span(&path()), format!("second definition (`{}`)", path()))
+                        .also(first_span, "first definition")
+                        .help("UPNs are compared without regard to case; merge the two entries");
+                    self.errors.push(d);
+                    continue;
+                }
+            };
             for (field, values) in [("roles", &u.roles), ("licenses", &u.licenses)] {
                 for (j, v) in values.iter().enumerate() {
                     if v.trim().is_empty() {
@@ -256,7 +270,7 @@ impl Validator {
             }
             let upn = if u.upn.trim().len() == u.upn.len() { u.upn } else { u.upn.trim().to_string() };
             if !u.blocked_guardians.is_empty() {
-                blocks.push(Blocks { raw: i, user: UserId::new(dir.users.len()), guardians: u.blocked_guardians });
+                blocks.push(Blocks { raw: i, user: UserId::new(slot.index()), guardians: u.blocked_guardians });
             }
             let user = User {
                 upn,
@@ -268,7 +282,7 @@ impl Validator {
                 links: UserLinks::default(),
                 raw: i,
             };
-            dir.users.insert(key, user);
+            slot.insert(user);
         }
         blocks
     }
@@ -405,7 +419,8 @@ impl Validator {
         }
     }
 
-    fn guardians(&mut self, dir: &mut Directory, raw: Vec<RawGuardian>) {
+    /// Adds the guardians; `e164` says of each whether its phone number is in E.164 form.
+    fn guardians(&mut self, dir: &mut Directory, raw: Vec<RawGuardian>, e164: &[bool]) {
         dir.guardians.reserve(raw.len());
         for (i, g) in raw.into_iter().enumerate() {
             let path = || format!("guardians[{i}]");
@@ -485,36 +500,42 @@ impl Validator {
                     }
                 }
             }
-            if let Some(first) = dir.guardians.get(id.as_str()) {
+            let unnamed;
+            let name = match g.name.as_deref() {
+                Some(name) => name,
+                None => {
+                    unnamed = format!("guardian {i}");
+                    &unnamed
+                }
+            };
+            let guardian = Guardian {
+                phone_e164: e164.get(i).copied().unwrap_or(false),
+                on_teams: g.on_teams,
+                links: Box::default(),
+                raw: i,
+                ..Guardian::new(&id, name, email.as_deref(), phone.as_deref())
+            };
+            // One look-up: a set keeps the guardian it has, and says so.
+            let (at, inserted) = dir.guardians.insert_full(guardian);
+            if !inserted {
+                let first = dir.guardians.get_index(at).map_or(0, |g| g.raw);
                 let d = Diagnostic::error(
                     Code::DirectoryDuplicate,
                     format!("guardian {i} repeats the id of an earlier guardian"),
                 )
                 .at(self.span(&path()), format!("second definition (`{}`)", path()))
-                .also(self.span(&format!("guardians[{}]", first.raw)), "first definition")
+                .also(self.span(&format!("guardians[{first}]")), "first definition")
                 .help("list each guardian once, with all their students under `students`");
                 self.errors.push(d);
                 continue;
             }
-            let phone_e164 = phone.as_deref().is_some_and(is_e164);
-            let gi = GuardianId::new(dir.guardians.len());
+            let gi = GuardianId::new(at);
             for link in &links {
                 self.links.add(Link::Guardians, link.student, gi.raw());
             }
-            let inserted = dir.guardians.insert(Guardian {
-                phone_e164,
-                on_teams: g.on_teams,
-                links: links.into(),
-                raw: i,
-                ..Guardian::new(
-                    &id,
-                    g.name.as_deref().unwrap_or(&format!("guardian {i}")),
-                    email.as_deref(),
-                    phone.as_deref(),
-                )
-            });
-            // The duplicate check above keeps ids apart: `gi` is this guardian's position.
-            debug_assert!(inserted);
+            if let Some(g) = dir.guardians.get_index_mut2(at) {
+                g.links = links.into();
+            }
         }
     }
 
@@ -544,6 +565,15 @@ impl Validator {
             }
         }
     }
+}
+
+/// From how many guardians their phone numbers are checked on another thread (below, the
+/// thread costs more than it saves).
+const PARALLEL_PHONES: usize = 4096;
+
+/// Whether each guardian's phone number is in E.164 form.
+fn e164_flags(guardians: &[RawGuardian]) -> Vec<bool> {
+    guardians.iter().map(|g| g.phone.as_deref().is_some_and(is_e164)).collect()
 }
 
 /// Length of the YAML scalar at the start of `rest`: a quoted string, or a plain scalar up to
@@ -636,6 +666,26 @@ mod tests {
         assert!(teacher.linked && !teacher.of_user);
         assert!(student.of_user && !student.linked);
         assert_eq!(student.relationship, Relationship::Parent);
+    }
+
+    #[test]
+    fn phone_forms_are_the_same_whether_checked_on_another_thread_or_not() {
+        for count in [3, PARALLEL_PHONES + 5] {
+            let phones = ["+12065550101", "(206) 555-0101", "+1206555010", " +14255550110 ", "+15555550100"];
+            let mut text = String::from("users:\n  - upn: s@x.edu\nguardians:\n");
+            for i in 0..count {
+                let phone = phones[i % phones.len()];
+                text += &format!(
+                    "  - {{id: g{i}, phone: \"{phone}\", students: [{{upn: s@x.edu, relationship: parent}}]}}\n"
+                );
+            }
+            let dir = load_str(&text).unwrap_or_default();
+            assert_eq!(dir.guardian_count(), count);
+            for (_, g) in dir.guardians() {
+                assert_eq!(g.phone_e164, is_e164(g.phone().unwrap_or_default()), "{count} guardians");
+            }
+            assert_eq!(dir.guardians().filter(|(_, g)| g.phone_e164).count(), count.div_ceil(5) + (count + 1) / 5);
+        }
     }
 
     #[test]
