@@ -104,10 +104,10 @@ pub struct Query {
 /// (`PolicyType::groups` is kept best first), else `Global`.
 fn effective_settings(m: &Model, user: UserId, t: usize) -> Json {
     let pt = &m.policy_types[t];
-    let groups = &m.directory.user_at(user).groups;
+    let groups = m.directory.user_at(user).groups();
     let instance = match pt.direct.get(&user) {
         Some((i, _)) => *i,
-        None => pt.groups.iter().find(|a| groups.binary_search(&a.group).is_ok()).map_or(pt.global, |a| a.instance),
+        None => pt.groups.iter().find(|a| groups.contains(a.group)).map_or(pt.global, |a| a.instance),
     };
     let inst = &pt.instances[instance];
     let mut out = Map::new();
@@ -273,23 +273,23 @@ pub fn cedar_entities_json(m: &Model) -> Json {
         attrs.insert("enabled".into(), user.enabled.into());
         attrs.insert("licenses".into(), user.licenses.iter().map(|l| l.to_string()).collect::<Vec<_>>().into());
         attrs.insert("roles".into(), user.roles.iter().map(|r| r.to_string()).collect::<Vec<_>>().into());
-        let groups: Vec<&str> = user.groups.iter().map(|g| d.group_at(*g).id.as_str()).collect();
+        let groups: Vec<&str> = user.groups().iter().map(|g| d.group_at(g).id.as_str()).collect();
         attrs.insert("groups".into(), groups.into());
-        let owns: Vec<Json> = user.owns.iter().map(|c| entity_ref("ClassTeam", d.class_team_key(*c))).collect();
+        let owns: Vec<Json> = user.owns().iter().map(|c| entity_ref("ClassTeam", d.class_team_key(c))).collect();
         attrs.insert("owns".into(), owns.into());
         attrs.insert("invites_sent".into(), user.invites_sent.into());
         // Precomputed: the effective instance of every policy type, as a record of its settings.
         for (t, (tname, _)) in m.policy_types.iter().enumerate() {
             attrs.insert(tname.clone(), effective_settings(m, u, t));
         }
-        let parents: Vec<Json> = user.student_of.iter().map(|c| uid("ClassTeam", d.class_team_key(*c))).collect();
+        let parents: Vec<Json> = user.student_of().iter().map(|c| uid("ClassTeam", d.class_team_key(c))).collect();
         out.push(json!({ "uid": uid("User", key), "attrs": attrs, "parents": parents }));
     }
     for (_, g) in d.guardians() {
         let key = g.id();
-        let linked: Vec<Json> = g.links.iter().map(|l| uid("User", d.user_key(l.student))).collect();
+        let linked: Vec<Json> = g.links().iter().map(|l| uid("User", d.user_key(l.student))).collect();
         let supported: Vec<Json> = g
-            .links
+            .links()
             .iter()
             .filter(|l| is_supported(l.relationship))
             .map(|l| uid("User", d.user_key(l.student)))
@@ -580,9 +580,9 @@ pub fn rego_data_json(m: &Model) -> Json {
     let users: Map<String, Json> = d
         .users()
         .map(|(id, u)| {
-            let groups: Vec<&str> = u.groups.iter().map(|g| d.group_at(*g).id.as_str()).collect();
-            let owns: Vec<&str> = u.owns.iter().map(|c| d.class_team_key(*c)).collect();
-            let student_of: Vec<&str> = u.student_of.iter().map(|c| d.class_team_key(*c)).collect();
+            let groups: Vec<&str> = u.groups().iter().map(|g| d.group_at(g).id.as_str()).collect();
+            let owns: Vec<&str> = u.owns().iter().map(|c| d.class_team_key(c)).collect();
+            let student_of: Vec<&str> = u.student_of().iter().map(|c| d.class_team_key(c)).collect();
             (
                 d.user_key(id).to_string(),
                 json!({
@@ -601,7 +601,7 @@ pub fn rego_data_json(m: &Model) -> Json {
         .guardians()
         .map(|(_, g)| {
             let links: Vec<Json> = g
-                .links
+                .links()
                 .iter()
                 .map(|l| json!({ "student": d.user_key(l.student), "relationship": l.relationship.as_str() }))
                 .collect();
@@ -766,7 +766,7 @@ pub fn teachers(m: &Model) -> Vec<String> {
     m.directory
         .users()
         .zip(m.directory.user_keys())
-        .filter(|((_, u), _)| !u.owns.is_empty())
+        .filter(|((_, u), _)| !u.owns().is_empty())
         .map(|(_, k)| k.to_string())
         .collect()
 }

@@ -495,9 +495,9 @@ impl Reference<'_> {
         };
         // Found by scanning class teams, independently of the directory's own indexes.
         let dir = &m.directory;
-        let own = g.links.iter().find(|l| l.student == self.user);
+        let own = g.links().iter().find(|l| l.student == self.user);
         let taught = g
-            .links
+            .links()
             .iter()
             .find(|l| dir.class_teams().any(|(_, c)| c.owners.contains(&self.user) && c.students.contains(&l.student)));
         match a {
@@ -511,7 +511,7 @@ impl Reference<'_> {
             GuardianAttr::Linked => Value::Bool(taught.is_some()),
             GuardianAttr::OfUser => Value::Bool(own.is_some()),
             GuardianAttr::Relationship => {
-                let r = own.or(taught).or(g.links.first()).map(|l| l.relationship);
+                let r = own.or(taught).or(g.links().first()).map(|l| l.relationship);
                 m.relationship_value(r.unwrap_or(crate::directory::Relationship::Other))
             }
         }

@@ -78,14 +78,16 @@ impl Directory {
         let teaches = |s: UserId| {
             self.users.get_index(s.index()).is_some_and(|(_, s)| s.student_of().iter().any(|c| owns.contains(c)))
         };
-        let link = g
-            .links
+        let links = g.links();
+        let link = links
             .iter()
             .position(|l| l.student == user)
-            .or_else(|| g.links.iter().position(|l| teaches(l.student)))
-            .or((!g.links.is_empty()).then_some(0));
-        if let (Some(i), Some(g)) = (link, self.guardians.get_index_mut2(guardian.index())) {
-            g.links[i].relationship = relationship;
+            .or_else(|| links.iter().position(|l| teaches(l.student)))
+            .or((!links.is_empty()).then_some(0));
+        if let (Some(i), Some(g)) = (link, self.guardians.get_index_mut2(guardian.index()))
+            && let Some(link) = g.link_mut(i)
+        {
+            link.relationship = relationship;
         }
     }
 }

@@ -511,7 +511,6 @@ impl Validator {
             let guardian = Guardian {
                 phone_e164: e164.get(i).copied().unwrap_or(false),
                 on_teams: g.on_teams,
-                links: Box::default(),
                 raw: i,
                 ..Guardian::new(&id, name, email.as_deref(), phone.as_deref())
             };
@@ -534,7 +533,7 @@ impl Validator {
                 self.links.add(Link::Guardians, link.student, gi.raw());
             }
             if let Some(g) = dir.guardians.get_index_mut2(at) {
-                g.links = links.into();
+                g.set_links(links);
             }
         }
     }

@@ -410,7 +410,7 @@ fn user_ways(model: &Model, t: &Target, a: UserAttr, value: &Value) -> Vec<Vec<S
 /// A class team one of the guardian's students is in.
 fn class_team_of_guardian(model: &Model, g: GuardianId) -> Option<ClassTeamId> {
     let dir = &model.directory;
-    dir.guardian_at(g).links.iter().find_map(|l| dir.user_at(l.student).student_of().first())
+    dir.guardian_at(g).links().iter().find_map(|l| dir.user_at(l.student).student_of().first())
 }
 
 fn owner_step(model: &Model, user: UserId, team: ClassTeamId) -> Step {

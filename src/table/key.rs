@@ -78,7 +78,7 @@ impl GuardianKey {
         let mut kinds = Vec::new();
         for (_, g) in model.directory.guardians() {
             let intrinsic = Self::intrinsic(g);
-            for link in &g.links {
+            for link in g.links() {
                 let r = Relation { of_user: false, linked: false, relationship: link.relationship };
                 let key = Self::pack(intrinsic, r, false) as usize;
                 if !std::mem::replace(&mut seen[key], true) {

@@ -71,7 +71,7 @@ pub fn assert_agreement(engine: &Engine) -> usize {
         let linked: Vec<usize> = dir
             .guardians()
             .filter(|(_, g)| {
-                g.links.iter().any(|l| {
+                g.links().iter().any(|l| {
                     l.student == u
                         || dir.class_teams().any(|(_, c)| c.owners.contains(&u) && c.students.contains(&l.student))
                 })

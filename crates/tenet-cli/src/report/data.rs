@@ -302,10 +302,10 @@ fn guardian_quality(dir: &Directory, show_contacts: bool) -> GuardianQuality {
         (
             "a relationship other than parent or guardian",
             "Parents supports only the parent and guardian relationships",
-            |_, g| g.links.iter().any(|l| !matches!(l.relationship, Relationship::Parent | Relationship::Guardian)),
+            |_, g| g.links().iter().any(|l| !matches!(l.relationship, Relationship::Parent | Relationship::Guardian)),
         ),
         ("linked to no student in a class team", "no teacher sees them in the Parents app", |d, g| {
-            g.links.iter().all(|l| d.user_at(l.student).student_of().is_empty())
+            g.links().iter().all(|l| d.user_at(l.student).student_of().is_empty())
         }),
     ];
     let mut quality =

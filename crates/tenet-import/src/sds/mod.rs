@@ -527,7 +527,7 @@ mod tests {
                 g.name()
             );
             let links: Vec<(String, Relationship)> =
-                g.links.iter().map(|l| (want.user_key(l.student).to_string(), l.relationship)).collect();
+                g.links().iter().map(|l| (want.user_key(l.student).to_string(), l.relationship)).collect();
             let got_links: Vec<(String, Relationship)> = got.links.iter().map(|(k, r)| (k.clone(), *r)).collect();
             assert_eq!(got_links, links, "{}", g.name());
         }
