@@ -4,6 +4,7 @@
 //! are located errors (file, line, column, field), and nothing is silently dropped.
 
 mod edit;
+mod emit;
 mod lines;
 pub mod locate;
 mod raw;

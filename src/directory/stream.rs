@@ -56,7 +56,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, GaveUp> {
     read(Events::Lines(Lines::new(text))).or_else(|_| read(Events::Yaml(Box::new(Parser::new_from_str(text)))))
 }
 
-fn read<T: DeserializeOwned>(mut events: Events<'_>) -> Result<T, GaveUp> {
+pub(super) fn read<T: DeserializeOwned>(mut events: Events<'_>) -> Result<T, GaveUp> {
     events.expect(|e| matches!(e, Event::StreamStart), "no stream start")?;
     events.expect(|e| matches!(e, Event::DocumentStart), "no document")?;
     let value = T::deserialize(&mut events)?;
@@ -73,14 +73,18 @@ fn same_characters(text: &str) -> bool {
     if text.bytes().all(|b| matches!(b, b'\n' | b'\r' | b' '..=b'~')) {
         return true;
     }
-    !text.contains(['\u{2028}', '\u{2029}']) && text.chars().all(|c| {
-        matches!(c, '\n' | '\r' | ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FEFE}' | '\u{FF00}'..='\u{FFFD}')
-            || c >= '\u{10000}'
-    })
+    text.chars().all(readable)
+}
+
+/// Whether both YAML parsers read the character alike, as itself (a line break counts).
+pub(super) fn readable(c: char) -> bool {
+    (matches!(c, '\n' | '\r' | ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FEFE}' | '\u{FF00}'..='\u{FFFD}')
+        || c >= '\u{10000}')
+        && !matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// Where the events come from: the subset's reader or the YAML parser.
-enum Events<'a> {
+pub(super) enum Events<'a> {
     Lines(Lines<'a>),
     /// Boxed: the parser is large, and built only when the line reader gives up.
     Yaml(Box<Parser<std::str::Chars<'a>>>),
@@ -142,7 +146,7 @@ fn is_null(text: &str, style: TScalarStyle) -> bool {
 /// 1.1 spellings included) or a number (decimal, octal, hexadecimal, binary, float, infinity,
 /// not-a-number). Text is read here only when there is no doubt: `7B Math` is text, `7` or
 /// `+12065550101` is left to `serde_yaml`.
-fn could_be_other_than_text(text: &str) -> bool {
+pub(super) fn could_be_other_than_text(text: &str) -> bool {
     // Every other spelling is ASCII, and starts with a digit, a sign, `.`, `~` or one of these
     // letters: most values (names, addresses) are text at the first byte.
     match text.as_bytes().first() {

@@ -1368,7 +1368,7 @@ fn generate(users: usize, seed: u64, out: &std::path::Path) -> u8 {
     let district = tenet::unstable::generate::district(tenet::unstable::generate::Spec { users, seed });
     let written = std::fs::create_dir_all(out)
         .and_then(|()| std::fs::write(out.join("tenant.tenet"), &district.tenant))
-        .and_then(|()| district.directory_yaml().map_err(std::io::Error::other))
+        .and_then(|()| district.directory_yaml())
         .and_then(|yaml| std::fs::write(out.join("directory.yaml"), yaml));
     match written {
         Ok(()) => {

@@ -203,7 +203,7 @@ pub fn directory_file(raw: &RawDirectory, header: &str, out: &mut impl std::io::
     for line in header.lines() {
         writeln!(out, "# {line}")?;
     }
-    serde_yaml::to_writer(out, raw).map_err(std::io::Error::other)
+    raw.write_yaml(out)
 }
 
 #[derive(Serialize)]
