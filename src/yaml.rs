@@ -1,4 +1,4 @@
-//! Limits on YAML aliases, checked before a YAML file is deserialized.
+//! Limits on YAML aliases and nesting, checked before a YAML file is deserialized.
 //!
 //! An alias (`*a`) repeats the node its anchor (`&a`) names, so a small file can stand for an
 //! enormous value ("billion laughs"): 90,000 aliases of one user with 5,000 roles is a 670 kB
@@ -6,6 +6,12 @@
 //! goes, so the file is first read as events, counting what each alias would add, and refused
 //! with the alias's location once past a limit. A file without `&` has no anchor, and no alias,
 //! and is not read twice.
+//!
+//! Deep nesting is the other hazard: `serde_yaml`'s scanner takes time in proportion to the
+//! depth for every token, so a 1 MB line of `[` took over an hour. A file whose brackets never
+//! open more than [`MAX_NESTING`] deep (every directory and export: they nest four deep at most)
+//! passes after one pass over its bytes; any other is read as events, and refused where it
+//! goes past the limit.
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
@@ -17,16 +23,26 @@ pub const MAX_ALIASES: usize = 1_000;
 /// Values (scalars and collections) all aliases of one file may add, together.
 pub const MAX_ALIASED_VALUES: usize = 100_000;
 
-/// Why a file's aliases are refused, and where: a byte offset into its text.
+/// Lists and mappings one file may nest.
+pub const MAX_NESTING: usize = 64;
+
+/// Why a file is refused, and where: a byte offset into its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasLimit {
     pub offset: usize,
     pub message: String,
+    /// What is at `offset`, as a label: `this alias`, `nested too deep`.
+    pub what: &'static str,
+    /// How to fix it.
+    pub help: &'static str,
 }
+
+const ALIAS_HELP: &str = "write the values out: an alias repeats all of what its anchor names";
 
 /// Checks `text`'s aliases against [`MAX_ALIASES`] and [`MAX_ALIASED_VALUES`]. A document that
 /// does not parse passes: the deserializer reports its syntax error itself.
 pub fn check_aliases(text: &str) -> Result<(), AliasLimit> {
+    check_nesting(text)?;
     if !text.contains('&') {
         return Ok(());
     }
@@ -34,8 +50,56 @@ pub fn check_aliases(text: &str) -> Result<(), AliasLimit> {
     let mut parser = Parser::new_from_str(text);
     let _ = parser.load(&mut counter, true);
     match counter.refused {
-        Some((mark, message)) => Err(AliasLimit { offset: byte_offset(text, mark.index()), message }),
+        Some((mark, message)) => {
+            Err(AliasLimit { offset: byte_offset(text, mark.index()), message, what: "this alias", help: ALIAS_HELP })
+        }
         None => Ok(()),
+    }
+}
+
+/// Checks that `text` nests lists and mappings at most [`MAX_NESTING`] deep. Counting brackets
+/// (quotes and comments included) bounds the depth of flow collections from above, which is
+/// where the time goes; only past the bound is the file read as events, for the exact depth.
+fn check_nesting(text: &str) -> Result<(), AliasLimit> {
+    let mut open = 0usize;
+    let mut most = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                open += 1;
+                most = most.max(open);
+            }
+            b']' | b'}' => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if most <= MAX_NESTING {
+        return Ok(());
+    }
+    let too_deep = |index: usize| AliasLimit {
+        offset: byte_offset(text, index),
+        message: format!("lists and mappings nested more than {MAX_NESTING} deep"),
+        what: "nested too deep",
+        help: "a directory or export nests a few levels deep: look for brackets that are not closed",
+    };
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => return Ok(()),
+            Ok((Event::SequenceStart(..) | Event::MappingStart(..), mark)) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(too_deep(mark.index()));
+                }
+            }
+            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
+            // The parser has a nesting limit of its own, a little deeper.
+            Err(e) if e.info().contains("recursion limit") => return Err(too_deep(e.marker().index())),
+            // Any other syntax error: the deserializer reports it, and stops there.
+            Err(_) => return Ok(()),
+        }
     }
 }
 
@@ -121,6 +185,23 @@ fn byte_offset(text: &str, chars: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_where_it_goes_too_deep_and_fast() {
+        let text = format!("users: {}", "[".repeat(1_000_000));
+        let start = std::time::Instant::now();
+        let refused = check_aliases(&text).err().unwrap_or_else(|| panic!("refused"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "no longer than reading the file");
+        assert_eq!(refused.what, "nested too deep");
+        assert!(refused.offset > 7 && refused.offset < 1_000, "{}", refused.offset);
+        let spread = format!("users: [{}]\n", "{a: [".repeat(40) + &"]}".repeat(40));
+        assert_eq!(check_aliases(&spread).map_err(|l| l.what), Err("nested too deep"));
+        // Many brackets that are never open together, or quoted: the bytes alone clear them,
+        // or the events do.
+        let names = "users:\n".to_string() + &"  - {upn: a@x.edu, name: 'Ann [parent'}\n".repeat(500);
+        assert_eq!(check_aliases(&names), Ok(()));
+        assert_eq!(check_aliases(&"users: [[a], [b]]\n".repeat(1000)), Ok(()));
+    }
 
     #[test]
     fn a_few_shared_lists_pass() {

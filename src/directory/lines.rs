@@ -14,6 +14,9 @@ use std::collections::VecDeque;
 use yaml_rust2::parser::Event;
 use yaml_rust2::scanner::TScalarStyle;
 
+/// How deep flow collections may nest on a line before the YAML parser is left to read it.
+const MAX_FLOW_DEPTH: usize = 16;
+
 fn gave_up<T>(why: &str) -> Result<T, GaveUp> {
     Err(GaveUp::new(why))
 }
@@ -205,7 +208,7 @@ impl<'a> Lines<'a> {
     /// A value that is all on this line: a scalar or a flow collection, then perhaps a comment.
     fn value(&mut self, text: &'a str) -> Result<(), GaveUp> {
         let mut at = 0;
-        self.node(text, &mut at, false)?;
+        self.node(text, &mut at, 0)?;
         let trailing = text[at..].trim_start_matches(' ');
         if trailing.is_empty() || (trailing.starts_with('#') && at < text.len() && text[at..].starts_with(' ')) {
             Ok(())
@@ -214,8 +217,13 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// One node at `text[*at..]`, `flow` when inside `[...]` or `{...}`.
-    fn node(&mut self, text: &'a str, at: &mut usize, flow: bool) -> Result<(), GaveUp> {
+    /// One node at `text[*at..]`, `depth` collections deep inside `[...]` or `{...}`.
+    fn node(&mut self, text: &'a str, at: &mut usize, depth: usize) -> Result<(), GaveUp> {
+        // A directory nests two deep; a line of a million `[` must not exhaust the stack.
+        if depth > MAX_FLOW_DEPTH {
+            return gave_up("collections nested too deep");
+        }
+        let flow = depth > 0;
         let rest = &text[*at..];
         match rest.as_bytes().first() {
             Some(b'\'') => {
@@ -234,13 +242,13 @@ impl<'a> Lines<'a> {
             Some(b'[') => {
                 self.pending.push_back(Event::SequenceStart(0, None));
                 *at += 1;
-                self.flow_items(text, at, b']', false)?;
+                self.flow_items(text, at, b']', false, depth + 1)?;
                 self.pending.push_back(Event::SequenceEnd);
             }
             Some(b'{') => {
                 self.pending.push_back(Event::MappingStart(0, None));
                 *at += 1;
-                self.flow_items(text, at, b'}', true)?;
+                self.flow_items(text, at, b'}', true, depth + 1)?;
                 self.pending.push_back(Event::MappingEnd);
             }
             Some(first) if b"&*!|>%@`?:,]}#-".contains(first) && !(*first == b'-' && plain_dash(rest)) => {
@@ -261,7 +269,14 @@ impl<'a> Lines<'a> {
     }
 
     /// The entries of a flow collection up to `close`: values, or `key: value` when `keyed`.
-    fn flow_items(&mut self, text: &'a str, at: &mut usize, close: u8, keyed: bool) -> Result<(), GaveUp> {
+    fn flow_items(
+        &mut self,
+        text: &'a str,
+        at: &mut usize,
+        close: u8,
+        keyed: bool,
+        depth: usize,
+    ) -> Result<(), GaveUp> {
         let skip = |at: &mut usize| *at += text[*at..].len() - text[*at..].trim_start_matches(' ').len();
         skip(at);
         if text.as_bytes().get(*at) == Some(&close) {
@@ -276,7 +291,7 @@ impl<'a> Lines<'a> {
                 *at += key.len() + 1;
                 skip(at);
             }
-            self.node(text, at, true)?;
+            self.node(text, at, depth)?;
             skip(at);
             match text.as_bytes().get(*at) {
                 Some(b',') => *at += 1,

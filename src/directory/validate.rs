@@ -33,8 +33,8 @@ pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Di
             let span = Span::new(file, limit.offset, limit.offset + 1);
             vec![
                 Diagnostic::error(Code::InputTooLarge, format!("invalid directory: {}", limit.message))
-                    .at(span, "this alias")
-                    .help("write the values out: an alias repeats all of what its anchor names"),
+                    .at(span, limit.what)
+                    .help(limit.help),
             ]
         })?;
         // Event by event when it can (see `stream`); serde_yaml for the rest, errors included.

@@ -121,7 +121,8 @@ fn yaml(mut reader: Box<dyn BufRead>, path: &Path, words: &str) -> Verdict {
     }
     if tenet::unstable::yaml::check_aliases(&text).is_err() {
         // Whatever it is, it is read no further; a supplement is named by its file name.
-        return by_name(path, words).map_or_else(|| damaged("YAML whose aliases expand too far"), Verdict::Export);
+        return by_name(path, words)
+            .map_or_else(|| damaged("YAML whose aliases expand too far, or nested too deep"), Verdict::Export);
     }
     match serde_yaml::from_str::<serde_yaml::Mapping>(&text) {
         Ok(map) if !map.is_empty() && map.keys().all(|k| k.as_str().is_some_and(|k| SUPPLEMENT_KEYS.contains(&k))) => {
