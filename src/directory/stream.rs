@@ -410,6 +410,47 @@ mod tests {
     }
 
     #[test]
+    fn mutated_directories_never_panic_and_read_the_same_when_read_line_by_line() {
+        let example = include_str!("../../policies/examples/lakeside/directory.yaml");
+        let pieces =
+            ["- ", ": ", "[", "]", "{", "}", ",", "'", "\"", "#", " ", "\n", "  ", "\t", "&a", "*a", "|", "~", "x"];
+        let mut rng = Rng(0xfeed);
+        let mut read = 0;
+        for _ in 0..3000 {
+            let mut text = example.to_string();
+            for _ in 0..1 + rng.below(3) {
+                let mut at = rng.below(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let piece = pieces[rng.below(pieces.len())];
+                match rng.below(3) {
+                    0 => text.insert_str(at, piece),
+                    1 => {
+                        let mut end = (at + 1 + rng.below(4)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        text.replace_range(at..end, "");
+                    }
+                    _ => {
+                        let mut end = (at + 1).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        text.replace_range(at..end, piece);
+                    }
+                }
+            }
+            // Whatever the line reader reads, serde_yaml reads the same (`lines_read` checks).
+            if lines_read(&text).is_some() {
+                read += 1;
+            }
+        }
+        assert!(read > 300, "only {read} of 3000 mutants read line by line");
+    }
+
+    #[test]
     fn directories_written_in_many_styles_read_the_same_line_by_line_as_with_serde_yaml() {
         let mut rng = Rng(0x5eed);
         let words = ["teacher", "A3", "O'Brien", "x y", "7B Math", "-x", "a#b", "Zoë", "e.g.", "null", "007", "yes"];
