@@ -9,10 +9,34 @@
 //! not a plain word, indentation it can't place) it gives up, and the file is read by the YAML
 //! parser instead. Tests check that whatever it reads, `serde_yaml` reads the same.
 
-use super::stream::GaveUp;
+use serde::de;
 use std::collections::VecDeque;
 use yaml_rust2::parser::Event;
 use yaml_rust2::scanner::TScalarStyle;
+
+/// Why the fast path gave up (not shown to anyone: the caller reads the file again).
+#[derive(Debug)]
+pub struct GaveUp(String);
+
+impl std::fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GaveUp {}
+
+impl de::Error for GaveUp {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        GaveUp(message.to_string())
+    }
+}
+
+impl GaveUp {
+    pub(super) fn new(why: &str) -> Self {
+        GaveUp(why.to_string())
+    }
+}
 
 /// How deep flow collections may nest on a line before the YAML parser is left to read it.
 const MAX_FLOW_DEPTH: usize = 16;

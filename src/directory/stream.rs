@@ -14,34 +14,10 @@
 //! `serde_yaml`, whose messages and locations are the ones the README documents. A test checks
 //! that whatever this path reads, `serde_yaml` reads the same.
 
-use super::lines::Lines;
+use super::lines::{GaveUp, Lines};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
-
-/// Why the fast path gave up (not shown to anyone: the caller reads the file again).
-#[derive(Debug)]
-pub struct GaveUp(String);
-
-impl std::fmt::Display for GaveUp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for GaveUp {}
-
-impl de::Error for GaveUp {
-    fn custom<T: std::fmt::Display>(message: T) -> Self {
-        GaveUp(message.to_string())
-    }
-}
-
-impl GaveUp {
-    pub(super) fn new(why: &str) -> Self {
-        GaveUp(why.to_string())
-    }
-}
 
 fn gave_up<T>(why: &str) -> Result<T, GaveUp> {
     Err(GaveUp::new(why))
@@ -94,14 +70,16 @@ impl Events<'_> {
     fn next(&mut self) -> Result<Event, GaveUp> {
         match self {
             Events::Lines(lines) => lines.next(),
-            Events::Yaml(parser) => parser.next_token().map(|(event, _)| event).map_err(|e| GaveUp(e.to_string())),
+            Events::Yaml(parser) => {
+                parser.next_token().map(|(event, _)| event).map_err(|e| GaveUp::new(&e.to_string()))
+            }
         }
     }
 
     fn peek(&mut self) -> Result<&Event, GaveUp> {
         match self {
             Events::Lines(lines) => lines.peek(),
-            Events::Yaml(parser) => parser.peek().map(|(event, _)| event).map_err(|e| GaveUp(e.to_string())),
+            Events::Yaml(parser) => parser.peek().map(|(event, _)| event).map_err(|e| GaveUp::new(&e.to_string())),
         }
     }
 
@@ -126,7 +104,7 @@ impl Events<'_> {
                 Event::Scalar(_, _, 0, None) => {}
                 Event::SequenceStart(0, None) | Event::MappingStart(0, None) => depth += 1,
                 Event::SequenceEnd | Event::MappingEnd => {
-                    depth = depth.checked_sub(1).ok_or_else(|| GaveUp("unbalanced".into()))?;
+                    depth = depth.checked_sub(1).ok_or_else(|| GaveUp::new("unbalanced"))?;
                     if depth == 0 {
                         return Ok(());
                     }
@@ -200,7 +178,7 @@ impl<'de> de::Deserializer<'de> for &mut Events<'_> {
             (t, TScalarStyle::Plain)
                 if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) && (t.len() == 1 || !t.starts_with('0')) =>
             {
-                visitor.visit_u32(t.parse().map_err(|_| GaveUp("out of range".into()))?)
+                visitor.visit_u32(t.parse().map_err(|_| GaveUp::new("out of range"))?)
             }
             _ => gave_up("not a whole number"),
         }
