@@ -11,7 +11,8 @@ mod raw;
 mod stream;
 mod validate;
 
-pub use raw::{Assumption, RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLink, RawUser, privacy_of_text};
+pub use raw::{Assumption, RawClassTeam, RawDirectory, RawGroup, RawGuardian, RawLink, RawUser};
+pub use stream::privacy_of_text;
 use validate::token_len;
 pub use validate::{from_raw, is_e164, key, load, looks_like_phone};
 

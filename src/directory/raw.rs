@@ -1,7 +1,6 @@
 //! The directory file's YAML shape, before validation: what `serde_yaml` reads, what an import
 //! builds in memory and writes out. Nothing here is checked; [`super::validate`] does that.
 
-use super::MAX_DIRECTORY_BYTES;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -152,36 +151,4 @@ impl RawDirectory {
         }
         privacy
     }
-}
-
-/// What messages about a directory file that does not load may show: emails at the domains
-/// of the `upn`s it lists, never those of its guardians. Read leniently, as YAML values, so a
-/// broken file still tells a teacher's UPN from a parent's email; nothing is shown from a file
-/// too large or too aliased to read.
-pub fn privacy_of_text(text: &str) -> crate::privacy::Privacy {
-    use serde_yaml::Value;
-    let mut privacy = crate::privacy::Privacy::default();
-    if text.len() > MAX_DIRECTORY_BYTES || crate::yaml::check_aliases(text).is_err() {
-        return privacy;
-    }
-    let Ok(Value::Mapping(top)) = serde_yaml::from_str::<Value>(text) else {
-        return privacy;
-    };
-    let entries = |key: &str| match top.get(key) {
-        Some(Value::Sequence(items)) => items.iter().filter_map(Value::as_mapping).collect(),
-        _ => Vec::new(),
-    };
-    for user in entries("users") {
-        if let Some(upn) = user.get("upn").and_then(Value::as_str) {
-            privacy.user(upn);
-        }
-    }
-    for guardian in entries("guardians") {
-        for key in ["id", "email"] {
-            if let Some(value) = guardian.get(key).and_then(Value::as_str) {
-                privacy.guardian_email(value);
-            }
-        }
-    }
-    privacy
 }

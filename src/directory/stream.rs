@@ -41,6 +41,80 @@ pub(super) fn read<T: DeserializeOwned>(mut events: Events<'_>) -> Result<T, Gav
     Ok(value)
 }
 
+/// What messages about a directory file that does not load may show: emails at the domains
+/// of the `upn`s it lists, never those of its guardians. Read event by event (the line
+/// reader's, else the YAML parser's), keeping only those values, so a broken district costs
+/// what reading it costs: a typo in a 100,000-user file took 1.5 GB when it was read whole
+/// into a YAML value. Nothing is shown from a file too large, too aliased or too deeply
+/// nested to read, or that does not parse (a guardian's email past the error would be
+/// unknown).
+pub fn privacy_of_text(text: &str) -> crate::privacy::Privacy {
+    let none = crate::privacy::Privacy::default;
+    if text.len() > super::MAX_DIRECTORY_BYTES || crate::yaml::check_aliases(text).is_err() || !same_characters(text) {
+        return none();
+    }
+    let learned = Contacts::read(Events::Lines(Lines::new(text)))
+        .or_else(|_| Contacts::read(Events::Yaml(Box::new(Parser::new_from_str(text)))));
+    let Ok(contacts) = learned else { return none() };
+    // Every user first: a user domain given after a guardian is not trusted.
+    let mut privacy = none();
+    for upn in &contacts.upns {
+        privacy.user(upn);
+    }
+    for value in &contacts.guardians {
+        privacy.guardian_email(value);
+    }
+    privacy
+}
+
+/// The UPNs of `users` and the ids and emails of `guardians`, as a file gives them.
+#[derive(Default)]
+struct Contacts {
+    upns: Vec<String>,
+    guardians: Vec<String>,
+}
+
+impl Contacts {
+    fn read(mut events: Events<'_>) -> Result<Self, GaveUp> {
+        let mut contacts = Contacts::default();
+        // Open collections: for a mapping, the key whose value comes next (None: a key comes).
+        let mut open: Vec<Option<Option<String>>> = Vec::new();
+        let mut section = String::new();
+        loop {
+            let event = events.next()?;
+            // The key this event is the value of, if it is in a mapping expecting a value.
+            let key = match open.last_mut() {
+                Some(Some(slot)) => slot.take(),
+                _ => None,
+            };
+            let expecting_key = matches!(open.last(), Some(Some(None))) && key.is_none();
+            match event {
+                Event::StreamEnd => return Ok(contacts),
+                Event::Scalar(text, ..) if expecting_key => {
+                    if open.len() == 1 {
+                        section.clone_from(&text);
+                    }
+                    if let Some(Some(slot)) = open.last_mut() {
+                        *slot = Some(text);
+                    }
+                }
+                // A value of a user's or a guardian's mapping: the third level down.
+                Event::Scalar(text, ..) if open.len() == 3 => match (section.as_str(), key.as_deref()) {
+                    ("users", Some("upn")) => contacts.upns.push(text),
+                    ("guardians", Some("id" | "email")) => contacts.guardians.push(text),
+                    _ => {}
+                },
+                Event::MappingStart(..) => open.push(Some(None)),
+                Event::SequenceStart(..) => open.push(None),
+                Event::MappingEnd | Event::SequenceEnd => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// Whether `text` holds only characters both YAML parsers read alike. libyaml (serde_yaml's)
 /// refuses control characters and reads U+0085, U+2028 and U+2029 as line breaks, where
 /// yaml-rust2 accepts the first and keeps the others as text; the two also differ on tabs
@@ -359,6 +433,21 @@ mod tests {
             assert!(lines_read(text).is_none(), "the line reader gives up on {text:?}");
             agrees(text);
         }
+    }
+
+    #[test]
+    fn a_broken_file_still_tells_users_from_guardians_whatever_its_order_and_style() {
+        let users = "users:\n  - upn: ana.rivera@lakeside.edu\n    licences: [A3]\n";
+        let guardians = "guardians:\n  - {id: Staff.Parent@Lakeside.edu, students: []}\n  - email: p@example.com\n";
+        for text in [format!("{users}{guardians}"), format!("{guardians}{users}")] {
+            let p = super::privacy_of_text(&text);
+            assert_eq!(p.hide("ana.rivera@lakeside.edu"), "ana.rivera@lakeside.edu", "{text}");
+            assert_eq!(p.hide("staff.parent@lakeside.edu"), crate::privacy::HIDDEN, "{text}");
+            assert_eq!(p.hide("p@example.com"), crate::privacy::HIDDEN, "{text}");
+        }
+        // A file that does not parse shows nothing: a guardian past the error would be unknown.
+        let p = super::privacy_of_text(&format!("{users}  - upn: [\n{guardians}"));
+        assert_eq!(p.hide("ana.rivera@lakeside.edu"), crate::privacy::HIDDEN);
     }
 
     #[test]
