@@ -419,6 +419,9 @@ pub struct Guardian {
     pub raw: usize,
 }
 
+/// The iterator of [`GuardianLinks`]: the first link, then the rest.
+pub type LinkIter<'a> = std::iter::Chain<std::option::IntoIter<&'a GuardianLink>, std::slice::Iter<'a, GuardianLink>>;
+
 /// A guardian's links to students, in directory order (see [`Guardian::links`]).
 #[derive(Debug, Clone, Copy)]
 pub struct GuardianLinks<'a> {
@@ -428,7 +431,7 @@ pub struct GuardianLinks<'a> {
 
 impl<'a> GuardianLinks<'a> {
     /// The links, in order.
-    pub fn iter(self) -> std::iter::Chain<std::option::IntoIter<&'a GuardianLink>, std::slice::Iter<'a, GuardianLink>> {
+    pub fn iter(self) -> LinkIter<'a> {
         self.first.into_iter().chain(self.more)
     }
 
@@ -450,7 +453,7 @@ impl<'a> GuardianLinks<'a> {
 
 impl<'a> IntoIterator for GuardianLinks<'a> {
     type Item = &'a GuardianLink;
-    type IntoIter = std::iter::Chain<std::option::IntoIter<&'a GuardianLink>, std::slice::Iter<'a, GuardianLink>>;
+    type IntoIter = LinkIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

@@ -29,7 +29,13 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, GaveUp> {
     if !same_characters(text) {
         return gave_up("a character the two parsers treat differently");
     }
-    read(Events::Lines(Lines::new(text))).or_else(|_| read(Events::Yaml(Box::new(Parser::new_from_str(text)))))
+    line_by_line_else_parsed(text, read)
+}
+
+/// `reading` over the line reader's events of `text`, or, if it gives up there, over the YAML
+/// parser's.
+fn line_by_line_else_parsed<T>(text: &str, reading: impl Fn(Events<'_>) -> Result<T, GaveUp>) -> Result<T, GaveUp> {
+    reading(Events::Lines(Lines::new(text))).or_else(|_| reading(Events::Yaml(Box::new(Parser::new_from_str(text)))))
 }
 
 pub(super) fn read<T: DeserializeOwned>(mut events: Events<'_>) -> Result<T, GaveUp> {
@@ -53,9 +59,7 @@ pub fn privacy_of_text(text: &str) -> crate::privacy::Privacy {
     if text.len() > super::MAX_DIRECTORY_BYTES || crate::yaml::check_aliases(text).is_err() || !same_characters(text) {
         return none();
     }
-    let learned = Contacts::read(Events::Lines(Lines::new(text)))
-        .or_else(|_| Contacts::read(Events::Yaml(Box::new(Parser::new_from_str(text)))));
-    let Ok(contacts) = learned else { return none() };
+    let Ok(contacts) = line_by_line_else_parsed(text, Contacts::read) else { return none() };
     // Every user first: a user domain given after a guardian is not trusted.
     let mut privacy = none();
     for upn in &contacts.upns {

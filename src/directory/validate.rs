@@ -142,20 +142,24 @@ impl Links {
             .0
             .into_iter()
             .map(|pairs| {
-                let pairs: Vec<(u32, u32)> = pairs.into_iter().filter(|(u, _)| (*u as usize) < users).collect();
+                // Every user id here was handed out by this directory: one past the last
+                // user can't occur, and would be skipped.
                 let mut starts = vec![0u32; users + 1];
                 for (u, _) in &pairs {
-                    starts[*u as usize + 1] += 1;
+                    if let Some(count) = starts.get_mut(*u as usize + 1) {
+                        *count += 1;
+                    }
                 }
                 for i in 0..users {
                     starts[i + 1] += starts[i];
                 }
                 let mut next = starts.clone();
-                let mut ids = vec![0u32; pairs.len()];
+                let mut ids = vec![0u32; starts[users] as usize];
                 for (u, id) in pairs {
-                    let slot = &mut next[u as usize];
-                    ids[*slot as usize] = id;
-                    *slot += 1;
+                    if let Some(slot) = next.get_mut(u as usize).filter(|_| (u as usize) < users) {
+                        ids[*slot as usize] = id;
+                        *slot += 1;
+                    }
                 }
                 (starts, ids)
             })
