@@ -18,8 +18,8 @@ fn benches(c: &mut Criterion) {
         .directory
         .users()
         .find_map(|(_, u)| {
-            let h = table.user(&u.upn).ok()?;
-            table.guardians_of(h).first().map(|g| (u.upn.clone(), table.guardian_at(*g).id().to_string()))
+            let h = table.user(u.upn()).ok()?;
+            table.guardians_of(h).first().map(|g| (u.upn().to_string(), table.guardian_at(*g).id().to_string()))
         })
         .expect("some user deals with a guardian");
 

@@ -29,7 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The payload's format: raised whenever what a bundle stores changes shape.
-pub const FORMAT: u32 = 6;
+pub const FORMAT: u32 = 7;
 
 /// The version of tenet that reads and writes bundles.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -524,7 +524,7 @@ impl Reference<'_> {
             Fact::Policy { ptype, setting } => {
                 policy_source(m, ptype, effective(m, self.user, ptype), setting, self.user)
             }
-            Fact::User(_) => format!("directory: user {}{}", m.directory.user_at(self.user).upn, assumed(m, f)),
+            Fact::User(_) => format!("directory: user {}{}", m.directory.user_at(self.user).upn(), assumed(m, f)),
             Fact::Directory(_) => format!("directory: all users{}", assumed(m, f)),
             Fact::Guardian(_) => format!("directory: the guardian's record{}", assumed(m, f)),
         }

@@ -50,7 +50,7 @@ pub fn run(table: &DecisionTable) -> Vec<TestResult> {
                 Expected::Deny { code: None } => "deny".to_string(),
             };
             TestResult {
-                user: m.directory.user_at(x.user).upn.clone(),
+                user: m.directory.user_at(x.user).upn().to_string(),
                 decision: m.decisions[x.decision].name.clone(),
                 guardian: x.guardian.map(|g| m.directory.guardian_at(g).id().to_string()),
                 expected,

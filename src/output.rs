@@ -63,7 +63,7 @@ impl<'a> AnswerJson<'a> {
         let o = d.outcome;
         let cause = Cause::of(d);
         Self {
-            user: &d.user().upn,
+            user: d.user().upn(),
             decision: d.decision_name(),
             guardian: d.guardian().map(|g| g.id()),
             allowed: o.allowed,
@@ -141,8 +141,8 @@ pub fn explain(d: &Answer<'_>) -> String {
     let o = d.outcome;
     let mut s = String::new();
     let who = match d.guardian() {
-        Some(g) => format!("{} with guardian {}", d.user().upn, g.id()),
-        None => d.user().upn.clone(),
+        Some(g) => format!("{} with guardian {}", d.user().upn(), g.id()),
+        None => d.user().upn().to_string(),
     };
     let verdict = match (&o.allowed, &o.channel) {
         (true, Some(c)) => format!("ALLOW via {c}"),
@@ -201,7 +201,7 @@ pub fn table_text(decisions: &[Answer<'_>]) -> String {
         .iter()
         .map(|d| {
             [
-                d.user().upn.clone(),
+                d.user().upn().to_string(),
                 d.decision_name().to_string(),
                 d.guardian().map_or_else(|| "-".to_string(), |g| g.id().to_string()),
                 summary(d),
@@ -375,7 +375,7 @@ pub fn write_rows(
             let mut widths = headers.map(str::len);
             for_each_row(table, filter, |a| {
                 let cells = [
-                    a.user().upn.chars().count(),
+                    a.user().upn().chars().count(),
                     a.user().display_name().chars().count(),
                     roles(a).chars().count(),
                     a.decision_name().chars().count(),
@@ -397,7 +397,7 @@ pub fn write_rows(
                 writeln!(
                     out,
                     "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {:w4$}  {}",
-                    a.user().upn,
+                    a.user().upn(),
                     a.user().display_name(),
                     roles(a),
                     a.decision_name(),
@@ -428,7 +428,7 @@ pub fn write_rows(
                 let codes = |rs: &[Reason]| rs.iter().map(|r| r.code.as_ref()).collect::<Vec<_>>().join(" ");
                 let roles = roles(a);
                 let cells = [
-                    a.user().upn.as_str(),
+                    a.user().upn(),
                     a.user().display_name(),
                     &roles,
                     a.decision_name(),

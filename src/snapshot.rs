@@ -157,7 +157,7 @@ pub fn changes_between(before: &DecisionTable, after: &DecisionTable, guardians:
                 Guardians::Contacts => g.id().to_string(),
             },
         );
-        let key = (a.user().upn.clone(), a.decision_name().to_string(), guardian);
+        let key = (a.user().upn().to_string(), a.decision_name().to_string(), guardian);
         out.push(Change { key, before: Some(eb), after: Some(ea) });
     });
     out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -179,7 +179,7 @@ impl Snapshot {
                         Guardians::Contacts => g.id().to_string(),
                     },
                 );
-                ((a.user().upn.clone(), a.decision_name().to_string(), guardian), Entry::of(a))
+                ((a.user().upn().to_string(), a.decision_name().to_string(), guardian), Entry::of(a))
             })
             .collect();
         Self { guardians, entries }

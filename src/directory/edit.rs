@@ -15,7 +15,7 @@ const ADDED_PHONE: &str = "+10000000000";
 impl Directory {
     /// Enables sign-in for `user`; the directory's role sets follow.
     pub(crate) fn enable(&mut self, user: UserId) {
-        if let Some((_, u)) = self.users.get_index_mut(user.index()) {
+        if let Some(u) = self.users.get_index_mut2(user.index()) {
             u.enabled = true;
         }
         self.count_roles();
@@ -23,7 +23,7 @@ impl Directory {
 
     /// Assigns a licence to `user`.
     pub(crate) fn add_license(&mut self, user: UserId, license: &str) {
-        if let Some((_, u)) = self.users.get_index_mut(user.index())
+        if let Some(u) = self.users.get_index_mut2(user.index())
             && !u.licenses.iter().any(|l| &**l == license)
         {
             let mut licenses = u.licenses.to_vec();
@@ -41,7 +41,7 @@ impl Directory {
             t.owners.push(user);
             t.owners.sort_unstable();
         }
-        if let Some((_, u)) = self.users.get_index_mut(user.index())
+        if let Some(u) = self.users.get_index_mut2(user.index())
             && !u.owns().contains(team)
         {
             u.links = u.links.with(Link::Owns, team.raw(), true);
@@ -50,7 +50,7 @@ impl Directory {
 
     /// `user` unblocks `guardian`.
     pub(crate) fn unblock(&mut self, user: UserId, guardian: GuardianId) {
-        if let Some((_, u)) = self.users.get_index_mut(user.index()) {
+        if let Some(u) = self.users.get_index_mut2(user.index()) {
             u.links = u.links.with(Link::Blocked, guardian.raw(), false);
         }
     }
@@ -74,9 +74,9 @@ impl Directory {
     /// [`Directory::relation`]) to `relationship`.
     pub(crate) fn set_relationship(&mut self, user: UserId, guardian: GuardianId, relationship: Relationship) {
         let Some(g) = self.guardians.get_index(guardian.index()) else { return };
-        let owns = self.users.get_index(user.index()).map(|(_, u)| u.owns()).unwrap_or_default();
+        let owns = self.users.get_index(user.index()).map(super::User::owns).unwrap_or_default();
         let teaches = |s: UserId| {
-            self.users.get_index(s.index()).is_some_and(|(_, s)| s.student_of().iter().any(|c| owns.contains(c)))
+            self.users.get_index(s.index()).is_some_and(|s| s.student_of().iter().any(|c| owns.contains(c)))
         };
         let links = g.links();
         let link = links

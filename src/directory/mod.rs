@@ -19,6 +19,7 @@ pub use validate::{from_raw, is_e164, key, load, looks_like_phone};
 use crate::source::{FileId, Span};
 use crate::suggest::NameIndex;
 use indexmap::IndexMap;
+use indexmap::set::MutableValues as _;
 use locate::Locations;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -137,12 +138,17 @@ ids! {
 /// and few distinct sets, so users with the same set hold the same allocation.
 pub type NameSet = Arc<[Arc<str>]>;
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// A user of the directory. The key, the UPN and the display name are held one after the
+/// other in one allocation (a district has millions of users), the UPN left out when it is the
+/// key, as it usually is: read them with [`User::key`], [`User::upn`] and [`User::name`].
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
-    /// As written in the directory.
-    pub upn: String,
-    /// The display name, when the directory gives one (see [`User::display_name`]).
-    pub name: Option<String>,
+    text: Box<str>,
+    /// Where the key and the UPN end in `text`; the name is the rest.
+    ends: [u32; 2],
+    /// Whether the UPN is written exactly as its key (and so is not stored twice).
+    upn_is_key: bool,
+    has_name: bool,
     pub roles: NameSet,
     pub licenses: NameSet,
     pub enabled: bool,
@@ -154,9 +160,57 @@ pub struct User {
 }
 
 impl User {
+    /// A user with no roles, licences or links. `upn` is trimmed; its key is [`key`]'s.
+    pub(crate) fn new(upn: &str, name: Option<&str>) -> Self {
+        let upn = upn.trim();
+        let key = key(upn);
+        let upn_is_key = upn == key;
+        let stored_upn = if upn_is_key { "" } else { upn };
+        let name_text = name.unwrap_or("");
+        let mut text = String::with_capacity(key.len() + stored_upn.len() + name_text.len());
+        let mut end = |part: &str| {
+            text.push_str(part);
+            u32::try_from(text.len()).unwrap_or(u32::MAX)
+        };
+        let ends = [end(&key), end(stored_upn)];
+        text.push_str(name_text);
+        Self {
+            text: text.into_boxed_str(),
+            ends,
+            upn_is_key,
+            has_name: name.is_some(),
+            roles: NameSet::from([]),
+            licenses: NameSet::from([]),
+            enabled: true,
+            invites_sent: 0,
+            links: UserLinks::default(),
+            raw: 0,
+        }
+    }
+
+    fn part(&self, from: u32, to: usize) -> &str {
+        // A damaged bundle can't make this panic: a part out of place reads empty.
+        self.text.get(from as usize..to).unwrap_or("")
+    }
+
+    /// The key queries match: the UPN trimmed, ASCII letters lower-cased (see [`key`]).
+    pub fn key(&self) -> &str {
+        self.part(0, self.ends[0] as usize)
+    }
+
+    /// The UPN as written in the directory (trimmed).
+    pub fn upn(&self) -> &str {
+        if self.upn_is_key { self.key() } else { self.part(self.ends[0], self.ends[1] as usize) }
+    }
+
+    /// The display name, when the directory gives one (see [`User::display_name`]).
+    pub fn name(&self) -> Option<&str> {
+        self.has_name.then(|| self.part(self.ends[1], self.text.len()))
+    }
+
     /// The display name, or the UPN when the directory gives none.
     pub fn display_name(&self) -> &str {
-        self.name.as_deref().unwrap_or(&self.upn)
+        self.name().unwrap_or(self.upn())
     }
 
     /// Groups the user is a direct member of, sorted.
@@ -182,6 +236,46 @@ impl User {
     /// Guardians this user has blocked, sorted.
     pub fn blocked(&self) -> Ids<'_, GuardianId> {
         self.links.get(Link::Blocked)
+    }
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("upn", &self.upn())
+            .field("name", &self.name())
+            .field("roles", &self.roles)
+            .field("licenses", &self.licenses)
+            .field("enabled", &self.enabled)
+            .field("invites_sent", &self.invites_sent)
+            .field("links", &self.links)
+            .field("raw", &self.raw)
+            .finish()
+    }
+}
+
+/// Users in directory order, found by key: a user hashes and compares as its key, so the set
+/// needs no key beside it (as [`GuardianSet`]).
+pub type UserSet = indexmap::IndexSet<User, foldhash::fast::RandomState>;
+
+impl std::hash::Hash for User {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+/// Two records are the same user when their keys are: the directory's key.
+impl PartialEq for User {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for User {}
+
+impl std::borrow::Borrow<str> for User {
+    fn borrow(&self) -> &str {
+        self.key()
     }
 }
 
@@ -600,7 +694,8 @@ pub type NameMap<T> = IndexMap<String, T, foldhash::fast::RandomState>;
 /// A validated directory. Keys are lower-cased UPNs, group ids, class ids and guardian ids.
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
-    users: NameMap<User>,
+    /// Keyed by their own key (see [`User`]'s `Hash`): no second copy of it as a key.
+    users: UserSet,
     groups: NameMap<Group>,
     class_teams: NameMap<ClassTeam>,
     /// Keyed by their own id (see [`Guardian`]'s `Hash`): no second copy of it as a key.
@@ -698,7 +793,7 @@ impl Locator {
 impl Directory {
     /// Every user, in directory order.
     pub fn users(&self) -> impl ExactSizeIterator<Item = (UserId, &User)> + '_ {
-        self.users.values().enumerate().map(|(i, u)| (UserId::new(i), u))
+        self.users.iter().enumerate().map(|(i, u)| (UserId::new(i), u))
     }
 
     /// Every group, in directory order.
@@ -718,12 +813,12 @@ impl Directory {
 
     /// Every user's key (the UPN trimmed, ASCII letters lower-cased), in directory order.
     pub fn user_keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.users.keys().map(String::as_str)
+        self.users.iter().map(User::key)
     }
 
     /// A user's key (see [`key`]): what queries match.
     pub fn user_key(&self, id: UserId) -> &str {
-        self.users.get_index(id.index()).map_or("", |(k, _)| k.as_str())
+        self.users.get_index(id.index()).map_or("", User::key)
     }
 
     /// A class team's key.
@@ -801,8 +896,8 @@ impl Directory {
     /// a guardian's email or phone (see [`crate::privacy`]).
     pub fn privacy(&self) -> crate::privacy::Privacy {
         let mut privacy = crate::privacy::Privacy::default();
-        for user in self.users.values() {
-            privacy.user(&user.upn);
+        for user in &self.users {
+            privacy.user(user.upn());
         }
         for guardian in &self.guardians {
             privacy.guardian_email(guardian.id());
@@ -816,8 +911,8 @@ impl Directory {
     /// The known user closest to an unknown UPN, if one is close: bounded work, whatever the
     /// district's size. The index is built on the first call.
     pub fn suggest_user(&self, upn: &str) -> Option<&str> {
-        let index = self.suggestions.users.get_or_init(|| NameIndex::new(self.users.keys().map(String::as_str)));
-        index.closest(upn.trim()).and_then(|i| self.users.get_index(i)).map(|(k, _)| k.as_str())
+        let index = self.suggestions.users.get_or_init(|| NameIndex::new(self.users.iter().map(User::key)));
+        index.closest(upn.trim()).and_then(|i| self.users.get_index(i)).map(User::key)
     }
 
     /// The id of the known group closest to an unknown one, as the directory writes it.
@@ -881,7 +976,8 @@ impl Directory {
             }
             sets.insert(set.clone());
         };
-        for user in self.users.values_mut() {
+        for i in 0..self.users.len() {
+            let Some(user) = self.users.get_index_mut2(i) else { continue };
             share(&mut user.roles);
             share(&mut user.licenses);
         }
@@ -890,7 +986,7 @@ impl Directory {
         fn fits(mut ids: impl Iterator<Item = usize>, count: usize) -> bool {
             ids.all(|i| i < count)
         }
-        let users_fit = self.users.values().all(|u| {
+        let users_fit = self.users.iter().all(|u| {
             u.links.in_place()
                 && fits(u.blocked().iter().chain(u.guardians()).map(|g| g.index()), guardians)
                 && fits(u.groups().iter().map(|g| g.index()), groups)
@@ -926,7 +1022,8 @@ impl Directory {
 
     /// The user of a UPN (ASCII letters in any case, see [`key`]).
     pub fn user(&self, upn: &str) -> Option<(UserId, &User)> {
-        lookup(&self.users, upn).map(|(i, u)| (UserId::new(i), u))
+        let found = self.users.get_full(upn).or_else(|| self.users.get_full(self::key(upn).as_str()));
+        found.map(|(i, u)| (UserId::new(i), u))
     }
 
     /// The group of an id (ASCII letters in any case).
@@ -948,12 +1045,12 @@ impl Directory {
     /// Guardians a user deals with, in directory order: those of the students of the class teams
     /// the user owns, and the user's own.
     pub fn guardians_of(&self, user: UserId) -> Vec<GuardianId> {
-        let Some((_, u)) = self.users.get_index(user.index()) else { return Vec::new() };
+        let Some(u) = self.users.get_index(user.index()) else { return Vec::new() };
         let mut out = u.guardians().to_vec();
         for c in u.owns() {
             if let Some((_, team)) = self.class_teams.get_index(c.index()) {
                 for s in &team.students {
-                    if let Some((_, student)) = self.users.get_index(s.index()) {
+                    if let Some(student) = self.users.get_index(s.index()) {
                         out.extend(student.guardians());
                     }
                 }
@@ -968,7 +1065,7 @@ impl Directory {
     /// in a class team the user owns, both or neither. The relationship is that of the link to
     /// the user, else of the first link to a student the user teaches, else of the first link.
     pub fn relation(&self, user: UserId, guardian: &Guardian) -> Relation {
-        let owns = self.users.get_index(user.index()).map_or(Ids::default(), |(_, u)| u.owns());
+        let owns = self.users.get_index(user.index()).map_or(Ids::default(), User::owns);
         // A student is in few class teams and a teacher owns few: compare those lists rather
         // than scan the students of every class team the teacher owns.
         let teaches = |student: UserId| {
@@ -976,7 +1073,7 @@ impl Directory {
                 && self
                     .users
                     .get_index(student.index())
-                    .is_some_and(|(_, s)| s.student_of().iter().any(|c| owns.contains(c)))
+                    .is_some_and(|s| s.student_of().iter().any(|c| owns.contains(c)))
         };
         let links = guardian.links();
         let own = links.iter().find(|l| l.student == user);
@@ -1017,21 +1114,28 @@ mod tests {
         let links = UserLinks::new([&[2], &[], &[3, 1, 3], &[5, 5], &[0, 7]]);
         assert_eq!(lists(&links), [vec![2], vec![], vec![1, 3], vec![5], vec![0, 7]]);
         assert_eq!(links.ids.len(), 6, "one allocation, every id once");
-        let user = User {
-            upn: "a@x.edu".into(),
-            name: None,
-            roles: NameSet::from([]),
-            licenses: NameSet::from([]),
-            enabled: true,
-            invites_sent: 0,
-            links,
-            raw: 0,
-        };
+        let user = User { links, ..User::new("a@x.edu", None) };
         assert_eq!(user.groups().to_vec(), [GroupId::new(1), GroupId::new(3)]);
         assert!(user.groups().contains(GroupId::new(3)) && !user.groups().contains(GroupId::new(2)));
         assert!(user.owns().is_empty() && user.owns().first().is_none());
         assert_eq!(user.student_of().first(), Some(ClassTeamId::new(2)));
         assert_eq!(user.blocked().len(), 2);
+    }
+
+    #[test]
+    fn a_users_key_upn_and_name_share_one_allocation_and_the_key_is_stored_once() {
+        let same = User::new(" ana@x.edu ", Some("Ana Rivera"));
+        assert_eq!((same.key(), same.upn(), same.name()), ("ana@x.edu", "ana@x.edu", Some("Ana Rivera")));
+        assert_eq!(&*same.text, "ana@x.eduAna Rivera", "a UPN that is its own key is not stored twice");
+        let cased = User::new("Ana@X.edu", None);
+        assert_eq!((cased.key(), cased.upn(), cased.name()), ("ana@x.edu", "Ana@X.edu", None));
+        assert_eq!(cased.display_name(), "Ana@X.edu");
+        let empty_name = User::new("b@x.edu", Some(""));
+        assert_eq!(empty_name.name(), Some(""), "an empty name is kept as given");
+        let mut users = UserSet::default();
+        assert!(users.insert(cased));
+        assert!(!users.insert(same), "the same key is the same user");
+        assert_eq!(users.get_full("ana@x.edu").map(|(i, u)| (i, u.upn())), Some((0, "Ana@X.edu")));
     }
 
     #[test]

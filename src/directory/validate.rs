@@ -5,7 +5,6 @@
 use super::*;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::FileId;
-use indexmap::map::Entry;
 use indexmap::set::MutableValues as _;
 use std::collections::BTreeSet;
 
@@ -214,8 +213,10 @@ impl Validator {
         self.guardians(&mut dir, guardians, &e164);
         self.blocks(&mut dir, blocks);
         let links = std::mem::take(&mut self.links).pack(dir.users.len());
-        for (u, links) in dir.users.values_mut().zip(links) {
-            u.links = links;
+        for (i, links) in links.into_iter().enumerate() {
+            if let Some(u) = dir.users.get_index_mut2(i) {
+                u.links = links;
+            }
         }
         // The maps reserve entries to match their hash tables (up to twice the entries); a
         // district keeps millions.
@@ -228,15 +229,14 @@ impl Validator {
         dir
     }
 
-    /// Adds the users, taking their strings rather than copying them (a district has millions);
-    /// returns the users' blocked-guardian lists, resolved once guardians are known.
+    /// Adds the users; returns the users' blocked-guardian lists, resolved once guardians are known.
     fn users(&mut self, dir: &mut Directory, raw: Vec<RawUser>) -> Vec<Blocks> {
         dir.users.reserve(raw.len());
         let mut blocks = Vec::new();
         for (i, u) in raw.into_iter().enumerate() {
             let path = || format!("users[{i}].upn");
-            let key = key(&u.upn);
-            if !looks_like_address(&key) {
+            let user = User::new(&u.upn, u.name.as_deref());
+            if !looks_like_address(user.key()) {
                 self.error(
                     Code::DirectoryValue,
                     &path(),
@@ -246,19 +246,25 @@ impl Validator {
                 );
                 continue;
             }
-            // One look-up: the entry is where the user goes, or who came first.
-            let slot = match dir.users.entry(key) {
-                Entry::Vacant(slot) => slot,
-                Entry::Occupied(first) => {
-                    let first_span = self.span(&format!("users[{}].upn", first.get().raw));
-                    let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
-                        .at(self.span(&path()), format!("second definition (`{}`)", path()))
-                        .also(first_span, "first definition")
-                        .help("UPNs are compared without regard to case; merge the two entries");
-                    self.errors.push(d);
-                    continue;
-                }
+            let user = User {
+                roles: self.name_set(&u.roles),
+                licenses: self.name_set(&u.licenses),
+                enabled: u.enabled,
+                invites_sent: i64::from(u.invites_sent),
+                raw: i,
+                ..user
             };
+            // One look-up: the user goes in, or the one who came first is found.
+            let (index, added) = dir.users.insert_full(user);
+            if !added {
+                let first_span = self.span(&format!("users[{}].upn", dir.users[index].raw));
+                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
+                    .at(self.span(&path()), format!("second definition (`{}`)", path()))
+                    .also(first_span, "first definition")
+                    .help("UPNs are compared without regard to case; merge the two entries");
+                self.errors.push(d);
+                continue;
+            }
             for (field, values) in [("roles", &u.roles), ("licenses", &u.licenses)] {
                 for (j, v) in values.iter().enumerate() {
                     if v.trim().is_empty() {
@@ -272,21 +278,9 @@ impl Validator {
                     }
                 }
             }
-            let upn = if u.upn.trim().len() == u.upn.len() { u.upn } else { u.upn.trim().to_string() };
             if !u.blocked_guardians.is_empty() {
-                blocks.push(Blocks { raw: i, user: UserId::new(slot.index()), guardians: u.blocked_guardians });
+                blocks.push(Blocks { raw: i, user: UserId::new(index), guardians: u.blocked_guardians });
             }
-            let user = User {
-                upn,
-                name: u.name,
-                roles: self.name_set(&u.roles),
-                licenses: self.name_set(&u.licenses),
-                enabled: u.enabled,
-                invites_sent: i64::from(u.invites_sent),
-                links: UserLinks::default(),
-                raw: i,
-            };
-            slot.insert(user);
         }
         blocks
     }
@@ -549,7 +543,7 @@ impl Validator {
                 match dir.guardian(g) {
                     Some((gi, _)) => blocked.push(gi),
                     None => {
-                        let upn = dir.users.get_index(ui.index()).map_or("?", |(_, u)| u.upn.as_str());
+                        let upn = dir.users.get_index(ui.index()).map_or("?", User::upn);
                         let message = format!("user `{upn}` blocks an unknown guardian");
                         self.personal_error(
                             Code::DirectoryReference,
@@ -637,7 +631,7 @@ impl Directory {
     pub(super) fn count_roles(&mut self) {
         // Sets of borrowed names: a district has millions of role entries and a handful of roles.
         let (mut enabled, mut disabled) = (BTreeSet::new(), BTreeSet::new());
-        for u in self.users.values() {
+        for u in &self.users {
             let into = if u.enabled { &mut enabled } else { &mut disabled };
             into.extend(u.roles.iter().map(|r| &**r));
         }

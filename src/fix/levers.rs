@@ -196,7 +196,7 @@ fn policy_ways(model: &Model, t: &Target, ptype: TypeId, wanted: &[(usize, &Valu
     let pt = &model.policy_types[ptype];
     let name = &pt.schema.name;
     let page = policy_page(name);
-    let upn = &model.directory.user_at(t.user).upn;
+    let upn = model.directory.user_at(t.user).upn();
     let current = effective(model, t.user, ptype);
     let fits = |i: usize| wanted.iter().all(|(s, v)| pt.value(i, *s) == *v);
     let mut ways = Vec::new();
@@ -371,7 +371,7 @@ fn config_ways(model: &Model, config: usize, wanted: &[(usize, &Value)]) -> Vec<
 
 fn user_ways(model: &Model, t: &Target, a: UserAttr, value: &Value) -> Vec<Vec<Step>> {
     let dir = &model.directory;
-    let upn = &dir.user_at(t.user).upn;
+    let upn = dir.user_at(t.user).upn();
     let users_page = format!("Microsoft 365 admin center > Users > Active users > {upn}");
     match (a, value) {
         (UserAttr::Enabled, Value::Bool(true)) => vec![vec![plain(
@@ -415,7 +415,7 @@ fn class_team_of_guardian(model: &Model, g: GuardianId) -> Option<ClassTeamId> {
 
 fn owner_step(model: &Model, user: UserId, team: ClassTeamId) -> Step {
     let dir = &model.directory;
-    let (upn, c) = (&dir.user_at(user).upn, dir.class_team_at(team));
+    let (upn, c) = (dir.user_at(user).upn(), dir.class_team_at(team));
     plain(
         format!("Make {upn} an owner of the class team {} ({})", c.id, c.name),
         format!("School Data Sync (the class's teachers), or Teams > {} > Manage team > Members", c.name),
@@ -428,7 +428,7 @@ fn guardian_ways(model: &Model, t: &Target, a: GuardianAttr, value: &Value) -> V
     let Some(g) = t.guardian else { return Vec::new() };
     let dir = &model.directory;
     let id = dir.guardian_at(g).id();
-    let upn = &dir.user_at(t.user).upn;
+    let upn = dir.user_at(t.user).upn();
     let sds = "School Data Sync parent files (contacts)".to_string();
     let step = match (a, value) {
         (GuardianAttr::Linked, Value::Bool(true)) => {
@@ -490,7 +490,7 @@ fn directory_ways(model: &Model, a: DirectoryAttr, value: &Value) -> Vec<Vec<Ste
         let holders: Vec<(UserId, &str)> = dir
             .users()
             .filter(|(_, u)| !u.enabled && u.roles.iter().any(|r| &**r == role.as_str()))
-            .map(|(id, u)| (id, u.upn.as_str()))
+            .map(|(id, u)| (id, u.upn()))
             .collect();
         // Gaining an enabled holder needs one account; losing every disabled one needs all.
         let chosen: Vec<(UserId, &str)> = if enabled_side { holders.into_iter().take(1).collect() } else { holders };

@@ -231,12 +231,12 @@ fn compiled_changes(
         return None;
     }
     let outcome = after.outcome.clone();
-    let upn = &q.model.directory.user_at(q.user).upn;
+    let upn = q.model.directory.user_at(q.user).upn();
     let asked = &q.model.decisions[q.decision].name;
     let guardian = q.guardian.map_or("-", |g| q.model.directory.guardian_at(g).id());
     let changes = changes_between(table, &after_table, Guardians::Contacts);
-    let own = changes.iter().filter(|c| &c.key.0 == upn).count();
-    let this = changes.iter().filter(|c| &c.key.0 == upn && &c.key.1 == asked && c.key.2 == guardian).count();
+    let own = changes.iter().filter(|c| c.key.0 == upn).count();
+    let this = changes.iter().filter(|c| c.key.0 == upn && &c.key.1 == asked && c.key.2 == guardian).count();
     Some((outcome, changes.len() - own, own - this))
 }
 
@@ -363,7 +363,7 @@ pub fn fix_population(table: &DecisionTable, users: &[UserId], decision: &str) -
     if model.decisions[d].has_guardian {
         return Err(QueryError::GuardianRequired(model.decisions[d].name.clone()));
     }
-    let upn = |u: UserId| model.directory.user_at(u).upn.clone();
+    let upn = |u: UserId| model.directory.user_at(u).upn().to_string();
     let denied: Vec<UserId> =
         users.iter().copied().filter(|u| !outcome_of(table, *u, d).is_some_and(|o| o.allowed)).collect();
     let mut out =
@@ -446,7 +446,7 @@ fn measure(
     changed: Model,
 ) -> ChangeSet {
     let model = table.model();
-    let upn = |u: UserId| model.directory.user_at(u).upn.clone();
+    let upn = |u: UserId| model.directory.user_at(u).upn().to_string();
     let after = crate::compile::compile(Arc::new(changed));
     let mut set = ChangeSet { steps, ..Default::default() };
     for u in denied {
@@ -454,7 +454,7 @@ fn measure(
         if ok { set.allowed_after.push(upn(*u)) } else { set.still_denied.push(upn(*u)) }
     }
     let name = &model.decisions[d].name;
-    let asked: HashSet<&str> = users.iter().map(|u| model.directory.user_at(*u).upn.as_str()).collect();
+    let asked: HashSet<&str> = users.iter().map(|u| model.directory.user_at(*u).upn()).collect();
     let allowed: HashSet<&str> = set.allowed_after.iter().map(String::as_str).collect();
     for c in changes_between(table, &after, Guardians::Contacts) {
         if !asked.contains(c.key.0.as_str()) {

@@ -412,7 +412,7 @@ impl DecisionTable {
         );
         let mut members: Vec<Vec<&str>> = vec![Vec::new(); self.profile_count];
         for (u, p) in self.user_profile.iter().enumerate() {
-            members[*p as usize].push(m.directory.user_at(UserId::new(u)).upn.as_str());
+            members[*p as usize].push(m.directory.user_at(UserId::new(u)).upn());
         }
         for (p, users) in members.iter().enumerate() {
             let _ = writeln!(out, "profile {p}: {}", users.join(", "));

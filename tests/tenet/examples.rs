@@ -31,11 +31,11 @@ fn explanations_per_user() {
     let table = engine.table();
     for (_, user) in table.model().directory.users() {
         let mut text = String::new();
-        for d in table.all().iter().filter(|d| d.user().upn == user.upn) {
+        for d in table.all().iter().filter(|d| d.user().upn() == user.upn()) {
             text.push_str(&output::explain(d));
             text.push_str("\n----\n");
         }
-        let name = user.upn.split('@').next().unwrap_or("user").replace('.', "_");
+        let name = user.upn().split('@').next().unwrap_or("user").replace('.', "_");
         insta::assert_snapshot!(format!("explain_{name}"), text);
     }
 }

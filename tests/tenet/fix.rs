@@ -25,7 +25,7 @@ fn denied(engine: &Engine) -> Vec<(String, String, Option<String>)> {
         .filter_map(|(u, d, g)| {
             let a = table.decide_handles(u, d, g).ok()?;
             (!a.allowed()).then(|| {
-                (a.user().upn.clone(), a.decision_name().to_string(), a.guardian().map(|g| g.id().to_string()))
+                (a.user().upn().to_string(), a.decision_name().to_string(), a.guardian().map(|g| g.id().to_string()))
             })
         })
         .collect()
@@ -266,7 +266,7 @@ fn a_population_gets_one_verified_change_set() {
     let p = fix::fix_population(table, &teachers, "chat_with_guardians").expect("a user decision");
     assert!(!p.denied.is_empty());
     assert!(!p.change_sets.is_empty());
-    let asked: Vec<&str> = teachers.iter().map(|u| table.model().directory.user_at(*u).upn.as_str()).collect();
+    let asked: Vec<&str> = teachers.iter().map(|u| table.model().directory.user_at(*u).upn()).collect();
     for set in &p.change_sets {
         assert!(set.still_denied.is_empty(), "{set:?}");
         assert_eq!(set.allowed_after.len(), p.denied.len());

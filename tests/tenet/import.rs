@@ -87,7 +87,7 @@ fn assert_same_decisions(imported: &Imported) {
     let schools = |e: &Engine| -> BTreeMap<String, Vec<String>> {
         let dir = &e.table().model().directory;
         dir.users()
-            .map(|(_, u)| (u.upn.to_lowercase(), dir.schools_of(u).iter().map(|s| s.to_string()).collect()))
+            .map(|(_, u)| (u.upn().to_lowercase(), dir.schools_of(u).iter().map(|s| s.to_string()).collect()))
             .collect()
     };
     let (want, got) = (schools(&hand), schools(&engine(imported)));

@@ -54,7 +54,7 @@ pub fn assert_agreement(engine: &Engine) -> usize {
         let reference = tenet::unstable::eval::evaluate(model, u.id(), d.index(), g.map(|g| g.id()));
         let who = format!(
             "user {} decision {} guardian {:?}",
-            table.user_at(u).upn,
+            table.user_at(u).upn(),
             model.decisions[d.index()].name,
             g.map(|g| table.guardian_at(g).id().to_string())
         );
@@ -66,7 +66,7 @@ pub fn assert_agreement(engine: &Engine) -> usize {
     // The guardians `table` lists for a user are exactly those linked to the user.
     let dir = &model.directory;
     for (u, u_entry) in dir.users() {
-        let user = table.user(&u_entry.upn).unwrap();
+        let user = table.user(u_entry.upn()).unwrap();
         let listed: Vec<usize> = table.guardians_of(user).iter().map(|g| g.index()).collect();
         let linked: Vec<usize> = dir
             .guardians()
@@ -78,7 +78,7 @@ pub fn assert_agreement(engine: &Engine) -> usize {
             })
             .map(|(i, _)| i.index())
             .collect();
-        assert_eq!(listed, linked, "guardians of {}", u_entry.upn);
+        assert_eq!(listed, linked, "guardians of {}", u_entry.upn());
     }
     n
 }

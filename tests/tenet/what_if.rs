@@ -97,7 +97,7 @@ fn reference_changes(before: &Engine, after: &Engine) -> BTreeSet<(String, Strin
         let new = tenet::unstable::eval::evaluate(a.model(), u.id(), d.index(), g.map(|g| g.id()));
         if recorded(&old) != recorded(&new) {
             let guardian = g.map_or_else(|| "-".to_string(), |g| b.guardian_at(g).id().to_string());
-            out.insert((b.user_at(u).upn.clone(), b.model().decisions[d.index()].name.clone(), guardian));
+            out.insert((b.user_at(u).upn().to_string(), b.model().decisions[d.index()].name.clone(), guardian));
         }
     }
     out

@@ -140,7 +140,14 @@ pub fn who(
         let user = table.user_at(u);
         let roles = user.roles.iter().map(|r| &**r).collect::<Vec<_>>().join(",");
         let (code, message) = reason(v);
-        [user.upn.clone(), user.display_name().to_string(), roles, verdict(v), code.to_string(), message.to_string()]
+        [
+            user.upn().to_string(),
+            user.display_name().to_string(),
+            roles,
+            verdict(v),
+            code.to_string(),
+            message.to_string(),
+        ]
     };
     let mut n = 0;
     match format {
@@ -195,7 +202,7 @@ pub fn who(
                 let user = table.user_at(u);
                 let (code, message) = reason(v);
                 let row = WhoJson {
-                    user: &user.upn,
+                    user: user.upn(),
                     name: user.display_name(),
                     roles: &user.roles,
                     verdict: verdict(v),

@@ -188,7 +188,14 @@ impl Data {
                 c.push(i64::from(v.denied));
             }
             row_of[u.index()] = users.len();
-            users.push(UserData { u: user.upn.clone(), n: user.display_name().to_string(), r, g, c, b: Vec::new() });
+            users.push(UserData {
+                u: user.upn().to_string(),
+                n: user.display_name().to_string(),
+                r,
+                g,
+                c,
+                b: Vec::new(),
+            });
             Ok(())
         });
 
@@ -207,7 +214,11 @@ impl Data {
             }
             if let Some(i) = blocker(&a.outcome.reason) {
                 first_decided.entry(i).or_insert_with(|| {
-                    (a.user().upn.clone(), a.decision_name().to_string(), a.guardian().map(|g| g.id().to_string()))
+                    (
+                        a.user().upn().to_string(),
+                        a.decision_name().to_string(),
+                        a.guardian().map(|g| g.id().to_string()),
+                    )
                 });
             }
             if last == Some((a.user, a.decision)) {
@@ -216,7 +227,7 @@ impl Data {
             last = Some((a.user, a.decision));
             if explanations.len() < options.explanations {
                 let text = privacy.hide(&output::explain(a)).into_owned();
-                explanations.insert(format!("{} {}", a.user().upn, a.decision_name()), text);
+                explanations.insert(format!("{} {}", a.user().upn(), a.decision_name()), text);
             } else {
                 left_out += 1;
             }

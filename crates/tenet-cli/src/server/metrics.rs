@@ -63,7 +63,7 @@ struct Logged {
 /// The user and decision of a failed query as the log may show them: only names the table
 /// knows, since a caller may have sent a guardian's email or phone in any field.
 pub(super) fn known(table: &DecisionTable, user: &str, decision: &str) -> (String, String) {
-    let user = table.user(user).map(|u| table.user_at(u).upn.clone()).unwrap_or_default();
+    let user = table.user(user).map(|u| table.user_at(u).upn().to_string()).unwrap_or_default();
     let decision =
         table.decision(decision).map(|d| table.model().decisions[d.index()].name.clone()).unwrap_or_default();
     (user, decision)

@@ -223,7 +223,7 @@ async fn user_decisions(State(s): State<AppState>, upn: Result<Path<String>, Pat
     for d in &decisions {
         s.metrics.decided(d.decision, d.allowed);
     }
-    let upn = &table.user_at(user).upn;
+    let upn = table.user_at(user).upn();
     logged(Json(UserDecisions { user: upn, decisions }).into_response(), upn, "*")
 }
 

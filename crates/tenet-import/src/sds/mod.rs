@@ -503,11 +503,11 @@ mod tests {
         assert_eq!(people.len(), 20);
         assert_eq!(draft.users.len(), people.len(), "{:?}", draft.users.keys().collect::<Vec<_>>());
         for u in people {
-            let Some(got) = draft.users.get(&key(&u.upn)) else { panic!("{} missing", u.upn) };
-            assert_eq!(got.upn, u.upn);
-            assert_eq!(got.name.as_deref(), Some(u.display_name()), "{}", u.upn);
+            let Some(got) = draft.users.get(&key(u.upn())) else { panic!("{} missing", u.upn()) };
+            assert_eq!(got.upn, u.upn());
+            assert_eq!(got.name.as_deref(), Some(u.display_name()), "{}", u.upn());
             let roles: BTreeSet<String> = u.roles.iter().filter(|r| from_sds(r)).map(|r| r.to_string()).collect();
-            assert_eq!(got.roles, roles, "{}", u.upn);
+            assert_eq!(got.roles, roles, "{}", u.upn());
         }
         assert_eq!(draft.classes.len(), want.class_team_count());
         for (_, c) in want.class_teams() {
