@@ -9,6 +9,10 @@
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use tenet::Engine;
 
+/// The allocator the `tenet` command uses (see crates/tenet-cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn benches(c: &mut Criterion) {
     let (engine, _) = Engine::bundled().expect("the bundled example checks");
     let table = engine.table().clone();

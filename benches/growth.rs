@@ -11,16 +11,16 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
 use cap::Cap;
-use std::alloc::System;
+use mimalloc::MiMalloc;
 use std::sync::Arc;
 use std::time::Instant;
 use tenet::Source;
 use tenet::unstable::engine::{Sources, check_sources};
 use tenet::unstable::generate::{Spec, district};
 
-/// The system allocator, counting live bytes.
+/// The allocator the `tenet` command uses (see crates/tenet-cli/src/main.rs), counting live bytes.
 #[global_allocator]
-static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
+static ALLOCATOR: Cap<MiMalloc> = Cap::new(MiMalloc, usize::MAX);
 
 const SIZES: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 const ONE_SIZE: &str = "TENET_GROWTH_USERS";

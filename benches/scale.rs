@@ -11,6 +11,10 @@ use tenet::Source;
 use tenet::unstable::generate::{Spec, district};
 use tenet::{Engine, Sources};
 
+/// The allocator the `tenet` command uses (see crates/tenet-cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn sources(users: usize) -> Sources {
     let d = district(Spec { users, seed: 1 });
     let mut policies: Vec<Source> =
