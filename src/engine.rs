@@ -188,7 +188,10 @@ fn read_text(path: &Path, limit: usize) -> Result<Source, Diagnostic> {
     if !meta.is_file() {
         return Err(io_error(path, "not a regular file (a device, a pipe or a socket)"));
     }
-    let mut bytes = Vec::new();
+    // Sized from the file's length: grown by doubling, a 550 MB directory was copied and its
+    // pages faulted in several times over (a third of `tenet check`'s time at 100,000 users).
+    let expected = usize::try_from(meta.len()).unwrap_or(usize::MAX).min(limit) + 1;
+    let mut bytes = Vec::with_capacity(expected);
     std::fs::File::open(path)
         .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
         .map_err(|e| io_error(path, &e.to_string()))?;
