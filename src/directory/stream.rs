@@ -15,6 +15,8 @@
 //! that whatever this path reads, `serde_yaml` reads the same.
 
 use super::lines::{GaveUp, Lines};
+use super::raw::{Assumption, RawClassTeam, RawGroup, RawGuardian, RawUser};
+use serde::Deserialize as _;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
@@ -36,6 +38,79 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, GaveUp> {
 /// parser's.
 fn line_by_line_else_parsed<T>(text: &str, reading: impl Fn(Events<'_>) -> Result<T, GaveUp>) -> Result<T, GaveUp> {
     reading(Events::Lines(Lines::new(text))).or_else(|_| reading(Events::Yaml(Box::new(Parser::new_from_str(text)))))
+}
+
+/// What receives a directory file's entries as they are read (see [`entries`]).
+pub(super) trait Sink {
+    fn user(&mut self, user: RawUser);
+    fn group(&mut self, group: RawGroup);
+    fn class_team(&mut self, team: RawClassTeam);
+    fn guardian(&mut self, guardian: RawGuardian);
+    fn assumed(&mut self, assumed: Vec<Assumption>);
+}
+
+/// Reads a directory file entry by entry into a sink from `new_sink` (a fresh one if the line
+/// reader gives up and the YAML parser reads the file again), in the order users, groups,
+/// class teams, guardians. `Ok(None)`: the file lists its sections in another order, and must
+/// be read whole (the sink has seen only part of it).
+pub(super) fn entries<S: Sink>(text: &str, new_sink: impl Fn() -> S) -> Result<Option<S>, GaveUp> {
+    if !same_characters(text) {
+        return gave_up("a character the two parsers treat differently");
+    }
+    line_by_line_else_parsed(text, |mut events| {
+        let mut sink = new_sink();
+        Ok(sections(&mut events, &mut sink)?.then_some(sink))
+    })
+}
+
+/// The top-level mapping of a directory file, its lists handed to `sink` an entry at a time;
+/// `false` when a section comes after one that should follow it.
+fn sections(events: &mut Events<'_>, sink: &mut impl Sink) -> Result<bool, GaveUp> {
+    events.expect(|e| matches!(e, Event::StreamStart), "no stream start")?;
+    events.expect(|e| matches!(e, Event::DocumentStart), "no document")?;
+    events.expect(|e| matches!(e, Event::MappingStart(0, None)), "not a mapping")?;
+    // Each section at most once (serde reports a repeated one); `assumed` in any place.
+    let mut seen = [false; 5];
+    let mut last = 0;
+    loop {
+        let (key, _) = match events.peek()? {
+            Event::MappingEnd => break,
+            _ => events.scalar()?,
+        };
+        let section = match key.as_str() {
+            "assumed" => 0,
+            "users" => 1,
+            "groups" => 2,
+            "class_teams" => 3,
+            "guardians" => 4,
+            _ => return gave_up("not a section of a directory"),
+        };
+        if std::mem::replace(&mut seen[section], true) {
+            return gave_up("a section given twice");
+        }
+        if section == 0 {
+            sink.assumed(Vec::deserialize(&mut *events)?);
+            continue;
+        }
+        if section < last {
+            return Ok(false);
+        }
+        last = section;
+        events.expect(|e| matches!(e, Event::SequenceStart(0, None)), "not a list")?;
+        while !matches!(events.peek()?, Event::SequenceEnd) {
+            match section {
+                1 => sink.user(RawUser::deserialize(&mut *events)?),
+                2 => sink.group(RawGroup::deserialize(&mut *events)?),
+                3 => sink.class_team(RawClassTeam::deserialize(&mut *events)?),
+                _ => sink.guardian(RawGuardian::deserialize(&mut *events)?),
+            }
+        }
+        events.next()?;
+    }
+    events.next()?;
+    events.expect(|e| matches!(e, Event::DocumentEnd), "more than one value")?;
+    events.expect(|e| matches!(e, Event::StreamEnd), "more than one document")?;
+    Ok(true)
 }
 
 pub(super) fn read<T: DeserializeOwned>(mut events: Events<'_>) -> Result<T, GaveUp> {

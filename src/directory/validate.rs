@@ -2,6 +2,7 @@
 //! before anything is used. Unknown references, duplicates and bad values are located errors
 //! (file, line, column, field); nothing is silently dropped.
 
+use super::lines::GaveUp;
 use super::*;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::FileId;
@@ -36,10 +37,17 @@ pub fn load(file: FileId, text: impl Into<Arc<str>>) -> Result<Directory, Vec<Di
                     .help(limit.help),
             ]
         })?;
-        // Event by event when it can (see `stream`); serde_yaml for the rest, errors included.
-        match super::stream::from_str(text) {
-            Ok(raw) => raw,
-            Err(_) => serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?,
+        // Entry by entry when it can (see `stream`): checked as read, with no `RawDirectory`
+        // of the whole district. Read whole when its sections are in another order;
+        // serde_yaml for the rest, errors included.
+        let whole = match streamed(file, text) {
+            Ok(Some(checked)) => return checked,
+            Ok(None) => super::stream::from_str(text).ok(),
+            Err(_) => None,
+        };
+        match whole {
+            Some(raw) => raw,
+            None => serde_yaml::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?,
         }
     };
     validate(file, text.clone(), raw)
@@ -52,15 +60,245 @@ pub fn from_raw(file: FileId, raw: RawDirectory) -> Result<Directory, Vec<Diagno
 }
 
 fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
-    let mut v = Validator {
-        locator: Locator::new(file, text),
-        errors: Vec::new(),
-        names: Default::default(),
-        sets: Default::default(),
-        links: Links::default(),
-    };
-    let dir = v.build(raw);
-    if v.errors.is_empty() { Ok(dir) } else { Err(v.errors) }
+    let mut b = Builder::new(file, text);
+    let RawDirectory { users, groups, class_teams, guardians, assumed } = raw;
+    // Checking a phone number against the numbering plans is the slowest check there is
+    // (about a microsecond; a district has millions of guardians): it runs on another core
+    // while users, groups and class teams are read.
+    let e164 = std::thread::scope(|scope| {
+        let e164 = (guardians.len() >= PARALLEL_PHONES).then(|| scope.spawn(|| e164_flags(&guardians)));
+        users.into_iter().for_each(|u| b.user(u));
+        groups.into_iter().for_each(|g| b.group(g));
+        class_teams.into_iter().for_each(|c| b.class_team(c));
+        e164.and_then(|e| e.join().ok()).unwrap_or_else(|| e164_flags(&guardians))
+    });
+    b.dir.guardians.reserve(guardians.len());
+    for (g, e164) in guardians.into_iter().zip(e164) {
+        b.guardian(g, e164);
+    }
+    b.assumed = assumed;
+    b.finish()
+}
+
+/// Validates a directory file read entry by entry (see [`super::stream::entries`]), so the
+/// whole district is never held as a `RawDirectory` beside the directory being built. `None`:
+/// the file's sections are not in the order users, groups, class teams, guardians, and it must
+/// be read whole.
+fn streamed(file: FileId, text: &Arc<str>) -> Result<Option<Result<Directory, Vec<Diagnostic>>>, GaveUp> {
+    let sink = super::stream::entries(text, || Streamed {
+        b: Builder::new(file, text.clone()),
+        pending: Vec::new(),
+        phones: None,
+        in_flight: 0,
+    })?;
+    Ok(sink.map(Streamed::finish))
+}
+
+/// A directory being built and checked, entry by entry, in the order users, groups, class
+/// teams, guardians: what validating a `RawDirectory` and streaming a file share.
+struct Builder {
+    v: Validator,
+    dir: Directory,
+    /// Users' blocked guardians, resolved once guardians are known.
+    blocks: Vec<Blocks>,
+    /// How many users, groups, class teams and guardians have been read: the next one's
+    /// position in its list.
+    read: [usize; 4],
+    assumed: Vec<Assumption>,
+}
+
+impl Builder {
+    fn new(file: FileId, text: Arc<str>) -> Self {
+        let locator = Locator::new(file, text);
+        Self {
+            dir: Directory { locator: locator.clone(), ..Directory::default() },
+            v: Validator {
+                locator,
+                errors: Vec::new(),
+                names: Default::default(),
+                sets: Default::default(),
+                links: Links::default(),
+            },
+            blocks: Vec::new(),
+            read: [0; 4],
+            assumed: Vec::new(),
+        }
+    }
+
+    /// The position of the next entry of section `k`, counted.
+    fn next(&mut self, k: usize) -> usize {
+        let i = self.read[k];
+        self.read[k] += 1;
+        i
+    }
+
+    fn user(&mut self, u: RawUser) {
+        let i = self.next(0);
+        self.v.user(&mut self.dir, i, u, &mut self.blocks);
+    }
+
+    fn group(&mut self, g: RawGroup) {
+        let i = self.next(1);
+        self.v.group(&mut self.dir, i, g);
+    }
+
+    fn class_team(&mut self, c: RawClassTeam) {
+        let i = self.next(2);
+        self.v.class_team(&mut self.dir, i, c);
+    }
+
+    fn guardian(&mut self, g: RawGuardian, e164: bool) {
+        let i = self.next(3);
+        self.v.guardian(&mut self.dir, i, g, e164);
+    }
+
+    /// Resolves blocked guardians and packs every user's links: the directory, or every error.
+    fn finish(mut self) -> Result<Directory, Vec<Diagnostic>> {
+        let (v, dir) = (&mut self.v, &mut self.dir);
+        v.blocks(dir, std::mem::take(&mut self.blocks));
+        let links = std::mem::take(&mut v.links).pack(dir.users.len());
+        for (i, links) in links.into_iter().enumerate() {
+            if let Some(u) = dir.users.get_index_mut2(i) {
+                u.links = links;
+            }
+        }
+        // The maps reserve entries to match their hash tables (up to twice the entries); a
+        // district keeps millions.
+        dir.users.shrink_to_fit();
+        dir.groups.shrink_to_fit();
+        dir.class_teams.shrink_to_fit();
+        dir.guardians.shrink_to_fit();
+        dir.assumed = std::mem::take(&mut self.assumed);
+        dir.count_roles();
+        if self.v.errors.is_empty() { Ok(self.dir) } else { Err(self.v.errors) }
+    }
+}
+
+/// How many guardians go to the phone-number thread at a time, when a file is streamed.
+const PHONE_BATCH: usize = 4096;
+
+/// The receiving end of a streamed file: entries are checked as they are read, except that
+/// guardians wait in batches while another thread checks their phone numbers (see
+/// [`e164_flags`]), so that work overlaps the reading of the next batch.
+struct Streamed {
+    b: Builder,
+    /// Guardians read and not yet sent to the phone-number thread.
+    pending: Vec<RawGuardian>,
+    /// The phone-number thread, started when the first batch is full.
+    phones: Option<Phones>,
+    /// Batches sent and not yet added.
+    in_flight: usize,
+}
+
+/// A thread that checks batches of guardians' phone numbers, in the order it is sent them.
+struct Phones {
+    work: std::sync::mpsc::SyncSender<Vec<RawGuardian>>,
+    done: std::sync::mpsc::Receiver<(Vec<RawGuardian>, Vec<bool>)>,
+}
+
+impl Phones {
+    fn start() -> Self {
+        // Two batches queued at most: reading runs ahead of checking by little.
+        let (work, batches) = std::sync::mpsc::sync_channel::<Vec<RawGuardian>>(2);
+        let (checked, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for batch in batches {
+                let flags = e164_flags(&batch);
+                if checked.send((batch, flags)).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { work, done }
+    }
+}
+
+impl Streamed {
+    /// Sends the pending guardians to be checked, and adds the batches already checked.
+    fn send_pending(&mut self) {
+        let batch = std::mem::take(&mut self.pending);
+        let phones = self.phones.get_or_insert_with(Phones::start);
+        match phones.work.send(batch) {
+            Ok(()) => self.in_flight += 1,
+            // The thread is gone: check this batch here.
+            Err(std::sync::mpsc::SendError(batch)) => self.add(batch, None),
+        }
+        while let Some((batch, flags)) = self.phones.as_ref().and_then(|p| p.done.try_recv().ok()) {
+            self.in_flight -= 1;
+            self.add(batch, Some(flags));
+        }
+    }
+
+    /// Adds a batch of guardians, in order, with their phone numbers' flags (checked here when
+    /// there are none).
+    fn add(&mut self, batch: Vec<RawGuardian>, flags: Option<Vec<bool>>) {
+        let flags = flags.unwrap_or_else(|| e164_flags(&batch));
+        for (g, e164) in batch.into_iter().zip(flags) {
+            self.b.guardian(g, e164);
+        }
+    }
+
+    fn finish(mut self) -> Result<Directory, Vec<Diagnostic>> {
+        match self.phones.take() {
+            Some(phones) => {
+                if !self.pending.is_empty() {
+                    let batch = std::mem::take(&mut self.pending);
+                    if let Err(std::sync::mpsc::SendError(batch)) = phones.work.send(batch) {
+                        self.add(batch, None);
+                    } else {
+                        self.in_flight += 1;
+                    }
+                }
+                drop(phones.work);
+                while self.in_flight > 0 {
+                    self.in_flight -= 1;
+                    match phones.done.recv() {
+                        Ok((batch, flags)) => self.add(batch, Some(flags)),
+                        // The thread ended without answering (it can't panic on a number,
+                        // but if it did): the batches it held are lost, so say so rather
+                        // than build a directory without them.
+                        Err(_) => {
+                            self.b.v.errors.push(Diagnostic::error(
+                                Code::Io,
+                                "checking guardians' phone numbers stopped unexpectedly; nothing was built".to_string(),
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+            None => {
+                let batch = std::mem::take(&mut self.pending);
+                self.add(batch, None);
+            }
+        }
+        self.b.finish()
+    }
+}
+
+impl super::stream::Sink for Streamed {
+    fn user(&mut self, user: RawUser) {
+        self.b.user(user);
+    }
+
+    fn group(&mut self, group: RawGroup) {
+        self.b.group(group);
+    }
+
+    fn class_team(&mut self, team: RawClassTeam) {
+        self.b.class_team(team);
+    }
+
+    fn guardian(&mut self, guardian: RawGuardian) {
+        self.pending.push(guardian);
+        if self.pending.len() == PHONE_BATCH {
+            self.send_pending();
+        }
+    }
+
+    fn assumed(&mut self, assumed: Vec<Assumption>) {
+        self.b.assumed = assumed;
+    }
 }
 
 fn yaml_error(file: FileId, text: &str, e: &serde_yaml::Error) -> Diagnostic {
@@ -196,44 +434,10 @@ impl Validator {
         }
     }
 
-    fn build(&mut self, raw: RawDirectory) -> Directory {
-        let mut dir = Directory { locator: self.locator.clone(), ..Directory::default() };
-        let RawDirectory { users, groups, class_teams, guardians, assumed } = raw;
-        // Checking a phone number against the numbering plans is the slowest check there is
-        // (about a microsecond; a district has millions of guardians): it runs on another core
-        // while users, groups and class teams are read.
-        let (blocks, e164) = std::thread::scope(|scope| {
-            let e164 = (guardians.len() >= PARALLEL_PHONES).then(|| scope.spawn(|| e164_flags(&guardians)));
-            let blocks = self.users(&mut dir, users);
-            self.groups(&mut dir, groups);
-            self.class_teams(&mut dir, class_teams);
-            let e164 = e164.and_then(|e| e.join().ok()).unwrap_or_else(|| e164_flags(&guardians));
-            (blocks, e164)
-        });
-        self.guardians(&mut dir, guardians, &e164);
-        self.blocks(&mut dir, blocks);
-        let links = std::mem::take(&mut self.links).pack(dir.users.len());
-        for (i, links) in links.into_iter().enumerate() {
-            if let Some(u) = dir.users.get_index_mut2(i) {
-                u.links = links;
-            }
-        }
-        // The maps reserve entries to match their hash tables (up to twice the entries); a
-        // district keeps millions.
-        dir.users.shrink_to_fit();
-        dir.groups.shrink_to_fit();
-        dir.class_teams.shrink_to_fit();
-        dir.guardians.shrink_to_fit();
-        dir.assumed = assumed;
-        dir.count_roles();
-        dir
-    }
-
-    /// Adds the users; returns the users' blocked-guardian lists, resolved once guardians are known.
-    fn users(&mut self, dir: &mut Directory, raw: Vec<RawUser>) -> Vec<Blocks> {
-        dir.users.reserve(raw.len());
-        let mut blocks = Vec::new();
-        for (i, u) in raw.into_iter().enumerate() {
+    /// Adds the `i`th user; its blocked-guardian list goes to `blocks`, resolved once guardians
+    /// are known.
+    fn user(&mut self, dir: &mut Directory, i: usize, u: RawUser, blocks: &mut Vec<Blocks>) {
+        {
             let path = || format!("users[{i}].upn");
             let user = User::new(&u.upn, u.name.as_deref());
             if !looks_like_address(user.key()) {
@@ -244,7 +448,7 @@ impl Validator {
                     "expected name@domain",
                     Some("a UPN looks like `ana.rivera@lakeside.edu`".into()),
                 );
-                continue;
+                return;
             }
             let user = User {
                 roles: self.name_set(&u.roles),
@@ -263,7 +467,7 @@ impl Validator {
                     .also(first_span, "first definition")
                     .help("UPNs are compared without regard to case; merge the two entries");
                 self.errors.push(d);
-                continue;
+                return;
             }
             for (field, values) in [("roles", &u.roles), ("licenses", &u.licenses)] {
                 for (j, v) in values.iter().enumerate() {
@@ -282,7 +486,6 @@ impl Validator {
                 blocks.push(Blocks { raw: i, user: UserId::new(index), guardians: u.blocked_guardians });
             }
         }
-        blocks
     }
 
     /// Trimmed names, sorted and without duplicates or blanks; the names and the set shared.
@@ -322,8 +525,8 @@ impl Validator {
         None
     }
 
-    fn groups(&mut self, dir: &mut Directory, raw: Vec<RawGroup>) {
-        for (i, g) in raw.into_iter().enumerate() {
+    fn group(&mut self, dir: &mut Directory, i: usize, g: RawGroup) {
+        {
             let path = format!("groups[{i}]");
             let key = key(&g.id);
             if let Some(first) = dir.groups.get(&key) {
@@ -332,7 +535,7 @@ impl Validator {
                     .also(self.span(&format!("groups[{}].id", first.raw)), "first definition")
                     .help("merge the two groups' members into one entry");
                 self.errors.push(d);
-                continue;
+                return;
             }
             let mut members = Vec::with_capacity(g.members.len());
             for (j, m) in g.members.iter().enumerate() {
@@ -359,8 +562,8 @@ impl Validator {
         }
     }
 
-    fn class_teams(&mut self, dir: &mut Directory, raw: Vec<RawClassTeam>) {
-        for (i, c) in raw.into_iter().enumerate() {
+    fn class_team(&mut self, dir: &mut Directory, i: usize, c: RawClassTeam) {
+        {
             let path = format!("class_teams[{i}]");
             let key = key(&c.id);
             let first = match (dir.class_teams.get(&key), dir.groups.get(&key)) {
@@ -378,7 +581,7 @@ impl Validator {
                     .also(self.span(&first_path), "first use")
                     .help(help);
                 self.errors.push(d);
-                continue;
+                return;
             }
             let ci = ClassTeamId::new(dir.class_teams.len());
             let mut owners = Vec::with_capacity(c.owners.len());
@@ -417,10 +620,9 @@ impl Validator {
         }
     }
 
-    /// Adds the guardians; `e164` says of each whether its phone number is in E.164 form.
-    fn guardians(&mut self, dir: &mut Directory, raw: Vec<RawGuardian>, e164: &[bool]) {
-        dir.guardians.reserve(raw.len());
-        for (i, g) in raw.into_iter().enumerate() {
+    /// Adds the `i`th guardian; `e164` says whether its phone number is in E.164 form.
+    fn guardian(&mut self, dir: &mut Directory, i: usize, g: RawGuardian, e164: bool) {
+        {
             let path = || format!("guardians[{i}]");
             let email = g.email.map(lowercase_trimmed).filter(|e| !e.is_empty());
             if let Some(e) = &email
@@ -443,7 +645,7 @@ impl Validator {
                     "needs an id",
                     Some("give the guardian an `id` so queries can name it".into()),
                 );
-                continue;
+                return;
             };
             let phone = g.phone.map(trimmed).filter(|p| !p.is_empty());
             if let Some(p) = &phone
@@ -507,7 +709,7 @@ impl Validator {
                 }
             };
             let guardian = Guardian {
-                phone_e164: e164.get(i).copied().unwrap_or(false),
+                phone_e164: e164,
                 on_teams: g.on_teams,
                 raw: i,
                 ..Guardian::new(&id, name, email.as_deref(), phone.as_deref())
@@ -524,7 +726,7 @@ impl Validator {
                 .also(self.span(&format!("guardians[{first}]")), "first definition")
                 .help("list each guardian once, with all their students under `students`");
                 self.errors.push(d);
-                continue;
+                return;
             }
             let gi = GuardianId::new(at);
             for link in &links {
@@ -667,7 +869,9 @@ mod tests {
 
     #[test]
     fn phone_forms_are_the_same_whether_checked_on_another_thread_or_not() {
-        for count in [3, PARALLEL_PHONES + 5] {
+        // Streamed: one batch, several batches and a part batch. Whole: on this thread, and on
+        // another.
+        for count in [3, 2 * PHONE_BATCH + 5, PARALLEL_PHONES + 5] {
             let phones = ["+12065550101", "(206) 555-0101", "+1206555010", " +14255550110 ", "+15555550100"];
             let mut text = String::from("users:\n  - upn: s@x.edu\nguardians:\n");
             for i in 0..count {
@@ -676,13 +880,66 @@ mod tests {
                     "  - {{id: g{i}, phone: \"{phone}\", students: [{{upn: s@x.edu, relationship: parent}}]}}\n"
                 );
             }
-            let dir = load_str(&text).unwrap_or_default();
-            assert_eq!(dir.guardian_count(), count);
-            for (_, g) in dir.guardians() {
-                assert_eq!(g.phone_e164, is_e164(g.phone().unwrap_or_default()), "{count} guardians");
+            let raw: RawDirectory = serde_yaml::from_str(&text).unwrap_or_default();
+            for dir in [load_str(&text).unwrap_or_default(), from_raw(FileId(0), raw).unwrap_or_default()] {
+                assert_eq!(dir.guardian_count(), count);
+                for (_, g) in dir.guardians() {
+                    assert_eq!(g.phone_e164, is_e164(g.phone().unwrap_or_default()), "{count} guardians");
+                }
+                let e164 = dir.guardians().filter(|(_, g)| g.phone_e164).count();
+                assert_eq!(e164, count.div_ceil(5) + (count + 1) / 5);
             }
-            assert_eq!(dir.guardians().filter(|(_, g)| g.phone_e164).count(), count.div_ceil(5) + (count + 1) / 5);
         }
+    }
+
+    /// The directory (or the diagnostics) of `text` checked as it is streamed, and read whole.
+    fn both_ways(text: &str) -> (Option<String>, String) {
+        let text: Arc<str> = Arc::from(text);
+        let shown = |r: Result<Directory, Vec<Diagnostic>>| match r {
+            Ok(dir) => format!("{:?}", serde_json::to_value(&dir).ok()),
+            Err(errors) => format!("{errors:?}"),
+        };
+        let streamed = streamed(FileId(0), &text).ok().flatten().map(shown);
+        let whole = super::super::stream::from_str::<RawDirectory>(&text)
+            .map_or_else(|e| e.to_string(), |raw| shown(validate(FileId(0), text.clone(), raw)));
+        (streamed, whole)
+    }
+
+    #[test]
+    fn a_streamed_file_checks_exactly_as_one_read_whole() {
+        let example = include_str!("../../policies/examples/lakeside/directory.yaml");
+        let generated = crate::unstable::generate::district(crate::unstable::generate::Spec { users: 2000, seed: 3 })
+            .directory_yaml()
+            .unwrap_or_default();
+        let broken = [
+            // Unknown references, a duplicate user, a bad UPN, an empty role.
+            "users:\n  - upn: a@x.edu\n    roles: ['']\n  - upn: A@x.edu\n  - upn: nope\ngroups:\n  - id: g\n    members: [a@x.edu, b@x.edu]\nclass_teams:\n  - id: g\n    owners: [zz@x.edu]\n",
+            // Guardians: no id, a bad email, a bad phone, an unknown student and relationship,
+            // a repeated id, a block of an unknown guardian.
+            "users:\n  - upn: s@x.edu\n    blocked_guardians: [ghost]\nguardians:\n  - name: Nora\n    students: [{upn: s@x.edu, relationship: parent}]\n  - id: p\n    email: not-an-address\n    phone: call me\n    students: [{upn: t@x.edu, relationship: uncle}]\n  - id: P\n    students: [{upn: s@x.edu, relationship: parent}]\n",
+            // Assumed facts before the users, an empty section.
+            "assumed:\n  - facts: [guardian.on_teams]\n    because: no export\nusers:\n  - upn: s@x.edu\n    roles: [student]\ngroups: []\n",
+        ];
+        for text in [example, generated.as_str()].into_iter().chain(broken) {
+            let (streamed, whole) = both_ways(text);
+            assert!(whole.starts_with("Some(") || whole.starts_with('['), "read whole, not given up: {whole}");
+            assert_eq!(streamed.as_deref(), Some(whole.as_str()), "{text}");
+        }
+    }
+
+    #[test]
+    fn sections_out_of_order_are_read_whole_with_the_same_result() {
+        let users = "users:\n  - upn: s@x.edu\n";
+        let guardians = "guardians:\n  - id: p\n    students: [{upn: s@x.edu, relationship: parent}]\n";
+        let (streamed, _) = both_ways(&format!("{guardians}{users}"));
+        assert_eq!(streamed, None, "guardians before users can't be checked as they are read");
+        let reordered = load_str(&format!("{guardians}{users}")).unwrap_or_default();
+        let ordered = load_str(&format!("{users}{guardians}")).unwrap_or_default();
+        assert_eq!(reordered.guardian_count(), 1);
+        assert_eq!(serde_json::to_value(&reordered).ok(), serde_json::to_value(&ordered).ok());
+        // A section given twice is left to serde_yaml, which names the error.
+        let errors = load_str(&format!("{users}{users}")).err().unwrap_or_default();
+        assert!(errors.iter().any(|e| e.message.contains("duplicate field `users`")), "{errors:?}");
     }
 
     #[test]
