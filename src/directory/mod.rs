@@ -264,7 +264,8 @@ impl std::hash::Hash for User {
     }
 }
 
-/// Two records are the same user when their keys are: the directory's key.
+/// Two records are the same user when their keys are: the directory's key. (Only the key:
+/// compare `upn()`, `roles` and the rest to compare the records.)
 impl PartialEq for User {
     fn eq(&self, other: &Self) -> bool {
         self.key() == other.key()

@@ -65,6 +65,7 @@ fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory
     // Checking a phone number against the numbering plans is the slowest check there is
     // (about a microsecond; a district has millions of guardians): it runs on another core
     // while users, groups and class teams are read.
+    b.dir.users.reserve(users.len());
     let e164 = std::thread::scope(|scope| {
         let e164 = (guardians.len() >= PARALLEL_PHONES).then(|| scope.spawn(|| e164_flags(&guardians)));
         users.into_iter().for_each(|u| b.user(u));
@@ -85,12 +86,7 @@ fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory
 /// the file's sections are not in the order users, groups, class teams, guardians, and it must
 /// be read whole.
 fn streamed(file: FileId, text: &Arc<str>) -> Result<Option<Result<Directory, Vec<Diagnostic>>>, GaveUp> {
-    let sink = super::stream::entries(text, || Streamed {
-        b: Builder::new(file, text.clone()),
-        pending: Vec::new(),
-        phones: None,
-        in_flight: 0,
-    })?;
+    let sink = super::stream::entries(text, || Streamed::new(Builder::new(file, text.clone())))?;
     Ok(sink.map(Streamed::finish))
 }
 
@@ -184,46 +180,71 @@ struct Streamed {
     b: Builder,
     /// Guardians read and not yet sent to the phone-number thread.
     pending: Vec<RawGuardian>,
-    /// The phone-number thread, started when the first batch is full.
-    phones: Option<Phones>,
+    phones: PhoneThread,
     /// Batches sent and not yet added.
     in_flight: usize,
 }
 
+/// The phone-number thread of a streamed file.
+enum PhoneThread {
+    /// Not needed yet: started when the first batch is full.
+    NotStarted,
+    Running(Phones),
+    /// The system would not start a thread: batches are checked here instead.
+    Here,
+    /// The thread ended with batches unanswered (only a bug in checking a number could do
+    /// that): they are lost, so the directory is refused rather than built without them.
+    Lost,
+}
+
 /// A thread that checks batches of guardians' phone numbers, in the order it is sent them.
+/// Dropped before the end (the file could not be read this way), it finishes the batch in
+/// hand and stops: its queue is closed, and so is the channel it answers on.
 struct Phones {
     work: std::sync::mpsc::SyncSender<Vec<RawGuardian>>,
     done: std::sync::mpsc::Receiver<(Vec<RawGuardian>, Vec<bool>)>,
 }
 
 impl Phones {
-    fn start() -> Self {
+    fn start() -> std::io::Result<Self> {
         // Two batches queued at most: reading runs ahead of checking by little.
         let (work, batches) = std::sync::mpsc::sync_channel::<Vec<RawGuardian>>(2);
         let (checked, done) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        std::thread::Builder::new().name("tenet-phones".into()).spawn(move || {
             for batch in batches {
                 let flags = e164_flags(&batch);
                 if checked.send((batch, flags)).is_err() {
                     break;
                 }
             }
-        });
-        Self { work, done }
+        })?;
+        Ok(Self { work, done })
     }
 }
 
 impl Streamed {
-    /// Sends the pending guardians to be checked, and adds the batches already checked.
+    fn new(b: Builder) -> Self {
+        Self { b, pending: Vec::with_capacity(PHONE_BATCH), phones: PhoneThread::NotStarted, in_flight: 0 }
+    }
+
+    /// Sends the pending guardians to be checked, and adds the batches checked already, in
+    /// the order they were read.
     fn send_pending(&mut self) {
-        let batch = std::mem::take(&mut self.pending);
-        let phones = self.phones.get_or_insert_with(Phones::start);
-        match phones.work.send(batch) {
-            Ok(()) => self.in_flight += 1,
-            // The thread is gone: check this batch here.
-            Err(std::sync::mpsc::SendError(batch)) => self.add(batch, None),
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(PHONE_BATCH));
+        if let PhoneThread::NotStarted = self.phones {
+            self.phones = Phones::start().map_or(PhoneThread::Here, PhoneThread::Running);
         }
-        while let Some((batch, flags)) = self.phones.as_ref().and_then(|p| p.done.try_recv().ok()) {
+        match &self.phones {
+            PhoneThread::Running(phones) => match phones.work.send(batch) {
+                Ok(()) => self.in_flight += 1,
+                Err(_) => self.phones = PhoneThread::Lost,
+            },
+            PhoneThread::NotStarted | PhoneThread::Here => self.add(batch, None),
+            PhoneThread::Lost => {}
+        }
+        while let PhoneThread::Running(phones) = &self.phones
+            && let Ok((batch, flags)) = phones.done.try_recv()
+        {
             self.in_flight -= 1;
             self.add(batch, Some(flags));
         }
@@ -239,38 +260,31 @@ impl Streamed {
     }
 
     fn finish(mut self) -> Result<Directory, Vec<Diagnostic>> {
-        match self.phones.take() {
-            Some(phones) => {
-                if !self.pending.is_empty() {
-                    let batch = std::mem::take(&mut self.pending);
-                    if let Err(std::sync::mpsc::SendError(batch)) = phones.work.send(batch) {
-                        self.add(batch, None);
-                    } else {
-                        self.in_flight += 1;
-                    }
-                }
-                drop(phones.work);
-                while self.in_flight > 0 {
-                    self.in_flight -= 1;
-                    match phones.done.recv() {
-                        Ok((batch, flags)) => self.add(batch, Some(flags)),
-                        // The thread ended without answering (it can't panic on a number,
-                        // but if it did): the batches it held are lost, so say so rather
-                        // than build a directory without them.
-                        Err(_) => {
-                            self.b.v.errors.push(Diagnostic::error(
-                                Code::Io,
-                                "checking guardians' phone numbers stopped unexpectedly; nothing was built".to_string(),
-                            ));
-                            break;
-                        }
+        if !self.pending.is_empty() {
+            // Fewer guardians than a batch in all: not worth a thread.
+            if let PhoneThread::NotStarted = self.phones {
+                self.phones = PhoneThread::Here;
+            }
+            self.send_pending();
+        }
+        if let PhoneThread::Running(phones) = std::mem::replace(&mut self.phones, PhoneThread::Here) {
+            drop(phones.work);
+            while self.in_flight > 0 {
+                self.in_flight -= 1;
+                match phones.done.recv() {
+                    Ok((batch, flags)) => self.add(batch, Some(flags)),
+                    Err(_) => {
+                        self.phones = PhoneThread::Lost;
+                        break;
                     }
                 }
             }
-            None => {
-                let batch = std::mem::take(&mut self.pending);
-                self.add(batch, None);
-            }
+        }
+        if let PhoneThread::Lost = self.phones {
+            self.b.v.errors.push(Diagnostic::error(
+                Code::Io,
+                "checking guardians' phone numbers stopped unexpectedly; nothing was built".to_string(),
+            ));
         }
         self.b.finish()
     }
@@ -437,54 +451,52 @@ impl Validator {
     /// Adds the `i`th user; its blocked-guardian list goes to `blocks`, resolved once guardians
     /// are known.
     fn user(&mut self, dir: &mut Directory, i: usize, u: RawUser, blocks: &mut Vec<Blocks>) {
-        {
-            let path = || format!("users[{i}].upn");
-            let user = User::new(&u.upn, u.name.as_deref());
-            if !looks_like_address(user.key()) {
-                self.error(
-                    Code::DirectoryValue,
-                    &path(),
-                    format!("`{}` is not a user principal name", u.upn),
-                    "expected name@domain",
-                    Some("a UPN looks like `ana.rivera@lakeside.edu`".into()),
-                );
-                return;
-            }
-            let user = User {
-                roles: self.name_set(&u.roles),
-                licenses: self.name_set(&u.licenses),
-                enabled: u.enabled,
-                invites_sent: i64::from(u.invites_sent),
-                raw: i,
-                ..user
-            };
-            // One look-up: the user goes in, or the one who came first is found.
-            let (index, added) = dir.users.insert_full(user);
-            if !added {
-                let first_span = self.span(&format!("users[{}].upn", dir.users[index].raw));
-                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
-                    .at(self.span(&path()), format!("second definition (`{}`)", path()))
-                    .also(first_span, "first definition")
-                    .help("UPNs are compared without regard to case; merge the two entries");
-                self.errors.push(d);
-                return;
-            }
-            for (field, values) in [("roles", &u.roles), ("licenses", &u.licenses)] {
-                for (j, v) in values.iter().enumerate() {
-                    if v.trim().is_empty() {
-                        self.error(
-                            Code::DirectoryValue,
-                            &format!("users[{i}].{field}[{j}]"),
-                            format!("user `{}` has an empty entry in `{field}`", u.upn),
-                            "empty",
-                            Some(format!("remove the empty entry or name the {}", &field[..field.len() - 1])),
-                        );
-                    }
+        let path = || format!("users[{i}].upn");
+        let user = User::new(&u.upn, u.name.as_deref());
+        if !looks_like_address(user.key()) {
+            self.error(
+                Code::DirectoryValue,
+                &path(),
+                format!("`{}` is not a user principal name", u.upn),
+                "expected name@domain",
+                Some("a UPN looks like `ana.rivera@lakeside.edu`".into()),
+            );
+            return;
+        }
+        let user = User {
+            roles: self.name_set(&u.roles),
+            licenses: self.name_set(&u.licenses),
+            enabled: u.enabled,
+            invites_sent: i64::from(u.invites_sent),
+            raw: i,
+            ..user
+        };
+        // One look-up: the user goes in, or the one who came first is found.
+        let (index, added) = dir.users.insert_full(user);
+        if !added {
+            let first_span = self.span(&format!("users[{}].upn", dir.users[index].raw));
+            let d = Diagnostic::error(Code::DirectoryDuplicate, format!("user `{}` is listed twice", u.upn))
+                .at(self.span(&path()), format!("second definition (`{}`)", path()))
+                .also(first_span, "first definition")
+                .help("UPNs are compared without regard to case; merge the two entries");
+            self.errors.push(d);
+            return;
+        }
+        for (field, values) in [("roles", &u.roles), ("licenses", &u.licenses)] {
+            for (j, v) in values.iter().enumerate() {
+                if v.trim().is_empty() {
+                    self.error(
+                        Code::DirectoryValue,
+                        &format!("users[{i}].{field}[{j}]"),
+                        format!("user `{}` has an empty entry in `{field}`", u.upn),
+                        "empty",
+                        Some(format!("remove the empty entry or name the {}", &field[..field.len() - 1])),
+                    );
                 }
             }
-            if !u.blocked_guardians.is_empty() {
-                blocks.push(Blocks { raw: i, user: UserId::new(index), guardians: u.blocked_guardians });
-            }
+        }
+        if !u.blocked_guardians.is_empty() {
+            blocks.push(Blocks { raw: i, user: UserId::new(index), guardians: u.blocked_guardians });
         }
     }
 
@@ -526,215 +538,209 @@ impl Validator {
     }
 
     fn group(&mut self, dir: &mut Directory, i: usize, g: RawGroup) {
-        {
-            let path = format!("groups[{i}]");
-            let key = key(&g.id);
-            if let Some(first) = dir.groups.get(&key) {
-                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("group `{}` is listed twice", g.id))
-                    .at(self.span(&format!("{path}.id")), format!("second definition (`{path}.id`)"))
-                    .also(self.span(&format!("groups[{}].id", first.raw)), "first definition")
-                    .help("merge the two groups' members into one entry");
-                self.errors.push(d);
-                return;
-            }
-            let mut members = Vec::with_capacity(g.members.len());
-            for (j, m) in g.members.iter().enumerate() {
-                if let Some(u) = self.user_ref(dir, m, || format!("{path}.members[{j}]")) {
-                    members.push(u);
-                }
-            }
-            members.sort_unstable();
-            members.dedup();
-            let gi = GroupId::new(dir.groups.len());
-            for &u in &members {
-                self.links.add(Link::Groups, u, gi.raw());
-            }
-            dir.groups.insert(
-                key,
-                Group {
-                    name: g.name.unwrap_or_else(|| g.id.clone()),
-                    id: g.id.trim().to_string(),
-                    members,
-                    hidden_membership: g.hidden_membership,
-                    raw: i,
-                },
-            );
+        let path = format!("groups[{i}]");
+        let key = key(&g.id);
+        if let Some(first) = dir.groups.get(&key) {
+            let d = Diagnostic::error(Code::DirectoryDuplicate, format!("group `{}` is listed twice", g.id))
+                .at(self.span(&format!("{path}.id")), format!("second definition (`{path}.id`)"))
+                .also(self.span(&format!("groups[{}].id", first.raw)), "first definition")
+                .help("merge the two groups' members into one entry");
+            self.errors.push(d);
+            return;
         }
+        let mut members = Vec::with_capacity(g.members.len());
+        for (j, m) in g.members.iter().enumerate() {
+            if let Some(u) = self.user_ref(dir, m, || format!("{path}.members[{j}]")) {
+                members.push(u);
+            }
+        }
+        members.sort_unstable();
+        members.dedup();
+        let gi = GroupId::new(dir.groups.len());
+        for &u in &members {
+            self.links.add(Link::Groups, u, gi.raw());
+        }
+        dir.groups.insert(
+            key,
+            Group {
+                name: g.name.unwrap_or_else(|| g.id.clone()),
+                id: g.id.trim().to_string(),
+                members,
+                hidden_membership: g.hidden_membership,
+                raw: i,
+            },
+        );
     }
 
     fn class_team(&mut self, dir: &mut Directory, i: usize, c: RawClassTeam) {
-        {
-            let path = format!("class_teams[{i}]");
-            let key = key(&c.id);
-            let first = match (dir.class_teams.get(&key), dir.groups.get(&key)) {
-                (Some(f), _) => {
-                    Some((format!("class_teams[{}].id", f.raw), "class team ids must be unique; merge or rename one"))
-                }
-                (None, Some(g)) => {
-                    Some((format!("groups[{}].id", g.raw), "group and class team ids share one name space; rename one"))
-                }
-                (None, None) => None,
-            };
-            if let Some((first_path, help)) = first {
-                let d = Diagnostic::error(Code::DirectoryDuplicate, format!("id `{}` is used twice", c.id))
-                    .at(self.span(&format!("{path}.id")), format!("second use (`{path}.id`)"))
-                    .also(self.span(&first_path), "first use")
-                    .help(help);
-                self.errors.push(d);
-                return;
+        let path = format!("class_teams[{i}]");
+        let key = key(&c.id);
+        let first = match (dir.class_teams.get(&key), dir.groups.get(&key)) {
+            (Some(f), _) => {
+                Some((format!("class_teams[{}].id", f.raw), "class team ids must be unique; merge or rename one"))
             }
-            let ci = ClassTeamId::new(dir.class_teams.len());
-            let mut owners = Vec::with_capacity(c.owners.len());
-            for (j, o) in c.owners.iter().enumerate() {
-                if let Some(u) = self.user_ref(dir, o, || format!("{path}.owners[{j}]")) {
-                    owners.push(u);
-                }
+            (None, Some(g)) => {
+                Some((format!("groups[{}].id", g.raw), "group and class team ids share one name space; rename one"))
             }
-            let mut students = Vec::with_capacity(c.students.len());
-            for (j, s) in c.students.iter().enumerate() {
-                if let Some(u) = self.user_ref(dir, s, || format!("{path}.students[{j}]")) {
-                    students.push(u);
-                }
-            }
-            owners.sort_unstable();
-            owners.dedup();
-            students.sort_unstable();
-            students.dedup();
-            for &u in &owners {
-                self.links.add(Link::Owns, u, ci.raw());
-            }
-            for &u in &students {
-                self.links.add(Link::StudentOf, u, ci.raw());
-            }
-            dir.class_teams.insert(
-                key,
-                ClassTeam {
-                    name: c.name.unwrap_or_else(|| c.id.clone()),
-                    school: c.school.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-                    id: c.id.trim().to_string(),
-                    owners,
-                    students,
-                    raw: i,
-                },
-            );
+            (None, None) => None,
+        };
+        if let Some((first_path, help)) = first {
+            let d = Diagnostic::error(Code::DirectoryDuplicate, format!("id `{}` is used twice", c.id))
+                .at(self.span(&format!("{path}.id")), format!("second use (`{path}.id`)"))
+                .also(self.span(&first_path), "first use")
+                .help(help);
+            self.errors.push(d);
+            return;
         }
+        let ci = ClassTeamId::new(dir.class_teams.len());
+        let mut owners = Vec::with_capacity(c.owners.len());
+        for (j, o) in c.owners.iter().enumerate() {
+            if let Some(u) = self.user_ref(dir, o, || format!("{path}.owners[{j}]")) {
+                owners.push(u);
+            }
+        }
+        let mut students = Vec::with_capacity(c.students.len());
+        for (j, s) in c.students.iter().enumerate() {
+            if let Some(u) = self.user_ref(dir, s, || format!("{path}.students[{j}]")) {
+                students.push(u);
+            }
+        }
+        owners.sort_unstable();
+        owners.dedup();
+        students.sort_unstable();
+        students.dedup();
+        for &u in &owners {
+            self.links.add(Link::Owns, u, ci.raw());
+        }
+        for &u in &students {
+            self.links.add(Link::StudentOf, u, ci.raw());
+        }
+        dir.class_teams.insert(
+            key,
+            ClassTeam {
+                name: c.name.unwrap_or_else(|| c.id.clone()),
+                school: c.school.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                id: c.id.trim().to_string(),
+                owners,
+                students,
+                raw: i,
+            },
+        );
     }
 
     /// Adds the `i`th guardian; `e164` says whether its phone number is in E.164 form.
     fn guardian(&mut self, dir: &mut Directory, i: usize, g: RawGuardian, e164: bool) {
+        let path = || format!("guardians[{i}]");
+        let email = g.email.map(lowercase_trimmed).filter(|e| !e.is_empty());
+        if let Some(e) = &email
+            && !looks_like_address(e)
         {
-            let path = || format!("guardians[{i}]");
-            let email = g.email.map(lowercase_trimmed).filter(|e| !e.is_empty());
-            if let Some(e) = &email
-                && !looks_like_address(e)
-            {
-                // The value itself is personal data: the label points at it instead of quoting it.
-                self.personal_error(
-                    Code::DirectoryValue,
-                    &format!("{}.email", path()),
-                    format!("guardian {i} has an email address that is not of the form name@domain"),
-                    "invalid email",
-                    Some("fix the address, or remove `email` if the guardian has none".into()),
-                );
-            }
-            let Some(id) = g.id.map(lowercase_trimmed).filter(|s| !s.is_empty()).or_else(|| email.clone()) else {
-                self.error(
-                    Code::DirectoryValue,
-                    &path(),
-                    format!("guardian {i} has neither `id` nor `email`"),
-                    "needs an id",
-                    Some("give the guardian an `id` so queries can name it".into()),
-                );
-                return;
-            };
-            let phone = g.phone.map(trimmed).filter(|p| !p.is_empty());
-            if let Some(p) = &phone
-                && !looks_like_phone(p)
-            {
-                self.personal_error(
+            // The value itself is personal data: the label points at it instead of quoting it.
+            self.personal_error(
+                Code::DirectoryValue,
+                &format!("{}.email", path()),
+                format!("guardian {i} has an email address that is not of the form name@domain"),
+                "invalid email",
+                Some("fix the address, or remove `email` if the guardian has none".into()),
+            );
+        }
+        let Some(id) = g.id.map(lowercase_trimmed).filter(|s| !s.is_empty()).or_else(|| email.clone()) else {
+            self.error(
+                Code::DirectoryValue,
+                &path(),
+                format!("guardian {i} has neither `id` nor `email`"),
+                "needs an id",
+                Some("give the guardian an `id` so queries can name it".into()),
+            );
+            return;
+        };
+        let phone = g.phone.map(trimmed).filter(|p| !p.is_empty());
+        if let Some(p) = &phone
+            && !looks_like_phone(p)
+        {
+            self.personal_error(
                     Code::DirectoryValue,
                     &format!("{}.phone", path()),
                     format!("guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"),
                     "invalid phone number",
                     Some("write the number in E.164 form: `+`, the country code, then the number's digits".into()),
                 );
-            }
-            if g.students.is_empty() {
+        }
+        if g.students.is_empty() {
+            self.error(
+                Code::DirectoryValue,
+                &path(),
+                format!("guardian {i} is linked to no student"),
+                "no `students`",
+                Some("add `students: [{upn: ..., relationship: parent}]`".into()),
+            );
+        }
+        let mut links = Vec::with_capacity(g.students.len());
+        for (j, l) in g.students.iter().enumerate() {
+            let lpath = || format!("guardians[{i}].students[{j}]");
+            let student = self.user_ref(dir, &l.upn, || format!("{}.upn", lpath()));
+            let relationship = Relationship::parse(&l.relationship);
+            if relationship.is_none() {
+                let names: Vec<&str> = Relationship::ALL.iter().map(|r| r.as_str()).collect();
                 self.error(
                     Code::DirectoryValue,
-                    &path(),
-                    format!("guardian {i} is linked to no student"),
-                    "no `students`",
-                    Some("add `students: [{upn: ..., relationship: parent}]`".into()),
+                    &format!("{}.relationship", lpath()),
+                    format!("unknown relationship `{}`", l.relationship),
+                    "not a School Data Sync role",
+                    Some(
+                        did_you_mean(&l.relationship, names.iter().copied())
+                            .unwrap_or_else(|| format!("use one of {}", names.join(", "))),
+                    ),
                 );
             }
-            let mut links = Vec::with_capacity(g.students.len());
-            for (j, l) in g.students.iter().enumerate() {
-                let lpath = || format!("guardians[{i}].students[{j}]");
-                let student = self.user_ref(dir, &l.upn, || format!("{}.upn", lpath()));
-                let relationship = Relationship::parse(&l.relationship);
-                if relationship.is_none() {
-                    let names: Vec<&str> = Relationship::ALL.iter().map(|r| r.as_str()).collect();
+            if let (Some(student), Some(relationship)) = (student, relationship) {
+                if links.iter().any(|l: &GuardianLink| l.student == student) {
                     self.error(
-                        Code::DirectoryValue,
-                        &format!("{}.relationship", lpath()),
-                        format!("unknown relationship `{}`", l.relationship),
-                        "not a School Data Sync role",
-                        Some(
-                            did_you_mean(&l.relationship, names.iter().copied())
-                                .unwrap_or_else(|| format!("use one of {}", names.join(", "))),
-                        ),
+                        Code::DirectoryDuplicate,
+                        &format!("{}.upn", lpath()),
+                        format!("guardian {i} is linked to the same student twice"),
+                        "second link",
+                        Some("keep one link per student, with the right relationship".into()),
                     );
-                }
-                if let (Some(student), Some(relationship)) = (student, relationship) {
-                    if links.iter().any(|l: &GuardianLink| l.student == student) {
-                        self.error(
-                            Code::DirectoryDuplicate,
-                            &format!("{}.upn", lpath()),
-                            format!("guardian {i} is linked to the same student twice"),
-                            "second link",
-                            Some("keep one link per student, with the right relationship".into()),
-                        );
-                    } else {
-                        links.push(GuardianLink { student, relationship });
-                    }
+                } else {
+                    links.push(GuardianLink { student, relationship });
                 }
             }
-            let unnamed;
-            let name = match g.name.as_deref() {
-                Some(name) => name,
-                None => {
-                    unnamed = format!("guardian {i}");
-                    &unnamed
-                }
-            };
-            let guardian = Guardian {
-                phone_e164: e164,
-                on_teams: g.on_teams,
-                raw: i,
-                ..Guardian::new(&id, name, email.as_deref(), phone.as_deref())
-            };
-            // One look-up: a set keeps the guardian it has, and says so.
-            let (at, inserted) = dir.guardians.insert_full(guardian);
-            if !inserted {
-                let first = dir.guardians.get_index(at).map_or(0, |g| g.raw);
-                let d = Diagnostic::error(
-                    Code::DirectoryDuplicate,
-                    format!("guardian {i} repeats the id of an earlier guardian"),
-                )
-                .at(self.span(&path()), format!("second definition (`{}`)", path()))
-                .also(self.span(&format!("guardians[{first}]")), "first definition")
-                .help("list each guardian once, with all their students under `students`");
-                self.errors.push(d);
-                return;
+        }
+        let unnamed;
+        let name = match g.name.as_deref() {
+            Some(name) => name,
+            None => {
+                unnamed = format!("guardian {i}");
+                &unnamed
             }
-            let gi = GuardianId::new(at);
-            for link in &links {
-                self.links.add(Link::Guardians, link.student, gi.raw());
-            }
-            if let Some(g) = dir.guardians.get_index_mut2(at) {
-                g.set_links(links);
-            }
+        };
+        let guardian = Guardian {
+            phone_e164: e164,
+            on_teams: g.on_teams,
+            raw: i,
+            ..Guardian::new(&id, name, email.as_deref(), phone.as_deref())
+        };
+        // One look-up: a set keeps the guardian it has, and says so.
+        let (at, inserted) = dir.guardians.insert_full(guardian);
+        if !inserted {
+            let first = dir.guardians.get_index(at).map_or(0, |g| g.raw);
+            let d = Diagnostic::error(
+                Code::DirectoryDuplicate,
+                format!("guardian {i} repeats the id of an earlier guardian"),
+            )
+            .at(self.span(&path()), format!("second definition (`{}`)", path()))
+            .also(self.span(&format!("guardians[{first}]")), "first definition")
+            .help("list each guardian once, with all their students under `students`");
+            self.errors.push(d);
+            return;
+        }
+        let gi = GuardianId::new(at);
+        for link in &links {
+            self.links.add(Link::Guardians, link.student, gi.raw());
+        }
+        if let Some(g) = dir.guardians.get_index_mut2(at) {
+            g.set_links(links);
         }
     }
 
@@ -920,10 +926,25 @@ mod tests {
             // Assumed facts before the users, an empty section.
             "assumed:\n  - facts: [guardian.on_teams]\n    because: no export\nusers:\n  - upn: s@x.edu\n    roles: [student]\ngroups: []\n",
         ];
-        for text in [example, generated.as_str()].into_iter().chain(broken) {
+        // Errors past batch boundaries of the phone-number thread: a repeated id in the second
+        // batch, bad values and an unknown student in the last.
+        let mut batches = String::from("users:\n  - upn: s@x.edu\nguardians:\n");
+        for i in 0..2 * PHONE_BATCH + 10 {
+            let (id, phone, student) = match i {
+                i if i == PHONE_BATCH + 3 => ("g7".to_string(), "+12065550101", "s@x.edu"),
+                i if i == 2 * PHONE_BATCH + 8 => (format!("g{i}"), "call me", "t@x.edu"),
+                i => (format!("g{i}"), if i % 3 == 0 { "+12065550101" } else { "(206) 555-0101" }, "s@x.edu"),
+            };
+            batches +=
+                &format!("  - {{id: {id}, phone: '{phone}', students: [{{upn: {student}, relationship: parent}}]}}\n");
+        }
+        for text in [example, generated.as_str(), batches.as_str()].into_iter().chain(broken) {
             let (streamed, whole) = both_ways(text);
             assert!(whole.starts_with("Some(") || whole.starts_with('['), "read whole, not given up: {whole}");
             assert_eq!(streamed.as_deref(), Some(whole.as_str()), "{text}");
+            if text == batches {
+                assert!(whole.contains("repeats the id") && whole.contains("unknown user `t@x.edu`"), "{whole}");
+            }
         }
     }
 

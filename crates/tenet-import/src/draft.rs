@@ -4,12 +4,12 @@
 //! them), so a reader can refuse a row that names something no file defined, at that row.
 
 use indexmap::{IndexMap, IndexSet};
+use std::collections::BTreeSet;
+use tenet::unstable::directory::Relationship;
 
 /// Entries by key, in the order read. Hashed with foldhash: keys are the admin's own export
 /// rows, and SipHash was 5% of an import.
 pub type Map<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
-use std::collections::BTreeSet;
-use tenet::unstable::directory::Relationship;
 
 /// A setting value in the policy language's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
