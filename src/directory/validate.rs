@@ -659,12 +659,14 @@ impl Validator {
             && !looks_like_phone(p)
         {
             self.personal_error(
-                    Code::DirectoryValue,
-                    &format!("{}.phone", path()),
-                    format!("guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"),
-                    "invalid phone number",
-                    Some("write the number in E.164 form: `+`, the country code, then the number's digits".into()),
-                );
+                Code::DirectoryValue,
+                &format!("{}.phone", path()),
+                format!(
+                    "guardian {i} has a phone number with characters other than digits, spaces, `+`, `-`, `.`, `(` and `)`"
+                ),
+                "invalid phone number",
+                Some("write the number in E.164 form: `+`, the country code, then the number's digits".into()),
+            );
         }
         if g.students.is_empty() {
             self.error(
