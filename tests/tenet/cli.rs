@@ -327,6 +327,26 @@ fn a_missing_directory_file_is_warned_about() {
     assert!(stderr(&o).contains("no directory file") || o.status.code() == Some(1), "{}", stderr(&o));
 }
 
+#[test]
+fn a_directory_saved_under_another_name_is_pointed_at() {
+    let dir = std::env::temp_dir().join(format!("tenet-misnamed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let example = repo().join("policies/examples/lakeside");
+    std::fs::copy(example.join("tenant.tenet"), dir.join("tenant.tenet")).expect("copy");
+    std::fs::copy(example.join("directory.yaml"), dir.join("Directory.YML")).expect("copy");
+    let path = dir.display().to_string();
+    for args in [vec!["check", path.as_str()], vec!["table", "--policies", path.as_str()]] {
+        let o = tenet(&args);
+        let shown = dir.join("Directory.YML").display().to_string();
+        assert!(stderr(&o).contains(&format!("pass `--directory {shown}`")), "{args:?}: {}", stderr(&o));
+    }
+    let found = dir.join("Directory.YML").display().to_string();
+    let o = tenet(&["check", path.as_str(), "--directory", found.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "the named file is read: {}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `tenet` run from a folder outside the repository, as an admin runs it.
 fn tenet_elsewhere(args: &[&str]) -> Output {
     let dir = std::env::temp_dir();

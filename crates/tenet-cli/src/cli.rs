@@ -531,6 +531,33 @@ fn io_failure(errors: Vec<Diagnostic>, format: Format) -> u8 {
     exit::INPUT
 }
 
+/// When no `directory.yaml` was found: names the YAML files the given folders do hold (a
+/// directory saved as `Directory.yml`, say), with the option that reads one.
+fn yaml_hint(policies: &[PathBuf]) {
+    let mut found: Vec<PathBuf> = policies
+        .iter()
+        .filter_map(|p| std::fs::read_dir(p).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml"))
+        })
+        .collect();
+    found.sort();
+    if let Some(first) = found.first() {
+        let more = if found.len() > 1 { format!(" (and {} more)", found.len() - 1) } else { String::new() };
+        eprintln!(
+            "  help: `{}` is a YAML file there{more}; if it is the directory, pass `--directory {}` or rename it `directory.yaml`",
+            first.display(),
+            first.display()
+        );
+    }
+}
+
 fn check(input: &Input, format: Format) -> u8 {
     if let Some(path) = &input.bundle {
         return check_bundle(path, format);
@@ -546,9 +573,12 @@ fn check(input: &Input, format: Format) -> u8 {
     let no_directory = matches!(srcs.directory, DirectorySource::None);
     // The missing piece first: without a directory every user a file names is unknown.
     if no_directory && format == Format::Text {
-        progress.suspend(|| eprintln!(
-            "note: no directory file was given or found (no `directory.yaml` in or below the given directories), so the directory is empty"
-        ));
+        progress.suspend(|| {
+            eprintln!(
+                "note: no directory file was given or found (no `directory.yaml` in or below the given directories), so the directory is empty"
+            );
+            yaml_hint(&input.policies);
+        });
     }
     if let (Some(d), None) = (srcs.directory.file(), &input.directory)
         && !input
@@ -807,7 +837,8 @@ fn engine_reporting(
         progress.suspend(|| {
             eprintln!(
                 "warning: no directory file (no `directory.yaml` in the given directories, no --directory): no users"
-            )
+            );
+            yaml_hint(&input.policies);
         });
     }
     match Engine::build_observed(srcs, input.as_of, &mut |phase| progress.build_phase(phase)) {
