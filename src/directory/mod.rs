@@ -138,6 +138,33 @@ ids! {
 /// and few distinct sets, so users with the same set hold the same allocation.
 pub type NameSet = Arc<[Arc<str>]>;
 
+/// A record that hashes, compares and is looked up as one of its fields (`$key()`), so a set
+/// of them needs no key beside each (a district has millions).
+macro_rules! keyed_by {
+    ($record:ty, $key:ident, $what:literal, $others:literal) => {
+        impl std::hash::Hash for $record {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.$key().hash(state);
+            }
+        }
+
+        #[doc = concat!("Two records are the same when their ", $what, "s are: the directory's key. (Only the ", $what, ": compare ", $others, " and the rest to compare the records.)")]
+        impl PartialEq for $record {
+            fn eq(&self, other: &Self) -> bool {
+                self.$key() == other.$key()
+            }
+        }
+
+        impl Eq for $record {}
+
+        impl std::borrow::Borrow<str> for $record {
+            fn borrow(&self) -> &str {
+                self.$key()
+            }
+        }
+    };
+}
+
 /// A user of the directory. The key, the UPN and the display name are held one after the
 /// other in one allocation (a district has millions of users), the UPN left out when it is the
 /// key, as it usually is: read them with [`User::key`], [`User::upn`] and [`User::name`].
@@ -163,16 +190,18 @@ impl User {
     /// A user with no roles, licences or links. `upn` is trimmed; its key is [`key`]'s.
     pub(crate) fn new(upn: &str, name: Option<&str>) -> Self {
         let upn = upn.trim();
-        let key = key(upn);
-        let upn_is_key = upn == key;
+        // The key is the UPN with ASCII letters lower-cased (see [`key`]), written in place.
+        let upn_is_key = !upn.bytes().any(|b| b.is_ascii_uppercase());
         let stored_upn = if upn_is_key { "" } else { upn };
         let name_text = name.unwrap_or("");
-        let mut text = String::with_capacity(key.len() + stored_upn.len() + name_text.len());
+        let mut text = String::with_capacity(2 * upn.len() + name_text.len());
+        text.push_str(upn);
+        text.make_ascii_lowercase();
         let mut end = |part: &str| {
             text.push_str(part);
             u32::try_from(text.len()).unwrap_or(u32::MAX)
         };
-        let ends = [end(&key), end(stored_upn)];
+        let ends = [end(""), end(stored_upn)];
         text.push_str(name_text);
         Self {
             text: text.into_boxed_str(),
@@ -258,27 +287,7 @@ impl fmt::Debug for User {
 /// needs no key beside it (as [`GuardianSet`]).
 pub type UserSet = indexmap::IndexSet<User, foldhash::fast::RandomState>;
 
-impl std::hash::Hash for User {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
-    }
-}
-
-/// Two records are the same user when their keys are: the directory's key. (Only the key:
-/// compare `upn()`, `roles` and the rest to compare the records.)
-impl PartialEq for User {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for User {}
-
-impl std::borrow::Borrow<str> for User {
-    fn borrow(&self) -> &str {
-        self.key()
-    }
-}
+keyed_by!(User, key, "key", "`upn()`, `roles`");
 
 /// The kinds of a user's links, in the order [`UserLinks`] packs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -666,27 +675,7 @@ impl fmt::Debug for Guardian {
 /// set needs no key beside it (a district has millions of guardians).
 pub type GuardianSet = indexmap::IndexSet<Guardian, foldhash::fast::RandomState>;
 
-impl std::hash::Hash for Guardian {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.id().hash(state);
-    }
-}
-
-/// Two records are the same guardian when their ids are: the directory's key. (Only the id:
-/// compare `email()`, `phone()` and the rest to compare the records.)
-impl PartialEq for Guardian {
-    fn eq(&self, other: &Self) -> bool {
-        self.id() == other.id()
-    }
-}
-
-impl Eq for Guardian {}
-
-impl std::borrow::Borrow<str> for Guardian {
-    fn borrow(&self) -> &str {
-        self.id()
-    }
-}
+keyed_by!(Guardian, id, "id", "`email()`, `phone()`");
 
 /// Entries by name, in directory order. Hashed with foldhash: names are probed on every query,
 /// and SipHash's resistance to chosen collisions buys nothing for a directory the admin wrote.

@@ -62,10 +62,10 @@ pub fn from_raw(file: FileId, raw: RawDirectory) -> Result<Directory, Vec<Diagno
 fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory, Vec<Diagnostic>> {
     let mut b = Builder::new(file, text);
     let RawDirectory { users, groups, class_teams, guardians, assumed } = raw;
+    b.dir.users.reserve(users.len());
     // Checking a phone number against the numbering plans is the slowest check there is
     // (about a microsecond; a district has millions of guardians): it runs on another core
     // while users, groups and class teams are read.
-    b.dir.users.reserve(users.len());
     let e164 = std::thread::scope(|scope| {
         let e164 = (guardians.len() >= PARALLEL_PHONES).then(|| scope.spawn(|| e164_flags(&guardians)));
         users.into_iter().for_each(|u| b.user(u));
@@ -77,7 +77,7 @@ fn validate(file: FileId, text: Arc<str>, raw: RawDirectory) -> Result<Directory
     for (g, e164) in guardians.into_iter().zip(e164) {
         b.guardian(g, e164);
     }
-    b.assumed = assumed;
+    b.dir.assumed = assumed;
     b.finish()
 }
 
@@ -100,7 +100,6 @@ struct Builder {
     /// How many users, groups, class teams and guardians have been read: the next one's
     /// position in its list.
     read: [usize; 4],
-    assumed: Vec<Assumption>,
 }
 
 impl Builder {
@@ -117,7 +116,6 @@ impl Builder {
             },
             blocks: Vec::new(),
             read: [0; 4],
-            assumed: Vec::new(),
         }
     }
 
@@ -164,7 +162,6 @@ impl Builder {
         dir.groups.shrink_to_fit();
         dir.class_teams.shrink_to_fit();
         dir.guardians.shrink_to_fit();
-        dir.assumed = std::mem::take(&mut self.assumed);
         dir.count_roles();
         if self.v.errors.is_empty() { Ok(self.dir) } else { Err(self.v.errors) }
     }
@@ -311,7 +308,7 @@ impl super::stream::Sink for Streamed {
     }
 
     fn assumed(&mut self, assumed: Vec<Assumption>) {
-        self.b.assumed = assumed;
+        self.b.dir.assumed = assumed;
     }
 }
 
